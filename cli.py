@@ -1,0 +1,93 @@
+"""sayso's command line: a thin shell over `engine`. One function per command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from engine.errors import SaysoError
+
+
+class Context:
+    """What every command shares: where the policy and the store are, built on first use."""
+
+    def __init__(self, policy_dir: str, db_url: str):
+        self.policy_dir = policy_dir
+        self.db_url = db_url
+        self._engine = None
+
+    @property
+    def engine(self):
+        """The compiled policy (raises PolicyError, printed as FILE:LINE:COL lines)."""
+        if self._engine is None:
+            from engine.compiler import load_engine
+
+            self._engine = load_engine(self.policy_dir)
+        return self._engine
+
+
+class SaysoGroup(click.Group):
+    """Turns every error a user can cause into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SaysoError as err:
+            for line in str(err).splitlines() or [type(err).__name__]:
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(getattr(err, "exit_code", 1) or 1)
+        except (OSError, UnicodeDecodeError) as err:
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(1)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+@click.group(cls=SaysoGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--policy",
+    envvar="SAYSO_POLICY",
+    default="policies",
+    show_default=True,
+    metavar="DIR",
+    help="Policy directory (env SAYSO_POLICY).",
+)
+@click.option(
+    "--db",
+    envvar="SAYSO_DB",
+    default="sqlite:///sayso.db",
+    show_default=True,
+    metavar="URL",
+    help="Store URL: sqlite:///FILE or postgresql+psycopg://... (env SAYSO_DB).",
+)
+@click.version_option("0.1.0", prog_name="sayso")
+@click.pass_context
+def cli(ctx: click.Context, policy: str, db: str) -> None:
+    """sayso: policy-as-code governance for social-media publishing."""
+    ctx.obj = Context(policy, db)
+
+
+# ---------------------------------------------------------------- commands
+# Each command is a few lines: parse, call the engine, print.
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="sayso")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
+

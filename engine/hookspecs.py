@@ -1,0 +1,123 @@
+"""Hook specifications: what a sayso plugin can provide.
+
+Every hook returns a list of *specs*: small frozen objects that name an extension
+and say how to build it. The engine builds each one once, when a policy is
+compiled (checks, topic detectors) or when the workflow starts (publishers,
+notifiers, directory sources). Options a policy gives an extension are checked
+against the spec's cerberus `options_schema` by `sayso validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import pluggy
+
+from .model import Channel, Effect, Post, Span, Topic
+
+hookspec = pluggy.HookspecMarker("sayso")
+hookimpl = pluggy.HookimplMarker("sayso")
+
+
+# ---- topic detectors ------------------------------------------------------
+
+
+class TopicDetector(Protocol):
+    def detect(self, text: str) -> Mapping[str, list[Span]]:
+        """Topic id -> spans where it occurs in `text`."""
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    name: str
+    build: Callable[[tuple[Topic, ...]], TopicDetector]
+
+
+# ---- content checks -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    message: str
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    post: Post
+    channel: Channel
+    now: datetime | None = None
+    # Earlier texts on the same channel and kind, newest first (for checks that
+    # compare with history); None when the caller has no store.
+    history: Callable[[str, str], Iterable[str]] | None = None
+
+
+CheckFunction = Callable[[CheckInput], list[Finding]]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str  # the `use:` value in a policy
+    build: Callable[[dict[str, Any]], CheckFunction]  # options -> check function
+    options_schema: dict[str, Any] = field(default_factory=dict)  # cerberus schema
+    default_action: Effect = Effect.WARN
+    description: str = ""
+
+
+# ---- publishers, notifiers, directory sources ------------------------------
+
+
+@dataclass(frozen=True)
+class PublisherSpec:
+    name: str
+    build: Callable[[dict[str, Any]], Any]  # options -> object with publish(item) -> str
+    options_schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NotifierSpec:
+    name: str
+    build: Callable[[dict[str, Any]], Any]  # options -> object with notify(message) -> None
+    options_schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DirectorySpec:
+    name: str
+    # (options, policy_dir) -> {"users": {id: {name, email}}, "groups": {id: {members, includes}}}
+    build: Callable[[dict[str, Any], str], dict[str, Any]]
+    options_schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+# ---- the hooks --------------------------------------------------------------
+
+
+@hookspec
+def register_topic_detectors() -> list[DetectorSpec]:
+    """Topic detectors: find where each topic of the policy occurs in a post's text."""
+
+
+@hookspec
+def register_checks() -> list[CheckSpec]:
+    """Content checks a policy can `use:` under `checks:`."""
+
+
+@hookspec
+def register_publishers() -> list[PublisherSpec]:
+    """Channel publishers: deliver an approved post (a channel's `publisher:`)."""
+
+
+@hookspec
+def register_notifiers() -> list[NotifierSpec]:
+    """Notifiers: tell owners about escalations, approvals and overdue posts."""
+
+
+@hookspec
+def register_directory_sources() -> list[DirectorySpec]:
+    """Directory sources: users and groups from somewhere other than the YAML files."""

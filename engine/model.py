@@ -1,0 +1,292 @@
+"""The engine's data model: a loaded policy and the decisions made under it.
+
+Everything here is a frozen dataclass or an enum, so a compiled engine and the
+decisions it returns can be shared across threads without copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    NEEDS_SIGNOFF = "needs_signoff"
+    DENIED = "denied"
+
+
+class Status(StrEnum):
+    DENIED = "denied"
+    PENDING = "pending"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Kind(StrEnum):
+    POST = "post"
+    REPLY = "reply"
+
+
+class Effect(StrEnum):
+    """What a reason does to the decision."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    SIGNOFF = "signoff"
+    WARN = "warn"
+
+
+class Enforcement(StrEnum):
+    ENFORCED = "enforced"
+    ADVISORY = "advisory"  # evaluated and reported as a warning, never changes the decision
+
+
+# --------------------------------------------------------------------------
+# Source policy, as loaded and validated (engine.loader produces a Policy).
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """Where a node stands in a policy file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOWHERE = Loc("<policy>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    name: str = ""
+    email: str = ""
+    attrs: tuple[tuple[str, Any], ...] = ()
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    members: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: str  # platform/handle
+    platform: str
+    max_length: int | None = None
+    publisher: str = "outbox"
+    attrs: tuple[tuple[str, Any], ...] = ()
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    effect: Effect  # ALLOW or DENY
+    principals: tuple[str, ...]  # "user:x", "group:y", "*"
+    channels: tuple[str, ...]  # globs on channel ids
+    kinds: tuple[Kind, ...] = (Kind.POST, Kind.REPLY)
+    enforcement: Enforcement = Enforcement.ENFORCED
+    description: str = ""
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Signoff:
+    principals: tuple[str, ...]
+    approvals: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    keywords: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    action: Effect = Effect.SIGNOFF  # DENY, SIGNOFF or WARN
+    requires: Signoff | None = None
+    message: str = ""
+    except_: tuple[str, ...] = ()  # principals exempt from a deny
+    escalation: str | None = None
+    channels: tuple[str, ...] = ("*",)  # globs: where the topic applies
+    enforcement: Enforcement = Enforcement.ENFORCED
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    after_seconds: int  # cumulative, since submission
+    to: tuple[str, ...]  # principals
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: str
+    levels: tuple[EscalationLevel, ...]
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """One entry of `checks:`; `options` are the plugin's own keys."""
+
+    id: str  # explicit `id`, else the `use` name
+    use: str
+    options: tuple[tuple[str, Any], ...] = ()
+    action: Effect | None = None  # None: the plugin's default
+    requires: Signoff | None = None
+    message: str = ""
+    escalation: str | None = None
+    channels: tuple[str, ...] = ("*",)
+    enforcement: Enforcement = Enforcement.ENFORCED
+    loc: Loc = NOWHERE
+
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """Exempts principals from named rules, topics or checks until `expires` (inclusive)."""
+
+    id: str
+    principals: tuple[str, ...]
+    targets: tuple[str, ...]  # rule, topic or check ids
+    reason: str
+    expires: date
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A whole policy directory, merged across files and validated."""
+
+    version: str
+    users: dict[str, User] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    topics: dict[str, Topic] = field(default_factory=dict)
+    escalations: dict[str, Escalation] = field(default_factory=dict)
+    checks: tuple[CheckConfig, ...] = ()
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
+    warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
+
+
+# --------------------------------------------------------------------------
+# Decisions (engine.Engine.decide produces a Decision).
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    author: str
+    channel: str
+    text: str
+    kind: str = Kind.POST.value
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int  # character offsets into the post text, end exclusive
+    end: int
+    text: str
+    source: str  # the keyword or pattern that matched
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    id: str
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    id: str  # the rule, topic or check (or "author"/"channel") that gave it
+    kind: str  # "author", "channel", "rule", "topic", "check", "waiver"
+    message: str
+    effect: Effect
+    advisory: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    id: str  # the topic or check that requires the sign-off
+    kind: str  # "topic" or "check"
+    signoff: tuple[str, ...]
+    approvals: int
+    escalation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One line of the explanation: what was considered and why it matched or not."""
+
+    stage: str  # "author", "channel", "rule", "topic", "check", "waiver"
+    id: str
+    matched: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision: Outcome
+    post: Post
+    reasons: tuple[Reason, ...]
+    requirements: tuple[Requirement, ...]
+    topics: tuple[TopicMatch, ...]
+    warnings: tuple[Reason, ...]
+    policy_version: str
+    trace: tuple[TraceStep, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `sayso check --json`."""
+        return {
+            "decision": self.decision.value,
+            "post": asdict(self.post),
+            "reasons": [
+                {"id": r.id, "kind": r.kind, "message": r.message, "effect": r.effect.value}
+                for r in self.reasons
+            ],
+            "requirements": [
+                {
+                    "id": q.id,
+                    "kind": q.kind,
+                    "signoff": list(q.signoff),
+                    "approvals": q.approvals,
+                    "escalation": q.escalation,
+                }
+                for q in self.requirements
+            ],
+            "topics": [
+                {
+                    "id": t.id,
+                    "spans": [
+                        {"start": s.start, "end": s.end, "text": s.text, "source": s.source}
+                        for s in t.spans
+                    ],
+                }
+                for t in self.topics
+            ],
+            "warnings": [
+                {"id": w.id, "kind": w.kind, "message": w.message, "effect": w.effect.value}
+                for w in self.warnings
+            ],
+            "policy_version": self.policy_version,
+            "trace": [asdict(s) for s in self.trace],
+        }

@@ -1,0 +1,15 @@
+"""Shared fixtures. Area-specific fixtures live in tests/fixtures_*.py, loaded below."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("SAYSO_TESTING", "1")
+
+pytest_plugins: list[str] = []
