@@ -71,9 +71,48 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """What a publisher delivers: the exact approved revision."""
+
+    submission_id: str
+    revision: int
+    channel: str
+    kind: str
+    author: str
+    text: str
+    text_sha256: str
+    approved_by: tuple[str, ...]
+    policy_version: str
+    publish_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message to people: escalated, overdue, approved, rejected, published..."""
+
+    event: str
+    submission_id: str
+    recipients: tuple[Recipient, ...]
+    subject: str
+    body: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class PublishError(Exception):
+    """A publisher could not deliver; the workflow records it and retries later."""
+
+
+@dataclass(frozen=True)
 class PublisherSpec:
     name: str
-    build: Callable[[dict[str, Any]], Any]  # options -> object with publish(item) -> str
+    build: Callable[[dict[str, Any]], Any]  # options -> object with publish(Publication) -> str ref
     options_schema: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
@@ -81,7 +120,7 @@ class PublisherSpec:
 @dataclass(frozen=True)
 class NotifierSpec:
     name: str
-    build: Callable[[dict[str, Any]], Any]  # options -> object with notify(message) -> None
+    build: Callable[[dict[str, Any]], Any]  # options -> object with notify(Notification) -> None
     options_schema: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 

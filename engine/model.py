@@ -88,7 +88,8 @@ class Channel:
     id: str  # platform/handle
     platform: str
     max_length: int | None = None
-    publisher: str = "outbox"
+    publisher: str = "outbox"  # name of a publisher plugin
+    publisher_options: tuple[tuple[str, Any], ...] = ()
     attrs: tuple[tuple[str, Any], ...] = ()
     loc: Loc = NOWHERE
 
@@ -159,6 +160,18 @@ class CheckConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginConfig:
+    """An entry of `notifiers:` (or `directory:`): which plugin, with its options."""
+
+    use: str
+    options: tuple[tuple[str, Any], ...] = ()
+    loc: Loc = NOWHERE
+
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True, slots=True)
 class Waiver:
     """Exempts principals from named rules, topics or checks until `expires` (inclusive)."""
 
@@ -184,6 +197,7 @@ class Policy:
     checks: tuple[CheckConfig, ...] = ()
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
+    notifiers: tuple[PluginConfig, ...] = ()
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
 
