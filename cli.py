@@ -84,6 +84,44 @@ def cli(ctx: click.Context, policy: str, db: str) -> None:
 # Each command is a few lines: parse, call the engine, print.
 
 
+@cli.command()
+@json_option
+@pass_ctx
+def validate(ctx: Context, as_json: bool) -> None:
+    """Check the policy: schema, references, patterns, plugin options.
+
+    Prints every problem as FILE:LINE:COL: message (warnings as FILE:LINE:COL:
+    warning: message). Exit 0 valid, 1 invalid.
+    """
+    from engine.validate import validate_policy
+    from engine.version import short_version
+
+    result = validate_policy(ctx.policy_dir)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        for loc, message in result.errors:
+            click.echo(f"{loc}: {message}")
+        if result.valid:
+            counts = ", ".join(
+                f"{n} {what if n != 1 else what[:-1]}" for what, n in result.counts().items()
+            )
+            version = short_version(result.version)
+            click.echo(f"{ctx.policy_dir}: valid ({counts}; version {version})")
+        for loc, message in result.warnings:
+            click.echo(f"{loc}: warning: {message}")
+    click.get_current_context().exit(0 if result.valid else 1)
+
+
+@cli.command()
+@json_option
+def schema(as_json: bool) -> None:
+    """Print the JSON Schema of policy files (for editor completion). Always JSON."""
+    from engine.schema import policy_schema
+
+    echo_json(policy_schema())
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="sayso")
 

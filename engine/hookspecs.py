@@ -129,6 +129,9 @@ class NotifierSpec:
 class DirectorySpec:
     name: str
     # (options, policy_dir) -> {"users": {id: {name, email}}, "groups": {id: {members, includes}}}
+    # and optionally "files": {relative path: bytes} of what was read, which become part of
+    # the policy's files and version. Raise ValueError for a bad setup (reported at the
+    # `directory:` entry) or PolicyError for problems located in the source's own files.
     build: Callable[[dict[str, Any], str], dict[str, Any]]
     options_schema: dict[str, Any] = field(default_factory=dict)
     description: str = ""

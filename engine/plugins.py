@@ -14,6 +14,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.topics",
     "plugins.max_length",
     "plugins.links",
+    "plugins.directory_csv",
 )
 
 

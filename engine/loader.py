@@ -1,0 +1,465 @@
+"""Reading a policy directory into a validated `Policy`.
+
+`load_policy(policy_dir)` reads every `*.yaml` / `*.yml` file under the directory
+(recursively; not its top-level `tests/` directory, nor hidden files and directories),
+checks each against the JSON Schema and the plugins' option schemas, merges the
+sections of all files, adds users and groups from `directory:` sources, runs the
+semantic checks of `engine.validate`, and builds the frozen model of `engine.model`.
+
+Any problem raises `PolicyError` carrying every problem found, each at its node as
+`FILE:LINE:COL` (FILE is the directory as given joined with the file's relative path).
+Nothing else escapes: an unexpected failure is reported as a problem too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .durations import parse_duration
+from .errors import PolicyError, PolicyProblem
+from .model import (
+    Channel,
+    CheckConfig,
+    Effect,
+    Enforcement,
+    Escalation,
+    EscalationLevel,
+    Group,
+    Kind,
+    Loc,
+    PluginConfig,
+    Policy,
+    Rule,
+    Signoff,
+    Topic,
+    User,
+    Waiver,
+)
+from .schema import (
+    CHECK_KEYS,
+    SINGULAR,
+    OptionChecker,
+    PluginSpecs,
+    plugin_problems,
+    schema_problems,
+    suggest,
+    type_name,
+)
+from .validate import DICT_SECTIONS, LIST_SECTIONS, Draft, Item, Source, check_draft
+from .version import policy_version
+from .yamlpos import MAX_FILE_BYTES, YamlProblem, read_yaml
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+_SECTIONS = (*DICT_SECTIONS, *LIST_SECTIONS)
+
+
+def load_policy(policy_dir: str | os.PathLike, pm: Any = None, *, today: date | None = None) -> Policy:
+    """Load and validate a policy directory; raises PolicyError listing every problem."""
+    shown = os.fspath(policy_dir)
+    try:
+        return _Loader(shown, pm, today or datetime.now(UTC).date()).load()
+    except PolicyError:
+        raise
+    except Exception as err:  # a bug or a misbehaving plugin: still one clear report
+        raise PolicyError(
+            [PolicyProblem(Loc(shown, 1, 1), f"internal error while loading the policy: {err!r}")]
+        ) from err
+
+
+def policy_files(policy_dir: str) -> list[str]:
+    """Relative POSIX paths of the policy files, sorted (tests/ and hidden names left out).
+
+    Raises OSError when a directory cannot be listed: skipping it silently could drop
+    a deny rule. Symbolic links to files are read; to directories, not followed."""
+    found = []
+
+    def fail(err: OSError) -> None:
+        raise err
+
+    for dirpath, dirnames, filenames in os.walk(policy_dir, onerror=fail):
+        rel_dir = os.path.relpath(dirpath, policy_dir)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (rel_dir == "" and d == "tests")
+        )
+        for name in filenames:
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                found.append(rel_dir + name)
+    return sorted(found)
+
+
+class _Loader:
+    def __init__(self, shown: str, pm: Any, today: date):
+        if pm is None:
+            from .plugins import default_plugin_manager
+
+            pm = default_plugin_manager()
+        self.shown = shown
+        self.pm = pm
+        self.today = today
+        self.problems: list[PolicyProblem] = []
+        self.files: dict[str, bytes] = {}
+        self.draft = Draft()
+
+    def problem(self, loc: Loc, message: str) -> None:
+        self.problems.append(PolicyProblem(loc, message))
+
+    def fail(self, message: str) -> PolicyError:
+        return PolicyError([PolicyProblem(Loc(self.shown, 1, 1), message)])
+
+    # ------------------------------------------------------------ steps
+
+    def load(self) -> Policy:
+        sources = self.read_sources()
+        specs = PluginSpecs.from_manager(self.pm)
+        options = OptionChecker()
+        for src in sources:
+            self.check_source(src, specs, options)
+        for src in sources:
+            self.merge(src)
+        self.add_directory_sources(specs)
+        report = check_draft(self.draft, self.today)
+        for loc, message in report.errors:
+            self.problem(loc, message)
+        warnings = tuple(
+            f"{loc}: {message}"
+            for loc, message in sorted(report.warnings, key=lambda w: (w[0].file, w[0].line, w[0].col))
+        )
+        if self.problems:
+            error = PolicyError(self.problems)
+            error.warnings = warnings
+            raise error
+        return self.build(warnings)
+
+    def read_sources(self) -> list[Source]:
+        if not os.path.exists(self.shown):
+            raise self.fail(f"no policy directory '{self.shown}' (give one with --policy or SAYSO_POLICY)")
+        if not os.path.isdir(self.shown):
+            raise self.fail(f"'{self.shown}' is not a directory: --policy takes a policy directory")
+        try:
+            names = policy_files(self.shown)
+        except OSError as err:
+            where = err.filename or self.shown
+            raise self.fail(f"cannot list '{where}': {err.strerror or err}") from None
+        if not names:
+            raise self.fail(f"no policy files (*.yaml) in '{self.shown}'")
+        sources = []
+        for rel in names:
+            name = os.path.join(self.shown, *rel.split("/"))
+            data = self.read_bytes(name)
+            if data is None:
+                continue
+            self.files[rel] = data
+            try:
+                doc = read_yaml(data)
+            except YamlProblem as err:
+                self.problem(Loc(name, err.line, err.col), err.message)
+                self.draft.opaque.update(_SECTIONS)  # we cannot tell what it defined
+                continue
+            for dup in doc.problems:
+                self.problem(Loc(name, dup.line, dup.col), dup.message)
+            sources.append(Source(rel, name, doc.data, doc.positions))
+        return sources
+
+    def read_bytes(self, name: str) -> bytes | None:
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as err:
+            self.problem(Loc(name, 1, 1), f"cannot read the file: {err.strerror or err}")
+            self.draft.opaque.update(_SECTIONS)
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self.problem(Loc(name, 1, 1), f"file is too large (the limit is {MAX_FILE_BYTES:,} bytes)")
+            self.draft.opaque.update(_SECTIONS)
+            return None
+        return data
+
+    def check_source(self, src: Source, specs: PluginSpecs, options: OptionChecker) -> None:
+        """Schema and plugin-option problems of one file.
+
+        Entries with problems are still merged, so the semantic checks report what else
+        is wrong with them (those checks expect any shape); the policy is never built
+        when there is a problem. A section that is not even of the right type is marked
+        opaque: references to what it might have defined are not checked."""
+        data = src.data
+        if data is None:
+            src.data = {}
+            return
+        if not isinstance(data, dict):
+            sections = ", ".join(("version", *_SECTIONS))
+            self.problem(
+                src.loc(()),
+                f"a policy file must be a mapping of sections ({sections}), not {type_name(data)}",
+            )
+            src.data = {}
+            self.draft.opaque.update(_SECTIONS)
+            return
+        found = schema_problems(data)
+        plugin_found, normalised = plugin_problems(data, specs, options)
+        for item in (*found, *plugin_found):
+            self.problem(src.loc(item.path, item.at_key), item.message)
+            path = item.path
+            if len(path) == 1 and path[0] in _SECTIONS:
+                self.draft.opaque.add(path[0])
+            elif len(path) == 1 and path[0] != "version":
+                close = suggest(str(path[0]), _SECTIONS)
+                if close:
+                    self.draft.opaque.add(close.split("'")[1])
+        for path, opts in normalised.items():
+            self.draft.options[(src.rel, path)] = opts
+
+    def merge(self, src: Source) -> None:
+        draft = self.draft
+        for section in DICT_SECTIONS:
+            block = src.data.get(section)
+            if not isinstance(block, dict):
+                continue
+            target = getattr(draft, section)
+            for key, value in block.items():
+                path = (section, key)
+                if self.first(section, key, src.loc(path, at_key=True)):
+                    target[key] = Item(key, value, src, path)
+        for section in LIST_SECTIONS:
+            block = src.data.get(section)
+            if not isinstance(block, list):
+                continue
+            for index, value in enumerate(block):
+                path = (section, index)
+                ident = _item_id(section, value)
+                if ident is None:
+                    continue  # no usable id or use: the schema said so
+                if section in ("notifiers", "directory"):
+                    getattr(draft, section).append(Item(ident, value, src, path))
+                    continue
+                at = src.loc(path + ("id",)) if isinstance(value.get("id"), str) else src.loc(path)
+                hint = "; give each an 'id'" if section == "checks" and "id" not in value else ""
+                if self.first(section, ident, at, hint):
+                    getattr(draft, section)[ident] = Item(ident, value, src, path)
+
+    def first(self, section: str, ident: str, loc: Loc, hint: str = "") -> bool:
+        """Record where `ident` is defined; a second definition is a problem."""
+        earlier = self.draft.seen.setdefault((section, ident), loc)
+        if earlier is not loc:
+            self.problem(loc, f"duplicate {SINGULAR[section]} '{ident}' (first defined at {earlier}){hint}")
+            return False
+        return True
+
+    # ------------------------------------------------------------ directory sources
+
+    def add_directory_sources(self, specs: PluginSpecs) -> None:
+        for index, item in enumerate(self.draft.directory):
+            options = self.draft.options.get((item.src.rel, item.path))
+            spec = specs.directory.get(item.id)
+            if spec is None or options is None:
+                continue  # reported by plugin_problems
+            what = f"directory source '{item.id}'"
+            try:
+                result = spec.build(dict(options), self.shown)
+            except PolicyError as err:
+                self.problems.extend(err.problems)
+                self.draft.opaque.update(("users", "groups"))
+                continue
+            except Exception as err:  # a plugin failing is the policy's problem, not a crash
+                self.problem(item.where, f"{what} failed: {err}")
+                self.draft.opaque.update(("users", "groups"))
+                continue
+            if not isinstance(result, dict):
+                self.problem(item.where, f"{what} returned {type_name(result)}, not users and groups")
+                continue
+            self.merge_directory(item, what, result, index)
+
+    def merge_directory(self, item: Item, what: str, result: dict, index: int) -> None:
+        users = result.get("users") or {}
+        groups = result.get("groups") or {}
+        if not isinstance(users, dict) or not isinstance(groups, dict):
+            self.problem(item.where, f"{what} returned malformed users or groups")
+            return
+        for uid, attrs in users.items():
+            if not isinstance(uid, str) or not _ID.fullmatch(uid):
+                self.problem(item.where, f"{what} gave an invalid user id {uid!r}")
+                continue
+            earlier = self.draft.seen.get(("users", uid))
+            if earlier is not None:
+                self.problem(item.where, f"user '{uid}' from {what} is also defined at {earlier}")
+                continue
+            self.draft.seen[("users", uid)] = item.where
+            value = dict(attrs) if isinstance(attrs, dict) else {}
+            self.draft.users[uid] = Item(uid, value, item.src, item.path)
+        for gid, group in groups.items():
+            if not isinstance(gid, str) or not _ID.fullmatch(gid):
+                self.problem(item.where, f"{what} gave an invalid group id {gid!r}")
+                continue
+            group = group if isinstance(group, dict) else {}
+            members = [m for m in group.get("members") or () if isinstance(m, str)]
+            includes = [g for g in group.get("includes") or () if isinstance(g, str)]
+            existing = self.draft.groups.get(gid)
+            if existing is not None:  # memberships add to a group the YAML defines
+                value = dict(existing.value or {})
+                value["members"] = [*(value.get("members") or ()), *members]
+                value["includes"] = [*(value.get("includes") or ()), *includes]
+                self.draft.groups[gid] = Item(gid, value, existing.src, existing.path)
+            elif ("groups", gid) not in self.draft.seen:
+                self.draft.seen[("groups", gid)] = item.where
+                value = {"members": members, "includes": includes}
+                self.draft.groups[gid] = Item(gid, value, item.src, item.path)
+        extra = result.get("files")
+        if isinstance(extra, dict) and extra:
+            for rel, data in extra.items():
+                if isinstance(rel, str) and isinstance(data, bytes | bytearray):
+                    self.files.setdefault(rel, bytes(data))
+        else:  # still make the version change when the directory's content does
+            payload = {"users": users, "groups": groups}
+            text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+            self.files[f".directory/{index}-{item.id}.json"] = text.encode("utf-8")
+
+    # ------------------------------------------------------------ building
+
+    def build(self, warnings: tuple[str, ...]) -> Policy:
+        d = self.draft
+        files = dict(sorted(self.files.items()))
+        return Policy(
+            version=policy_version(files),
+            users={k: _user(i) for k, i in d.users.items()},
+            groups={k: _group(i) for k, i in d.groups.items()},
+            channels={k: self._channel(i) for k, i in d.channels.items()},
+            rules=tuple(_rule(i) for i in d.rules.values()),
+            topics={k: _topic(i) for k, i in d.topics.items()},
+            escalations={k: _escalation(i) for k, i in d.escalations.items()},
+            checks=tuple(self._check(i) for i in d.checks.values()),
+            roles={k: tuple(i.value or ()) for k, i in d.roles.items()},
+            waivers=tuple(_waiver(i) for i in d.waivers.values()),
+            notifiers=tuple(
+                PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers
+            ),
+            files=files,
+            warnings=warnings,
+        )
+
+    def _options(self, item: Item) -> tuple[tuple[str, Any], ...]:
+        return tuple(self.draft.options.get((item.src.rel, item.path), {}).items())
+
+    def _channel(self, item: Item) -> Channel:
+        v = item.value or {}
+        return Channel(
+            id=item.id,
+            platform=v.get("platform") or item.id.split("/", 1)[0],
+            max_length=v.get("max_length"),
+            publisher=v.get("publisher", "outbox"),
+            publisher_options=self._options(item),
+            attrs=tuple((v.get("attrs") or {}).items()),
+            loc=item.where,
+        )
+
+    def _check(self, item: Item) -> CheckConfig:
+        v = item.value
+        signoff = v.get("signoff")
+        return CheckConfig(
+            id=item.id,
+            use=v["use"],
+            options=tuple((k, o) for k, o in self._options(item) if k not in CHECK_KEYS),
+            action=Effect(v["action"]) if "action" in v else None,
+            requires=Signoff(tuple(signoff), v.get("approvals", 1)) if signoff else None,
+            message=v.get("message", ""),
+            escalation=v.get("escalation"),
+            channels=tuple(v.get("channels") or ("*",)),
+            enforcement=Enforcement(v.get("enforcement", "enforced")),
+            loc=item.where,
+        )
+
+
+def _item_id(section: str, value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    ident = value.get("use") if section in ("notifiers", "directory") else value.get("id")
+    if ident is None and section == "checks":
+        ident = value.get("use")
+    return ident if isinstance(ident, str) and ident else None
+
+
+def _user(item: Item) -> User:
+    v = item.value or {}
+    attrs = v.get("attrs") or {k: a for k, a in v.items() if k not in ("name", "email", "description")}
+    return User(
+        id=item.id,
+        name=v.get("name") or "",
+        email=v.get("email") or "",
+        attrs=tuple(attrs.items()),
+        loc=item.where,
+    )
+
+
+def _group(item: Item) -> Group:
+    v = item.value or {}
+    return Group(
+        id=item.id,
+        members=_unique(v.get("members") or ()),
+        includes=_unique(v.get("includes") or ()),
+        loc=item.where,
+    )
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _rule(item: Item) -> Rule:
+    v = item.value
+    effect = Effect.ALLOW if "allow" in v else Effect.DENY
+    return Rule(
+        id=item.id,
+        effect=effect,
+        principals=tuple(v[effect.value]),
+        channels=tuple(v["channels"]),
+        kinds=tuple(Kind(k) for k in v["kinds"]) if v.get("kinds") else (Kind.POST, Kind.REPLY),
+        enforcement=Enforcement(v.get("enforcement", "enforced")),
+        description=v.get("description", ""),
+        loc=item.where,
+    )
+
+
+def _topic(item: Item) -> Topic:
+    v = item.value
+    requires = v.get("requires")
+    signoff = Signoff(tuple(requires["signoff"]), requires.get("approvals", 1)) if requires else None
+    action = v.get("action") or ("signoff" if requires else "warn")
+    return Topic(
+        id=item.id,
+        keywords=tuple(v.get("keywords") or ()),
+        patterns=tuple(v.get("patterns") or ()),
+        action=Effect(action),
+        requires=signoff,
+        message=v.get("message", ""),
+        except_=tuple(v.get("except") or ()),
+        escalation=v.get("escalation"),
+        channels=tuple(v.get("channels") or ("*",)),
+        enforcement=Enforcement(v.get("enforcement", "enforced")),
+        loc=item.where,
+    )
+
+
+def _escalation(item: Item) -> Escalation:
+    levels = tuple(
+        EscalationLevel(parse_duration(level["after"]), tuple(level["to"])) for level in item.value
+    )
+    return Escalation(id=item.id, levels=levels, loc=item.where)
+
+
+def _waiver(item: Item) -> Waiver:
+    v = item.value
+    targets = tuple(t for section in ("rules", "topics", "checks") for t in v.get(section) or ())
+    return Waiver(
+        id=item.id,
+        principals=tuple(v["principals"]),
+        targets=targets,
+        reason=v["reason"],
+        expires=date.fromisoformat(v["expires"]),
+        loc=item.where,
+    )
+
+

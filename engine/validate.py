@@ -1,0 +1,560 @@
+"""Semantic checks of a merged policy: what a schema cannot see.
+
+The loader merges every file's sections into a `Draft` whose entries (`Item`) still
+know where they were written. `check_draft(draft, today)` then finds, each at the
+offending node:
+
+- references to unknown users, groups, escalations, channels (a channel id, not a
+  glob: a glob that matches no channel is a warning), and waiver targets that are
+  not a rule, topic or check id;
+- group `includes` cycles ("group includes cycle: a -> b -> a");
+- patterns RE2 cannot compile (Python's `re` never sees a policy pattern);
+- durations that do not parse, escalation levels whose `after` does not increase;
+- `approvals` greater than the number of people who could ever approve (an error:
+  such a post could never be approved), blank keywords, sign-offs nobody can give;
+- non-fatal problems as warnings: expired waivers, topics with nothing to match,
+  `requires` that an action ignores, a channel `platform` unlike its id.
+
+Problems are errors (the policy is refused); warnings are reported and the policy
+loads. References to entries that had schema errors are not reported again, and when
+a whole section could not be read (a YAML error, a section of the wrong type) the
+references it might have satisfied are not checked at all: fix those errors first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from fnmatch import fnmatchcase
+from typing import Any
+
+import re2
+
+from .durations import format_duration, parse_duration
+from .model import Loc
+from .schema import describe, suggest
+from .yamlpos import Positions
+
+GLOB_CHARS = frozenset("*?[")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DURATION = re.compile(r"([0-9]+[wdhms])+")
+DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles")
+LIST_SECTIONS = ("rules", "checks", "waivers", "notifiers", "directory")
+
+
+@dataclass(slots=True)
+class Source:
+    """One policy file as read: its data and where each node stands."""
+
+    rel: str  # relative POSIX path inside the policy directory
+    name: str  # as shown to people: the directory as given joined with `rel`
+    data: Any
+    positions: Positions
+
+    def loc(self, path: tuple, at_key: bool = False) -> Loc:
+        line, col = self.positions.key(path) if at_key else self.positions.value(path)
+        return Loc(self.name, line, col)
+
+
+@dataclass(slots=True)
+class Item:
+    """One entry of a section (a user, a rule...), with where it was written."""
+
+    id: str
+    value: Any
+    src: Source
+    path: tuple  # e.g. ("users", "dana") or ("rules", 3)
+
+    @property
+    def where(self) -> Loc:
+        """The entry itself: its key in a mapping section, its item in a list section."""
+        return self.src.loc(self.path, at_key=isinstance(self.path[-1], str))
+
+    def loc(self, *sub: Any, at_key: bool = False) -> Loc:
+        return self.src.loc(self.path + sub, at_key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.value
+        return value.get(key, default) if isinstance(value, dict) else default
+
+    def strings(self, key: str) -> list[str]:
+        """The strings of the list at `key` (nothing if it is not a list)."""
+        return _strings(self.get(key))
+
+    def describe(self, *sub: Any) -> str:
+        return describe(self.path + sub, self.src.data)
+
+
+@dataclass(slots=True)
+class Draft:
+    """The policy merged across files, before the model objects are built."""
+
+    users: dict[str, Item] = field(default_factory=dict)
+    groups: dict[str, Item] = field(default_factory=dict)
+    channels: dict[str, Item] = field(default_factory=dict)
+    topics: dict[str, Item] = field(default_factory=dict)
+    escalations: dict[str, Item] = field(default_factory=dict)
+    roles: dict[str, Item] = field(default_factory=dict)
+    rules: dict[str, Item] = field(default_factory=dict)
+    checks: dict[str, Item] = field(default_factory=dict)
+    waivers: dict[str, Item] = field(default_factory=dict)
+    notifiers: list[Item] = field(default_factory=list)
+    directory: list[Item] = field(default_factory=list)
+    # (section, id) -> where it was first defined
+    seen: dict[tuple[str, str], Loc] = field(default_factory=dict)
+    # sections of which some part could not be read at all: references to them unchecked
+    opaque: set[str] = field(default_factory=set)
+    # plugin options normalised by the plugin's schema, by (file, item path)
+    options: dict[tuple[str, tuple], dict[str, Any]] = field(default_factory=dict)
+
+    def known(self, section: str, ident: str) -> bool:
+        return (section, ident) in self.seen
+
+
+@dataclass(slots=True)
+class Report:
+    errors: list[tuple[Loc, str]] = field(default_factory=list)
+    warnings: list[tuple[Loc, str]] = field(default_factory=list)
+
+    def error(self, loc: Loc, message: str) -> None:
+        self.errors.append((loc, message))
+
+    def warn(self, loc: Loc, message: str) -> None:
+        self.warnings.append((loc, message))
+
+
+def check_draft(draft: Draft, today: date) -> Report:
+    """Every semantic error and warning of a merged policy."""
+    report = Report()
+    checker = _Checker(draft, report)
+    checker.groups()
+    checker.rules()
+    checker.topics()
+    checker.escalations()
+    checker.checks()
+    checker.roles()
+    checker.waivers(today)
+    checker.channels()
+    return report
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+def re2_problem(pattern: str) -> str | None:
+    """Why RE2 refuses `pattern` (None when it compiles, alone and in a set)."""
+    try:
+        re2.compile(pattern, _RE2_OPTIONS)
+        probe = re2.Set.SearchSet(_RE2_OPTIONS)
+        probe.Add(pattern)
+    except Exception as err:  # re2.error; anything else the binding raises
+        detail = err.args[0] if err.args else err
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        return str(detail)
+    return None
+
+
+class _Checker:
+    def __init__(self, draft: Draft, report: Report):
+        self.d = draft
+        self.r = report
+        self._members: dict[str, frozenset[str]] = {}
+        self._glob_cache: dict[str, bool] = {}
+
+    # ------------------------------------------------------------ references
+
+    def principals(self, item: Item, *sub: Any) -> None:
+        """Every principal in the list at item.path + sub names a known user or group."""
+        values = _walk(item.value, sub)
+        if not isinstance(values, list):
+            return
+        for index, principal in enumerate(values):
+            if not isinstance(principal, str) or principal == "*":
+                continue
+            kind, _, ident = principal.partition(":")
+            section = {"user": "users", "group": "groups"}.get(kind)
+            if section is None or section in self.d.opaque or self.d.known(section, ident):
+                continue
+            choices = getattr(self.d, section)
+            hint = suggest(ident, choices)
+            if not hint:
+                other = "groups" if section == "users" else "users"
+                if self.d.known(other, ident):
+                    hint = f" (there is a {other[:-1]} '{ident}': write {other[:-1]}:{ident})"
+            self.r.error(
+                item.loc(*sub, index),
+                f"unknown {kind} '{ident}' in {item.describe(*sub)}{hint}",
+            )
+
+    def escalation_ref(self, item: Item) -> None:
+        name = item.get("escalation")
+        if not isinstance(name, str) or "escalations" in self.d.opaque:
+            return
+        if not self.d.known("escalations", name):
+            listing = ", ".join(sorted(self.d.escalations)) or "none defined"
+            self.r.error(
+                item.loc("escalation"),
+                f"unknown escalation '{name}' in {item.describe()}"
+                f"{suggest(name, self.d.escalations)}; escalations: {listing}",
+            )
+
+    def channel_refs(self, item: Item) -> None:
+        globs = item.get("channels")
+        if not isinstance(globs, list) or "channels" in self.d.opaque:
+            return
+        for index, glob in enumerate(globs):
+            if not isinstance(glob, str):
+                continue
+            if GLOB_CHARS.isdisjoint(glob):
+                if not self.d.known("channels", glob):
+                    self.r.error(
+                        item.loc("channels", index),
+                        f"unknown channel '{glob}' in {item.describe()}"
+                        f"{suggest(glob, self.d.channels)}",
+                    )
+            elif not self._glob_matches(glob):
+                self.r.warn(
+                    item.loc("channels", index),
+                    f"channel glob '{glob}' in {item.describe()} matches no channel",
+                )
+
+    def _glob_matches(self, glob: str) -> bool:
+        found = self._glob_cache.get(glob)
+        if found is None:
+            names = [ident for section, ident in self.d.seen if section == "channels"]
+            found = self._glob_cache[glob] = any(fnmatchcase(n, glob) for n in names)
+        return found
+
+    # ------------------------------------------------------------ sections
+
+    def groups(self) -> None:
+        for group in self.d.groups.values():
+            members = group.get("members")
+            if isinstance(members, list) and "users" not in self.d.opaque:
+                for index, user in enumerate(members):
+                    if isinstance(user, str) and not self.d.known("users", user):
+                        hint = suggest(user, self.d.users)
+                        if not hint and self.d.known("groups", user):
+                            hint = f" (there is a group '{user}': list it under includes)"
+                        self.r.error(
+                            group.loc("members", index),
+                            f"unknown user '{user}' in members of group '{group.id}'{hint}",
+                        )
+            includes = group.get("includes")
+            if isinstance(includes, list) and "groups" not in self.d.opaque:
+                for index, other in enumerate(includes):
+                    if isinstance(other, str) and not self.d.known("groups", other):
+                        self.r.error(
+                            group.loc("includes", index),
+                            f"unknown group '{other}' in includes of group '{group.id}'"
+                            f"{suggest(other, self.d.groups)}",
+                        )
+        for cycle in self._include_cycles():
+            first = self.d.groups[cycle[0]]
+            includes = first.strings("includes")
+            at = includes.index(cycle[1]) if cycle[1] in includes else None
+            loc = first.loc("includes", at) if at is not None else first.where
+            self.r.error(loc, "group includes cycle: " + " -> ".join(cycle))
+
+    def _include_cycles(self) -> list[list[str]]:
+        """Each distinct cycle once, starting at its smallest group id."""
+        graph = {
+            gid: [g for g in item.strings("includes") if g in self.d.groups]
+            for gid, item in self.d.groups.items()
+        }
+        state: dict[str, int] = {}  # 1 on the stack, 2 done
+        cycles: dict[tuple[str, ...], list[str]] = {}
+        for start in sorted(graph):
+            if start in state:
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph[start]))]
+            on_path = [start]
+            state[start] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    on_path.pop()
+                    state[node] = 2
+                elif state.get(child) == 1:
+                    loop = on_path[on_path.index(child) :]
+                    pivot = loop.index(min(loop))
+                    loop = loop[pivot:] + loop[:pivot]
+                    cycles.setdefault(tuple(loop), loop + [loop[0]])
+                elif child not in state:
+                    state[child] = 1
+                    on_path.append(child)
+                    stack.append((child, iter(graph[child])))
+        return list(cycles.values())
+
+    def rules(self) -> None:
+        for rule in self.d.rules.values():
+            for effect in ("allow", "deny"):
+                self.principals(rule, effect)
+            self.channel_refs(rule)
+
+    def topics(self) -> None:
+        for topic in self.d.topics.values():
+            keywords = topic.get("keywords") if isinstance(topic.get("keywords"), list) else []
+            patterns = topic.get("patterns") if isinstance(topic.get("patterns"), list) else []
+            for index, keyword in enumerate(keywords):
+                if isinstance(keyword, str) and not keyword.strip():
+                    self.r.error(topic.loc("keywords", index), f"blank keyword in topic '{topic.id}'")
+            for index, pattern in enumerate(patterns):
+                if isinstance(pattern, str):
+                    problem = re2_problem(pattern)
+                    if problem:
+                        self.r.error(
+                            topic.loc("patterns", index),
+                            f"invalid RE2 pattern in topic '{topic.id}': {problem}",
+                        )
+            if not keywords and not patterns:
+                self.r.warn(
+                    topic.where,
+                    f"topic '{topic.id}' has no keywords or patterns: only a detector plugin can match it",
+                )
+            self.principals(topic, "requires", "signoff")
+            self.principals(topic, "except")
+            self.escalation_ref(topic)
+            self.channel_refs(topic)
+            action = topic.get("action")
+            requires = topic.get("requires")
+            if action in ("deny", "warn") and requires is not None:
+                self.r.warn(
+                    topic.loc("requires", at_key=True),
+                    f"'requires' of topic '{topic.id}' is ignored: its action is {action}",
+                )
+            if action == "signoff" and requires is None and topic.get("escalation") is None:
+                self.r.error(
+                    topic.loc("action"),
+                    f"topic '{topic.id}' requires a sign-off but names no one: "
+                    "give requires: {signoff: [...]} or an escalation",
+                )
+            if isinstance(requires, dict):
+                self.approvals(topic, requires.get("signoff"), requires.get("approvals"), ("requires", "approvals"))
+
+    def checks(self) -> None:
+        for check in self.d.checks.values():
+            self.principals(check, "signoff")
+            self.escalation_ref(check)
+            self.channel_refs(check)
+            if check.get("action") == "signoff" and not check.get("signoff") and not check.get("escalation"):
+                self.r.error(
+                    check.loc("action"),
+                    f"check '{check.id}' requires a sign-off but names no one: "
+                    "give signoff: [...] or an escalation",
+                )
+            self.approvals(check, check.get("signoff"), check.get("approvals"), ("approvals",))
+
+    def approvals(self, item: Item, signoff: Any, approvals: Any, at: tuple) -> None:
+        """`approvals` must not exceed the people who could ever approve."""
+        if not isinstance(signoff, list):
+            return
+        approvals = approvals if isinstance(approvals, int) else 1
+        if self.d.opaque & {"users", "groups", "escalations"}:
+            return
+        principals = [p for p in signoff if isinstance(p, str)]
+        name = item.get("escalation")
+        escalation = self.d.escalations.get(name) if isinstance(name, str) else None
+        if escalation is not None and isinstance(escalation.value, list):
+            for level in escalation.value:
+                if isinstance(level, dict):
+                    principals.extend(_strings(level.get("to")))
+        people: set[str] = set()
+        for principal in principals:
+            members = self.members(principal)
+            if members is None:
+                return  # an unknown or broken principal: reported elsewhere
+            people |= members
+        if approvals > len(people):
+            self.r.error(
+                item.loc(*at),
+                f"{item.describe()} needs {approvals} approvals but only {len(people)} "
+                f"{'person' if len(people) == 1 else 'people'} could ever approve",
+            )
+
+    def members(self, principal: str) -> frozenset[str] | None:
+        """The users a principal stands for (None if it names something unknown or broken)."""
+        if principal == "*":
+            return frozenset(self.d.users)
+        kind, _, ident = principal.partition(":")
+        if kind == "user":
+            return frozenset([ident]) if ident in self.d.users else None
+        if kind != "group" or ident not in self.d.groups:
+            return None
+        if ident not in self._members:
+            people: set[str] = set()
+            seen: set[str] = set()
+            todo = [ident]
+            while todo:
+                gid = todo.pop()
+                if gid in seen:
+                    continue
+                seen.add(gid)
+                group = self.d.groups.get(gid)
+                if group is None:
+                    continue
+                people.update(group.strings("members"))
+                todo.extend(group.strings("includes"))
+            self._members[ident] = frozenset(people & self.d.users.keys())
+        return self._members[ident]
+
+    def escalations(self) -> None:
+        for chain in self.d.escalations.values():
+            levels = chain.value if isinstance(chain.value, list) else []
+            previous: int | None = None
+            for index, level in enumerate(levels):
+                if not isinstance(level, dict):
+                    continue
+                self.principals(chain, index, "to")
+                after = level.get("after")
+                if not isinstance(after, str) or not _DURATION.fullmatch(after):
+                    previous = None
+                    continue  # the schema reported it
+                try:
+                    seconds = parse_duration(after)
+                except ValueError as err:
+                    self.r.error(chain.loc(index, "after"), f"{chain.describe(index, 'after')}: {err}")
+                    previous = None
+                    continue
+                if previous is not None and seconds <= previous:
+                    self.r.error(
+                        chain.loc(index, "after"),
+                        f"level {index + 1} of escalation '{chain.id}' comes after "
+                        f"{format_duration(seconds)}, not later than level {index} "
+                        f"({format_duration(previous)}): each level's 'after' must be larger",
+                    )
+                previous = seconds
+
+    def roles(self) -> None:
+        for role in self.d.roles.values():
+            values = role.value
+            if isinstance(values, list):
+                self.principals(role)
+
+    def waivers(self, today: date) -> None:
+        targets = {"rules": self.d.rules, "topics": self.d.topics, "checks": self.d.checks}
+        for waiver in self.d.waivers.values():
+            self.principals(waiver, "principals")
+            for section, known in targets.items():
+                targets_given = waiver.get(section)
+                for index, target in enumerate(targets_given if isinstance(targets_given, list) else []):
+                    if not isinstance(target, str) or section in self.d.opaque:
+                        continue
+                    if not self.d.known(section, target):
+                        self.r.error(
+                            waiver.loc(section, index),
+                            f"waiver '{waiver.id}' names unknown {section[:-1]} '{target}'"
+                            f"{suggest(target, known)}",
+                        )
+            expires = waiver.get("expires")
+            if not isinstance(expires, str) or not _DATE.fullmatch(expires):
+                continue  # the schema reported it
+            try:
+                day = date.fromisoformat(expires)
+            except ValueError:
+                self.r.error(
+                    waiver.loc("expires"),
+                    f"'expires' of waiver '{waiver.id}' is not a real date: {expires!r}",
+                )
+                continue
+            if today > day:
+                self.r.warn(waiver.loc("expires"), f"waiver '{waiver.id}' expired on {day.isoformat()}")
+
+    def channels(self) -> None:
+        for channel in self.d.channels.values():
+            platform = channel.get("platform")
+            prefix = channel.id.split("/", 1)[0]
+            if isinstance(platform, str) and platform != prefix:
+                self.r.warn(
+                    channel.loc("platform"),
+                    f"channel '{channel.id}' has platform '{platform}' but its id says '{prefix}'",
+                )
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _walk(value: Any, path: Iterable[Any]) -> Any:
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+# ---------------------------------------------------------------- `sayso validate`
+
+_LOCATED = re.compile(r"^(.+?):(\d+):(\d+): (.*)$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """What `sayso validate` reports about a policy directory."""
+
+    valid: bool
+    errors: tuple[tuple[Loc, str], ...]
+    warnings: tuple[tuple[Loc, str], ...]
+    policy: Any = None  # the loaded Policy when valid
+
+    @property
+    def version(self) -> str | None:
+        return self.policy.version if self.policy is not None else None
+
+    def counts(self) -> dict[str, int]:
+        p = self.policy
+        if p is None:
+            return {}
+        return {
+            "users": len(p.users),
+            "groups": len(p.groups),
+            "channels": len(p.channels),
+            "rules": len(p.rules),
+            "topics": len(p.topics),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        def row(loc: Loc, message: str) -> dict[str, Any]:
+            return {"file": loc.file, "line": loc.line, "col": loc.col, "message": message}
+
+        return {
+            "valid": self.valid,
+            "errors": [row(*e) for e in self.errors],
+            "warnings": [row(*w) for w in self.warnings],
+            "version": self.version,
+            "counts": self.counts(),
+        }
+
+
+def parse_located(text: str) -> tuple[Loc, str]:
+    """"FILE:LINE:COL: message" (as in Policy.warnings) back into (Loc, message)."""
+    match = _LOCATED.match(text)
+    if match is None:
+        return Loc("<policy>", 0, 0), text
+    file, line, col, message = match.groups()
+    return Loc(file, int(line), int(col)), message
+
+
+def validate_policy(policy_dir: Any, pm: Any = None, *, today: date | None = None) -> Validation:
+    """Load and compile a policy directory, collecting every error and warning."""
+    from .compiler import compile_policy
+    from .errors import PolicyError
+    from .loader import load_policy
+
+    try:
+        policy = load_policy(policy_dir, pm, today=today)
+        compile_policy(policy, pm)
+    except PolicyError as err:
+        errors = tuple((p.loc, p.message) for p in err.problems)
+        warnings = tuple(parse_located(w) for w in getattr(err, "warnings", ()))
+        return Validation(False, errors, warnings)
+    return Validation(True, (), tuple(parse_located(w) for w in policy.warnings), policy)

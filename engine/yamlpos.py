@@ -1,0 +1,366 @@
+"""Safe YAML reading that keeps the line and column of every node.
+
+`read_yaml(data, name)` turns the bytes of one policy file into plain Python values
+(dicts, lists, str, int, float, bool, None) plus a `Positions` table that gives the
+1-based line and column of every value and every mapping key, addressed by its path
+(a tuple of mapping keys and list indexes, like a JSON pointer).
+
+It builds values straight from libyaml's parse events (`yaml.CSafeLoader` when PyYAML
+has its C extension, else the pure-Python `SafeLoader`), in one loop without recursion,
+so a large file is fast and a deeply nested one cannot overflow the stack. Refused, each
+as a `YamlProblem` at the offending spot:
+
+- files over `MAX_FILE_BYTES`, bytes that are not UTF-8, YAML syntax errors;
+- more than one document in a file;
+- a mapping key that occurs twice in one mapping (YAML itself would keep the last);
+- tags other than YAML's standard scalar and collection tags (`!!python/object`...);
+- nesting deeper than `MAX_DEPTH`, and more than `MAX_NODES` nodes once aliases are
+  expanded (a "billion laughs" alias bomb is refused before it costs anything);
+- a mapping or sequence used as a mapping key; an alias to an undefined anchor.
+
+Mapping keys are always strings: a plain key such as `1` or `yes` is taken as written.
+Timestamps (`2026-05-01`) are kept as the text written, so dates reach the schema as
+strings. Merge keys (`<<: *defaults`) are supported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+Path = tuple[Any, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_KEEP, _MERGE_INTO, _DISCARD = 0, 1, 2
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+
+
+class YamlProblem(Exception):
+    """A file that cannot be read as a policy; `line` and `col` are 1-based."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+
+
+@dataclass(slots=True)
+class Positions:
+    """Line and column (1-based) of every value and mapping key in one file, by path."""
+
+    values: dict[Path, tuple[int, int]]
+    keys: dict[Path, tuple[int, int]]
+
+    def value(self, path: Path) -> tuple[int, int]:
+        """Where the value at `path` starts (or its nearest located ancestor)."""
+        return self._nearest(self.values, tuple(path))
+
+    def key(self, path: Path) -> tuple[int, int]:
+        """Where the mapping key of the entry at `path` stands (else where its value is)."""
+        path = tuple(path)
+        found = self.keys.get(path)
+        return found if found is not None else self.value(path)
+
+    @staticmethod
+    def _nearest(table: dict[Path, tuple[int, int]], path: Path) -> tuple[int, int]:
+        while path:
+            found = table.get(path)
+            if found is not None:
+                return found
+            path = path[:-1]
+        return table.get((), (1, 1))
+
+
+@dataclass(slots=True)
+class Document:
+    data: Any  # None for an empty file
+    positions: Positions
+    problems: list[YamlProblem]  # duplicate keys: reported, the first value kept
+
+
+@dataclass(slots=True)
+class _Frame:
+    is_map: bool
+    value: Any  # dict or list
+    path: Path
+    anchor: str | None
+    count: int  # nodes inside, aliases expanded
+    key: Any = None  # mapping: the key waiting for its value
+    mode: int = 0  # what to do with that value: _KEEP, _MERGE_INTO or _DISCARD
+    merges: list | None = None
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a BOM is allowed); a YamlProblem at the first bad byte otherwise."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line, col = line_col_of_byte(data, err.start)
+        raise YamlProblem(
+            f"not UTF-8: byte 0x{data[err.start]:02x} cannot be decoded", line, col
+        ) from None
+
+
+def line_col_of_byte(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[start:offset].decode("utf-8", "replace")) + 1
+    return line, col
+
+
+def read_yaml(data: bytes) -> Document:
+    """Parse one YAML document from bytes; raises YamlProblem (never anything else)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlProblem(
+            f"file is too large ({len(data):,} bytes; the limit is {MAX_FILE_BYTES:,})"
+        )
+    text = decode(data)
+    try:
+        return _build(text)
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as err:
+        raise _yaml_problem(err) from None
+    except yaml.YAMLError as err:  # ReaderError: a character YAML does not allow
+        line, col = 1, 1
+        position = getattr(err, "position", None)
+        if isinstance(position, int):
+            line, col = line_col_of_byte(text.encode("utf-8"), position)
+        reason = getattr(err, "reason", None) or str(err).splitlines()[0]
+        raise YamlProblem(f"invalid YAML: {reason}", line, col) from None
+    except (RecursionError, MemoryError):
+        raise YamlProblem("invalid YAML: the document is too deeply nested or too large") from None
+
+
+def _yaml_problem(err: yaml.MarkedYAMLError) -> YamlProblem:
+    mark = err.problem_mark or err.context_mark
+    parts = [p for p in (err.context, err.problem) if p]
+    message = "invalid YAML: " + (", ".join(parts) if parts else "syntax error")
+    if err.context_mark is not None and err.problem_mark is not None and err.context:
+        message += f" (started at line {err.context_mark.line + 1})"
+    if mark is None:
+        return YamlProblem(message)
+    return YamlProblem(message, mark.line + 1, mark.column + 1)
+
+
+def _build(text: str) -> Document:
+    loader = Loader(text)
+    try:
+        return _events_to_document(loader)
+    finally:
+        loader.dispose()
+
+
+def _events_to_document(loader: Any) -> Document:
+    get_event = loader.get_event
+    resolve = loader.resolve
+    values: dict[Path, tuple[int, int]] = {}
+    keys: dict[Path, tuple[int, int]] = {}
+    anchors: dict[str, tuple[Any, int]] = {}
+    stack: list[_Frame] = []
+    total = 0
+    root: Any = None
+    documents = 0
+    scalar_node = yaml.ScalarNode
+    problems: list[YamlProblem] = []
+
+    def place(value: Any, count: int, mark: Any, anchor: str | None) -> None:
+        """Put a finished value into its parent (or make it the root)."""
+        nonlocal root
+        if anchor is not None:
+            anchors[anchor] = (value, count)
+        if not stack:
+            root = value
+            return
+        parent = stack[-1]
+        parent.count += count
+        if not parent.is_map:
+            parent.value.append(value)
+            return
+        key, mode = parent.key, parent.mode
+        parent.key, parent.mode = None, _KEEP
+        if mode == _KEEP:
+            parent.value[key] = value
+        elif mode == _MERGE_INTO:
+            parent.merges.append((value, mark))
+
+    while True:
+        event = get_event()
+        cls = event.__class__
+        if cls is ScalarEvent:
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            total += 1
+            if stack and stack[-1].is_map and stack[-1].key is None:
+                frame = stack[-1]
+                key = event.value
+                tag = event.tag
+                if tag not in (None, "!", _STR, _MERGE):
+                    raise YamlProblem(f"unsupported tag {_short(tag)} on a key", *pos)
+                if event.implicit[0] and key == "<<" and tag in (None, _MERGE):
+                    frame.key, frame.mode = "<<", _MERGE_INTO
+                    if frame.merges is None:
+                        frame.merges = []
+                    continue
+                if key in frame.value or frame.path + (key,) in keys:
+                    first = keys.get(frame.path + (key,))
+                    where = f" (first at line {first[0]}, column {first[1]})" if first else ""
+                    problems.append(YamlProblem(f"duplicate key '{key}'{where}", *pos))
+                    frame.key, frame.mode = object(), _DISCARD  # a path nothing looks up
+                    continue
+                frame.key = key
+                keys[frame.path + (key,)] = pos
+                continue
+            path = _child_path(stack)
+            values[path] = pos
+            place(_scalar(event, resolve, scalar_node, loader, pos), 1, mark, event.anchor)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            is_map = cls is MappingStartEvent
+            tag = event.tag
+            if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+                raise YamlProblem(f"unsupported tag {_short(tag)}", *pos)
+            if stack and stack[-1].is_map and stack[-1].key is None:
+                raise YamlProblem("a mapping key must be a plain value, not a collection", *pos)
+            if len(stack) >= MAX_DEPTH:
+                raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep", *pos)
+            total += 1
+            path = _child_path(stack)
+            values[path] = pos
+            stack.append(_Frame(is_map, {} if is_map else [], path, event.anchor, 1))
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            frame = stack.pop()
+            if frame.merges:
+                _apply_merges(frame, keys, values)
+            place(frame.value, frame.count, event.start_mark, frame.anchor)
+        elif cls is AliasEvent:
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            if stack and stack[-1].is_map and stack[-1].key is None:
+                raise YamlProblem("an alias cannot be used as a mapping key", *pos)
+            found = anchors.get(event.anchor)
+            if found is None:
+                raise YamlProblem(f"alias *{event.anchor} refers to no anchor defined before it", *pos)
+            value, count = found
+            total += count
+            if total > MAX_NODES:
+                raise YamlProblem(
+                    f"too many nodes once aliases are expanded (over {MAX_NODES:,}): "
+                    "an alias bomb?",
+                    *pos,
+                )
+            values[_child_path(stack)] = pos
+            place(value, count, mark, None)
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                mark = event.start_mark
+                raise YamlProblem(
+                    "a policy file holds one YAML document; found a second one here",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+        elif cls is StreamEndEvent or event is None:
+            break
+        elif cls is DocumentEndEvent or cls is StreamStartEvent:
+            pass
+        if total > MAX_NODES:
+            mark = event.start_mark
+            raise YamlProblem(
+                f"too many nodes (over {MAX_NODES:,}) in one file", mark.line + 1, mark.column + 1
+            )
+    return Document(root, Positions(values, keys), problems)
+
+
+def _child_path(stack: list[_Frame]) -> Path:
+    if not stack:
+        return ()
+    parent = stack[-1]
+    if parent.is_map:
+        return parent.path + (parent.key,)
+    return parent.path + (len(parent.value),)
+
+
+def _apply_merges(frame: _Frame, keys: dict, values: dict) -> None:
+    """`<<: *a` or `<<: [*a, *b]`: copy keys not given explicitly (earlier sources win)."""
+    merged: dict[str, Any] = {}
+    for value, mark in frame.merges:
+        sources = value if isinstance(value, list) else [value]
+        for source in sources:
+            if not isinstance(source, dict):
+                raise YamlProblem(
+                    "a merge key (<<) takes a mapping or a list of mappings",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+            for key, item in source.items():
+                merged.setdefault(key, (item, mark))
+    for key, (item, mark) in merged.items():
+        if key not in frame.value:
+            frame.value[key] = item
+            keys[frame.path + (key,)] = values[frame.path + (key,)] = (mark.line + 1, mark.column + 1)
+
+
+def _scalar(event: Any, resolve: Any, scalar_node: Any, loader: Any, pos: tuple[int, int]) -> Any:
+    value = event.value
+    tag = event.tag
+    if tag is None:
+        if not event.implicit[0]:
+            return value  # quoted or block scalar: a string
+        tag = resolve(scalar_node, value, (True, False))
+    elif tag == "!":
+        return value
+    if tag in (_STR, _TIMESTAMP):
+        return value
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        found = _BOOLS.get(value.lower())
+        if found is None:
+            raise YamlProblem(f"'{value}' is not a boolean", *pos)
+        return found
+    if tag in (_INT, _FLOAT):
+        node = scalar_node(tag, value)
+        try:
+            if tag == _INT:
+                return loader.construct_yaml_int(node)
+            return loader.construct_yaml_float(node)
+        except (ValueError, TypeError, IndexError):
+            kind = "an integer" if tag == _INT else "a number"
+            raise YamlProblem(f"'{value}' is not {kind}", *pos) from None
+    raise YamlProblem(f"unsupported tag {_short(tag)} (only plain YAML values are allowed)", *pos)
+
+
+def _short(tag: str) -> str:
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
