@@ -199,8 +199,17 @@ def type_name(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    if isinstance(value, str):
+        text = f"'{value}'"
+    elif value is None or isinstance(value, bool | int | float):
+        text = json.dumps(value)  # as YAML would write it: true, null, 3
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is not None and isinstance(value, bool | int | float)
 
 
 def _container(path: Path, data: Any) -> str:
@@ -244,7 +253,10 @@ def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
         expected = error.validator_value
         expected = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
         wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
-        yield Found(path, f"{where} must be {wanted}, not {type_name(value)}")
+        if path and isinstance(path[-1], int):
+            where = f"{_show(value)} in {_container(path, data)}"
+        quote = " (put it in quotes)" if expected == ["string"] and _is_scalar(value) else ""
+        yield Found(path, f"{where} must be {wanted}{quote}, not {type_name(value)}")
         return
     if kind == "pattern":
         hint = _PATTERN_HINTS.get(schema.get("x-def", ""), f"does not match {error.validator_value}")

@@ -183,3 +183,11 @@ def test_describe():
 def test_suggest():
     assert suggest("keywrods", ["keywords", "patterns"]) == " (did you mean 'keywords'?)"
     assert suggest("zzz", ["keywords"]) == ""
+
+
+def test_numbers_where_text_is_expected_suggest_quotes():
+    found = messages({"topics": {"t": {"keywords": [911, "ok"], "message": True}}})
+    assert found == [
+        (("topics", "t", "keywords", 0), "911 in 'keywords' of topic 't' must be text (put it in quotes), not a number", False),
+        (("topics", "t", "message"), "'message' of topic 't' must be text (put it in quotes), not true/false", False),
+    ]
