@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -42,6 +41,7 @@ from .model import (
 )
 from .schema import (
     CHECK_KEYS,
+    ID,
     SINGULAR,
     OptionChecker,
     PluginSpecs,
@@ -54,7 +54,6 @@ from .validate import DICT_SECTIONS, LIST_SECTIONS, Draft, Item, Source, check_d
 from .version import policy_version
 from .yamlpos import MAX_FILE_BYTES, YamlProblem, read_yaml
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
 _SECTIONS = (*DICT_SECTIONS, *LIST_SECTIONS)
 
 
@@ -281,7 +280,7 @@ class _Loader:
             self.problem(item.where, f"{what} returned malformed users or groups")
             return
         for uid, attrs in users.items():
-            if not isinstance(uid, str) or not _ID.fullmatch(uid):
+            if not isinstance(uid, str) or not ID.fullmatch(uid):
                 self.problem(item.where, f"{what} gave an invalid user id {uid!r}")
                 continue
             earlier = self.draft.seen.get(("users", uid))
@@ -292,7 +291,7 @@ class _Loader:
             value = dict(attrs) if isinstance(attrs, dict) else {}
             self.draft.users[uid] = Item(uid, value, item.src, item.path)
         for gid, group in groups.items():
-            if not isinstance(gid, str) or not _ID.fullmatch(gid):
+            if not isinstance(gid, str) or not ID.fullmatch(gid):
                 self.problem(item.where, f"{what} gave an invalid group id {gid!r}")
                 continue
             group = group if isinstance(group, dict) else {}

@@ -56,7 +56,8 @@ SINGULAR = {
     "directory": "directory source",
     "roles": "role",
 }
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+# an id as schema.json's $defs/id allows it (users, groups, topics, rules...)
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
 _ID_HINT = "use letters, digits, '.', '_', '@' and '-', starting with a letter or digit"
 _PATTERN_HINTS = {
     "id": f"is not a valid id: {_ID_HINT}",
@@ -260,7 +261,7 @@ def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
         return
     if kind == "pattern":
         hint = _PATTERN_HINTS.get(schema.get("x-def", ""), f"does not match {error.validator_value}")
-        if schema.get("x-def") == "principal" and isinstance(value, str) and _ID.fullmatch(value):
+        if schema.get("x-def") == "principal" and isinstance(value, str) and ID.fullmatch(value):
             hint = f"is not a principal: write user:{value} or group:{value} (or * for everyone)"
         if path and path[-1] == "expires":
             hint = "is not a date: write YYYY-MM-DD"

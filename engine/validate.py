@@ -164,6 +164,7 @@ class _Checker:
         self.r = report
         self._members: dict[str, frozenset[str]] = {}
         self._glob_cache: dict[str, bool] = {}
+        self._channel_names: list[str] | None = None
 
     # ------------------------------------------------------------ references
 
@@ -225,8 +226,10 @@ class _Checker:
     def _glob_matches(self, glob: str) -> bool:
         found = self._glob_cache.get(glob)
         if found is None:
-            names = [ident for section, ident in self.d.seen if section == "channels"]
-            found = self._glob_cache[glob] = any(fnmatchcase(n, glob) for n in names)
+            if self._channel_names is None:
+                self._channel_names = [i for section, i in self.d.seen if section == "channels"]
+            found = any(fnmatchcase(n, glob) for n in self._channel_names)
+            self._glob_cache[glob] = found
         return found
 
     # ------------------------------------------------------------ sections

@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from pathlib import PurePosixPath
 from typing import Any
 
 from engine.errors import PolicyError, PolicyProblem
 from engine.hookspecs import DirectorySpec, hookimpl
 from engine.model import Loc
+from engine.schema import ID
 
 OPTIONS_SCHEMA = {
     "path": {"type": "string", "required": True, "empty": False},
@@ -32,7 +32,6 @@ OPTIONS_SCHEMA = {
 }
 COLUMNS = ("id", "name", "email", "groups")
 MAX_BYTES = 16 * 1024 * 1024
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
 
 
 def build(options: dict[str, Any], policy_dir: str) -> dict[str, Any]:
@@ -98,7 +97,7 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
                 continue
             record = dict(zip(columns, (cell.strip() for cell in row), strict=False))
             uid = record.get("id", "")
-            if not _ID.fullmatch(uid):
+            if not ID.fullmatch(uid):
                 problem(line, f"invalid user id '{uid}'" if uid else "a row without an id")
                 continue
             if uid in users:
@@ -109,7 +108,7 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
             for gid in (g.strip() for g in record.get("groups", "").split(";")):
                 if not gid:
                     continue
-                if not _ID.fullmatch(gid):
+                if not ID.fullmatch(gid):
                     problem(line, f"invalid group id '{gid}' for user '{uid}'")
                     continue
                 members = groups.setdefault(gid, {"members": []})["members"]
