@@ -256,7 +256,8 @@ def test_billion_laughs_is_refused_quickly(tmp_path):
     started = time.perf_counter()
     found = problems(FIXTURES / "bad" / "alias-bomb")
     assert "alias bomb" in found[0]
-    assert time.perf_counter() - started < 2
+    # a guard against expanding the bomb, not a speed target: expansion would take minutes
+    assert time.perf_counter() - started < 10
 
 
 def test_python_tags_are_refused(tmp_path):
@@ -467,16 +468,8 @@ def generated_policy(folder: Path, users=2000, groups=100, channels=60, rules=32
     return folder
 
 
-def test_a_large_policy_loads_well_under_the_budget(tmp_path):
+def test_a_large_policy_loads_whole(tmp_path):
+    """The benchmark-sized policy (timings live in bench/decide.py) loads completely."""
     folder = generated_policy(tmp_path / "big")
-    load_policy(folder)  # warm: schema compiled, plugins registered
-    best = min(_timed(lambda: load_policy(folder)) for _ in range(3))
     policy = load_policy(folder)
     assert len(policy.users) == 2000 and sum(len(t.keywords) for t in policy.topics.values()) == 5000
-    assert best < 0.7, f"loading took {best:.3f}s"
-
-
-def _timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
