@@ -84,6 +84,86 @@ def cli(ctx: click.Context, policy: str, db: str) -> None:
 # Each command is a few lines: parse, call the engine, print.
 
 
+class BadInput(SaysoError):
+    """Unusable command-line input (exit 2)."""
+
+    exit_code = 2
+
+
+def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
+    """The post text from --text, --file (`-` is stdin) or a lone `-` argument."""
+    given = [s for s in (text, file, dash) if s is not None]
+    if len(given) != 1:
+        raise BadInput("give the post text with exactly one of --text T, --file F or -")
+    if dash is not None and dash != "-":
+        raise BadInput(f"unexpected argument '{dash}' (use - to read the text from stdin)")
+    if text is None:
+        source = file if file is not None else "-"
+        try:
+            with click.open_file(source, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as err:
+            raise BadInput(f"cannot read {source}: {err}") from None
+    if not text.strip():
+        raise BadInput("the post text is empty")
+    return text
+
+
+def parse_time(value: str | None, option: str = "--at"):
+    """An ISO 8601 time (`2026-05-04T09:30:00Z`); a time without zone is UTC."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput(f"{option}: '{value}' is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.command()
+@click.option("--author", metavar="U", help="Author's user id.")
+@click.option("--channel", metavar="C", help="Channel id, platform/handle.")
+@click.option("--kind", default="post", show_default=True, help="post or reply.")
+@click.option("--text", metavar="T", help="The post text.")
+@click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
+@click.option("--at", "at", metavar="ISO-TIME", help="Decide as of this time (default now).")
+@click.option("--explain", is_flag=True, help="Also list every rule, topic and check considered.")
+@click.argument("dash", required=False, metavar="[-]")
+@json_option
+@pass_ctx
+def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as_json) -> None:
+    """Evaluate a post against the policy; store nothing.
+
+    Exit 0 approved, 1 denied, 3 needs sign-off, 2 bad input.
+    """
+    from engine.errors import PolicyError
+    from engine.explain import format_decision, format_trace
+    from engine.model import Outcome, Post
+
+    if not author or not channel:
+        raise BadInput("--author and --channel are required")
+    if kind not in ("post", "reply"):
+        raise BadInput(f"--kind must be post or reply, not '{kind}'")
+    post = Post(author=author, channel=channel, text=read_post_text(text, file, dash), kind=kind)
+    now = parse_time(at)
+    try:
+        engine = ctx.engine
+    except PolicyError as err:
+        err.exit_code = 2
+        raise
+    decision = engine.decide(post, now=now, explain=True)
+    if as_json:
+        echo_json(decision.to_dict())
+    else:
+        click.echo(format_decision(decision))
+        if explain:
+            click.echo("Considered:\n" + format_trace(decision))
+    codes = {Outcome.APPROVED: 0, Outcome.DENIED: 1, Outcome.NEEDS_SIGNOFF: 3}
+    click.get_current_context().exit(codes[decision.decision])
+
+
 @cli.command()
 @json_option
 @pass_ctx

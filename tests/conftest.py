@@ -12,4 +12,4 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("SAYSO_TESTING", "1")
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures_engine"]

@@ -1,0 +1,454 @@
+"""Deciding on a post with a compiled `Engine` (SPEC "Decision semantics").
+
+1. Unknown author, channel or kind: denied, naming it.
+2. Rules: a matching deny rule denies whatever allows it; no matching allow rule denies.
+3. Topics found in the text and in force on the channel: `deny` denies unless the
+   author is in `except`; `signoff` adds a requirement; `warn` warns. Being in
+   `except` also exempts from `signoff` and `warn`; for a `deny` topic that has
+   `requires`, the excepted author still needs that sign-off.
+4. Checks: each may deny, require sign-off or warn; a check that fails denies (fail closed).
+5. Denied if anything denies, else needs_signoff if any requirement, else approved.
+
+`enforcement: advisory` items are evaluated and reported as warnings only. A
+waiver in force exempts its principals from the rules, topics and checks it names.
+`reasons` holds what denies or requires sign-off; an approved decision's reasons
+are the rules that allow the post. `trace` always lists what matched and, for a
+decision that is not approved, `hint` steps saying what would change it; with
+`explain=True` it also lists what was considered and did not match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Any
+
+from .hookspecs import CheckInput, Finding
+from .model import (
+    Decision,
+    Effect,
+    Enforcement,
+    Outcome,
+    Post,
+    Reason,
+    Requirement,
+    Rule,
+    Signoff,
+    Span,
+    TopicMatch,
+    TraceStep,
+    Waiver,
+)
+
+if TYPE_CHECKING:
+    from .compiler import Engine
+
+NO_ALLOW_RULE = "default-deny"  # reason id when no allow rule matches
+_KINDS = ("post", "reply")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleVerdict:
+    allowed: bool
+    known: bool  # author, channel and kind all exist
+    reasons: tuple[Reason, ...]  # why not allowed, or the rules that allow
+    warnings: tuple[Reason, ...]
+    trace: tuple[TraceStep, ...]
+
+
+class _Collector:
+    """What one decision accumulates, stage after stage."""
+
+    __slots__ = ("denials", "signoffs", "requirements", "warnings", "trace", "hints", "explain")
+
+    def __init__(self, explain: bool):
+        self.denials: list[Reason] = []
+        self.signoffs: list[Reason] = []
+        self.requirements: list[Requirement] = []
+        self.warnings: list[Reason] = []
+        self.trace: list[TraceStep] = []
+        self.hints: list[TraceStep] = []
+        self.explain = explain
+
+    def advisory(self, id: str, kind: str, message: str, effect: Effect) -> None:
+        self.warnings.append(Reason(id, kind, f"advisory: {message}", effect, advisory=True))
+
+    def waived(self, id: str, kind: str, waiver: Waiver) -> None:
+        until = waiver.expires.isoformat()
+        message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
+        self.warnings.append(Reason(id, "waiver", message, Effect.WARN))
+        self.trace.append(TraceStep("waiver", waiver.id, True, f"exempts from {kind} {id}"))
+
+    def hint(self, id: str, text: str) -> None:
+        self.hints.append(TraceStep("hint", id, False, text))
+
+
+def _who(principals: Iterable[str]) -> str:
+    return ", ".join(principals) or "nobody"
+
+
+def matching_rules(
+    by_principal: Mapping[str, tuple[Rule, ...]], principals: frozenset[str], order: dict[str, int]
+) -> tuple[Rule, ...]:
+    """The rules naming any of `principals`, each once, in policy order."""
+    if not by_principal:
+        return ()
+    found: list[Rule] = []
+    for principal in principals:
+        rules = by_principal.get(principal)
+        if rules:
+            found.extend(rules)
+    if len(found) > 1:
+        unique = {rule.id: rule for rule in found}
+        return tuple(sorted(unique.values(), key=lambda r: order[r.id]))
+    return tuple(found)
+
+
+def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Reason]:
+    reasons = []
+    if author not in engine.policy.users:
+        reasons.append(Reason("author", "author", f"unknown author '{author}'", Effect.DENY))
+    if channel_id not in engine.policy.channels:
+        message = f"unknown channel '{channel_id}'"
+        close = get_close_matches(channel_id, engine.policy.channels, n=1)
+        if close:
+            message += f" (did you mean '{close[0]}'?)"
+        reasons.append(Reason("channel", "channel", message, Effect.DENY))
+    if kind not in _KINDS:
+        message = f"unknown kind '{kind}' (use post or reply)"
+        reasons.append(Reason("kind", "kind", message, Effect.DENY))
+    return reasons
+
+
+def check_rules(
+    engine: Engine, author: str, channel_id: str, kind: str, today: date, explain: bool = False
+) -> RuleVerdict:
+    """Who may post where: unknowns, deny rules (unless waived), then allow rules."""
+    unknown = _unknown(engine, author, channel_id, kind)
+    if unknown:
+        return RuleVerdict(False, False, tuple(unknown), (), ())
+    principals = engine.principals_of(author)
+    index = engine.rule_index(channel_id, kind)
+    order = engine._rule_order
+    warnings: list[Reason] = []
+    trace: list[TraceStep] = []
+    denials: list[Reason] = []
+    for rule in matching_rules(index.deny, principals, order):
+        waiver = engine.waiver_for(rule.id, author, today)
+        if waiver is not None:
+            until = waiver.expires.isoformat()
+            message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
+            warnings.append(Reason(rule.id, "waiver", message, Effect.WARN))
+            trace.append(TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
+            continue
+        denials.append(deny_reason(rule, author, channel_id))
+        trace.append(TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
+    allows = matching_rules(index.allow, principals, order)
+    for rule in allows:
+        trace.append(TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
+    for rule in matching_rules(index.advisory_deny, principals, order):
+        message = f"rule {rule.id} would forbid {author} to post to {channel_id}"
+        warnings.append(Reason(rule.id, "rule", f"advisory: {message}", Effect.DENY, True))
+    if not allows:
+        for rule in matching_rules(index.advisory_allow, principals, order):
+            message = f"rule {rule.id} would let {author} post to {channel_id}"
+            warnings.append(Reason(rule.id, "rule", f"advisory: {message}", Effect.ALLOW, True))
+    if explain:
+        trace.extend(_unmatched_rules(engine, author, channel_id, kind, principals, trace))
+    if denials:
+        return RuleVerdict(False, True, tuple(denials), tuple(warnings), tuple(trace))
+    if not allows:
+        reason = no_allow_reason(author, channel_id, kind)
+        trace.append(TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
+        return RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
+    reasons = tuple(_allow_reason(r.id, author, channel_id) for r in allows)
+    return RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
+
+
+def deny_reason(rule: Rule, author: str, channel_id: str) -> Reason:
+    message = rule.description or f"rule {rule.id} forbids {author} to post to {channel_id}"
+    return Reason(rule.id, "rule", message, Effect.DENY)
+
+
+def no_allow_reason(author: str, channel_id: str, kind: str) -> Reason:
+    message = f"no rule lets {author} post to {channel_id}"
+    if kind != "post":
+        message += f" as a {kind}"
+    return Reason(NO_ALLOW_RULE, "rule", message, Effect.DENY)
+
+
+def _allow_reason(rule_id: str, author: str, channel_id: str) -> Reason:
+    return Reason(
+        rule_id, "rule", f"rule {rule_id} lets {author} post to {channel_id}", Effect.ALLOW
+    )
+
+
+def allow_reasons(
+    engine: Engine, author: str, channel_id: str, found: list[tuple[Rule, ...]]
+) -> tuple[Reason, ...]:
+    """One reason per allowing rule, in policy order (`found`: rule tuples per principal)."""
+    if len(found) == 1 and len(found[0]) == 1:
+        return (_allow_reason(found[0][0].id, author, channel_id),)
+    unique = {rule.id for rules in found for rule in rules}
+    ordered = sorted(unique, key=engine._rule_order.__getitem__)
+    return tuple(_allow_reason(rule_id, author, channel_id) for rule_id in ordered)
+
+
+def _unmatched_rules(
+    engine: Engine,
+    author: str,
+    channel_id: str,
+    kind: str,
+    principals: frozenset[str],
+    matched: list[TraceStep],
+) -> list[TraceStep]:
+    seen = {step.id for step in matched}
+    steps = []
+    for rule in engine.policy.rules:
+        if rule.id in seen:
+            continue
+        if channel_id not in engine._rule_channels[rule.id]:
+            why = f"channels {', '.join(rule.channels)} do not include {channel_id}"
+        elif kind not in rule.kinds:
+            why = f"applies to {', '.join(rule.kinds)} only, not {kind}"
+        elif principals.isdisjoint(rule.principals):
+            why = f"{_who(rule.principals)} do not include {author}"
+        else:
+            why = "advisory: reported as a warning only"
+        steps.append(TraceStep("rule", rule.id, False, why))
+    return steps
+
+
+def decide(
+    engine: Engine,
+    post: Post,
+    *,
+    now: datetime | None = None,
+    history: Any = None,
+    explain: bool = False,
+) -> Decision:
+    today = (now or datetime.now(UTC)).date()
+    kind = str(post.kind)
+    out = _Collector(explain)
+    verdict = check_rules(engine, post.author, post.channel, kind, today, explain)
+    out.warnings.extend(verdict.warnings)
+    out.trace.extend(verdict.trace)
+    if not verdict.known:
+        for reason in verdict.reasons:
+            out.hint(reason.id, _unknown_hint(engine, reason))
+        return _decision(engine, post, verdict.reasons, (), (), out)
+    if not verdict.allowed:
+        out.denials.extend(verdict.reasons)
+        _rule_hints(engine, post, kind, verdict.reasons, out)
+
+    matches = _topics(engine, post, today, out)
+    _checks(engine, post, now, history, today, out)
+
+    blocked = out.denials or out.requirements
+    reasons = (*out.denials, *out.signoffs) if blocked else verdict.reasons
+    return _decision(engine, post, reasons, tuple(out.requirements), matches, out)
+
+
+def _decision(
+    engine: Engine,
+    post: Post,
+    reasons: tuple[Reason, ...],
+    requirements: tuple[Requirement, ...],
+    topics: tuple[TopicMatch, ...],
+    out: _Collector,
+) -> Decision:
+    if any(r.effect == Effect.DENY for r in reasons):
+        outcome = Outcome.DENIED
+    elif requirements:
+        outcome = Outcome.NEEDS_SIGNOFF
+    else:
+        outcome = Outcome.APPROVED
+    trace = out.trace if outcome == Outcome.APPROVED else out.trace + out.hints
+    return Decision(
+        decision=outcome,
+        post=post,
+        reasons=reasons,
+        requirements=requirements,
+        topics=topics,
+        warnings=tuple(out.warnings),
+        policy_version=engine.version,
+        trace=tuple(trace),
+    )
+
+
+# ---- topics -----------------------------------------------------------------
+
+
+def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
+    """Topic id -> spans, merged over every detector, for topics of the policy."""
+    found: dict[str, list[Span]] = {}
+    for detector in engine._detectors:
+        for topic_id, spans in detector.detect(text).items():
+            if spans and topic_id in engine._topic_order:
+                if topic_id in found:
+                    merged = {(s.start, s.end, s.source): s for s in (*found[topic_id], *spans)}
+                    found[topic_id] = sorted(merged.values(), key=lambda s: (s.start, s.end))
+                else:
+                    found[topic_id] = spans
+    return found
+
+
+def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[TopicMatch, ...]:
+    found = detect_topics(engine, post.text)
+    in_force = engine._topics_by_channel.get(post.channel, frozenset())
+    if out.explain:
+        for topic_id in engine.policy.topics:
+            if topic_id not in found:
+                where = "not in the text" if topic_id in in_force else "not on this channel"
+                out.trace.append(TraceStep("topic", topic_id, False, where))
+    if not found:
+        return ()
+    matches = []
+    for topic_id in sorted(found, key=engine._topic_order.__getitem__):
+        spans = found[topic_id]
+        words = ", ".join(dict.fromkeys(f"'{' '.join(s.text.split())}'" for s in spans))
+        if topic_id not in in_force:
+            out.trace.append(
+                TraceStep("topic", topic_id, False, f"{words} found; not on this channel")
+            )
+            continue
+        matches.append(TopicMatch(topic_id, tuple(spans)))
+        out.trace.append(TraceStep("topic", topic_id, True, f"found {words}"))
+        _apply_topic(engine, engine.policy.topics[topic_id], post.author, words, today, out)
+    return tuple(matches)
+
+
+def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, out: _Collector):
+    waiver = engine.waiver_for(topic.id, author, today)
+    if waiver is not None:
+        out.waived(topic.id, "topic", waiver)
+        return
+    excepted = bool(topic.except_) and engine.covers(author, topic.except_)
+    advisory = topic.enforcement == Enforcement.ADVISORY
+    if topic.action == Effect.DENY and not excepted:
+        message = topic.message or f"topic {topic.id} ({words}) may not be posted here"
+        if advisory:
+            out.advisory(topic.id, "topic", message, Effect.DENY)
+            return
+        out.denials.append(Reason(topic.id, "topic", message, Effect.DENY))
+        hint = f"remove or rephrase {words} (topic {topic.id})"
+        if topic.except_:
+            hint += f", or ask {_who(topic.except_)} to post it"
+        out.hint(topic.id, hint)
+        return
+    if excepted:
+        out.trace.append(TraceStep("topic", topic.id, True, f"{author} is excepted"))
+        if topic.action != Effect.DENY or topic.requires is None:
+            return
+    if topic.action == Effect.WARN:
+        message = topic.message or f"mentions topic {topic.id} ({words})"
+        if advisory:
+            out.advisory(topic.id, "topic", message, Effect.WARN)
+        else:
+            out.warnings.append(Reason(topic.id, "topic", message, Effect.WARN))
+        return
+    requirement = _requirement(engine, topic.id, "topic", topic.requires, topic.escalation)
+    message = f"topic {topic.id} ({words}) needs sign-off by {_signers(requirement)}"
+    if topic.message:
+        message = f"{topic.message} ({message})"
+    if advisory:
+        out.advisory(topic.id, "topic", message, Effect.SIGNOFF)
+        return
+    out.signoffs.append(Reason(topic.id, "topic", message, Effect.SIGNOFF))
+    out.requirements.append(requirement)
+    out.hint(topic.id, f"wait for sign-off by {_signers(requirement)}, or remove {words}")
+
+
+def _requirement(
+    engine: Engine, id: str, kind: str, requires: Signoff | None, escalation: str | None
+) -> Requirement:
+    """The sign-off asked for; without `requires`, the escalation chain's first level."""
+    if requires is not None:
+        return Requirement(id, kind, requires.principals, requires.approvals, escalation)
+    levels = engine.policy.escalations.get(escalation) if escalation else None
+    first = levels.levels[0].to if levels and levels.levels else ()
+    return Requirement(id, kind, first, 1, escalation)
+
+
+def _signers(requirement: Requirement) -> str:
+    who = _who(requirement.signoff)
+    if requirement.approvals > 1:
+        return f"{who} ({requirement.approvals} approvals)"
+    return who
+
+
+# ---- checks -----------------------------------------------------------------
+
+
+def _checks(engine, post: Post, now, history, today: date, out: _Collector) -> None:
+    checks = engine._checks_by_channel.get(post.channel, ())
+    if not checks:
+        return
+    given = CheckInput(post, engine.policy.channels[post.channel], now, history)
+    for check in checks:
+        config = check.config
+        action = check.action
+        try:
+            findings = check.run(given)
+        except Exception as err:  # fail closed: a broken check must not approve
+            findings = [Finding(f"check {config.id} failed: {type(err).__name__}: {err}")]
+            action = Effect.DENY
+        if not findings:
+            if out.explain:
+                out.trace.append(TraceStep("check", config.id, False, "passed"))
+            continue
+        details = "; ".join(f.message for f in findings)
+        out.trace.append(TraceStep("check", config.id, True, details))
+        waiver = engine.waiver_for(config.id, post.author, today)
+        if waiver is not None:
+            out.waived(config.id, "check", waiver)
+            continue
+        message = config.message or details
+        advisory = config.enforcement == Enforcement.ADVISORY
+        if advisory:
+            out.advisory(config.id, "check", message, action)
+        elif action == Effect.DENY:
+            out.denials.append(Reason(config.id, "check", message, Effect.DENY))
+            out.hint(config.id, f"fix: {details}")
+        elif action == Effect.SIGNOFF:
+            requirement = _requirement(
+                engine, config.id, "check", config.requires, config.escalation
+            )
+            out.signoffs.append(Reason(config.id, "check", message, Effect.SIGNOFF))
+            out.requirements.append(requirement)
+            out.hint(config.id, f"wait for sign-off by {_signers(requirement)}, or fix: {details}")
+        else:
+            out.warnings.append(Reason(config.id, "check", message, Effect.WARN))
+
+
+# ---- hints --------------------------------------------------------------------
+
+
+def _unknown_hint(engine: Engine, reason: Reason) -> str:
+    if reason.id == "author":
+        return "use the id of a user in the policy, or add the user to it"
+    if reason.id == "channel":
+        known = ", ".join(list(engine.policy.channels)[:8]) or "none"
+        return f"use a channel of the policy ({known})"
+    return "use kind post or reply"
+
+
+def _rule_hints(
+    engine: Engine, post: Post, kind: str, reasons: tuple[Reason, ...], out: _Collector
+) -> None:
+    for reason in reasons:
+        if reason.id == NO_ALLOW_RULE:
+            allowed = engine.rule_index(post.channel, kind).allowed_principals
+            if allowed:
+                out.hint(
+                    reason.id, f"ask {_who(allowed)} to post it, or add a rule for {post.author}"
+                )
+            else:
+                out.hint(reason.id, f"no rule lets anyone post to {post.channel} as a {kind}")
+        else:
+            out.hint(
+                reason.id,
+                f"rule {reason.id} forbids it; ask someone it does not cover, or get a waiver",
+            )

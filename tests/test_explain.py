@@ -1,0 +1,69 @@
+"""A decision explained for a person."""
+
+from __future__ import annotations
+
+from engine.explain import format_decision, format_trace, quote
+from engine.model import Post, Span
+
+
+def test_quote_marks_the_match_with_context():
+    text = "We can close your account today"
+    assert (
+        quote(text, Span(7, 25, "close your account", "k")) == "We can »close your account« today"
+    )
+    long = "x" * 50 + " APR " + "y" * 50
+    shown = quote(long, Span(51, 54, "APR", "APR"))
+    assert shown.startswith("…") and shown.endswith("…") and "»APR«" in shown
+
+
+def test_quote_flattens_line_breaks():
+    assert quote("one\nAPR\ntwo", Span(4, 7, "APR", "APR")) == "one »APR« two"
+
+
+def test_denied_topic_explains_reason_where_and_what_to_change(engine):
+    text = "Good news: our APR is 3.9% this month."
+    out = format_decision(engine.decide(Post("dana", "facebook/nmtw", text)))
+    assert out.startswith("DENIED: dana may not publish this post on facebook/nmtw.")
+    assert "[topic rates] Rate quotes are posted by Treasury only." in out
+    assert "rates: Good news: our »APR« is 3.9% this month. (characters 15-18)" in out
+    assert "remove or rephrase 'APR' (topic rates), or ask group:treasury to post it" in out
+    assert "Policy version: v-test" in out
+
+
+def test_needs_signoff_names_who_and_how_many(engine):
+    out = format_decision(
+        engine.decide(Post("dana", "facebook/nmtw", "We can close your account today."))
+    )
+    assert out.startswith("NEEDS SIGN-OFF")
+    assert "account-closure: 1 approval from group:member-services" in out
+    assert "We can »close your account« today." in out
+
+
+def test_no_rule_says_who_may(engine):
+    out = format_decision(engine.decide(Post("dana", "linkedin/acme", "hello")))
+    assert "no rule lets dana post to linkedin/acme" in out
+    assert "ask group:treasury, group:marketing to post it" in out
+
+
+def test_approved_names_the_allowing_rule_and_no_hints(engine):
+    out = format_decision(engine.decide(Post("eli", "facebook/nmtw", "Thanks!", "reply")))
+    assert out.startswith("APPROVED: eli may publish this reply on facebook/nmtw.")
+    assert "support-replies" in out
+    assert "To get approved" not in out
+
+
+def test_warnings_listed(engine):
+    from datetime import UTC, datetime
+
+    d = engine.decide(
+        Post("gus", "linkedin/acme", "APR news"), now=datetime(2026, 5, 1, tzinfo=UTC)
+    )
+    out = format_decision(d)
+    assert "Warnings:" in out and "waived by gus-rates" in out
+
+
+def test_trace_lists_every_step(engine):
+    d = engine.decide(Post("dana", "linkedin/acme", "hello"), explain=True)
+    lines = format_trace(d).splitlines()
+    assert "  - rule marketing-linkedin: group:marketing do not include dana" in lines
+    assert "  + rule default-deny: no rule lets dana post to linkedin/acme" in lines
