@@ -19,6 +19,8 @@ class Context:
         self.policy_dir = policy_dir
         self.db_url = db_url
         self._engine = None
+        self._store = None
+        self._workflow = None
 
     @property
     def engine(self):
@@ -28,6 +30,23 @@ class Context:
 
             self._engine = load_engine(self.policy_dir)
         return self._engine
+
+    @property
+    def store(self):
+        """The database, migrated to the current schema."""
+        if self._store is None:
+            from engine.store import Store
+
+            self._store = Store(self.db_url)
+        return self._store
+
+    @property
+    def workflow(self):
+        if self._workflow is None:
+            from engine.workflow import Workflow
+
+            self._workflow = Workflow(self.engine, self.store)
+        return self._workflow
 
 
 class SaysoGroup(click.Group):
@@ -202,10 +221,392 @@ def schema(as_json: bool) -> None:
     echo_json(policy_schema())
 
 
+# ---------------------------------------------------------------- workflow
+
+
+def as_option(f: Callable) -> Callable:
+    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
+
+
+def _when(moment) -> str:
+    from engine.audit import iso
+
+    return iso(moment).replace(".000000Z", "Z") if moment else "-"
+
+
+def print_submission(sub, *, decision: bool = False) -> None:
+    """One submission for a person: status, who must still sign off, the clock."""
+    from engine.explain import format_decision
+
+    click.echo(f"submission {sub.id}: {sub.status.value} (revision {sub.revision})")
+    click.echo(f"  {sub.author} on {sub.channel} ({sub.kind}), submitted {_when(sub.submitted_at)}")
+    if decision:
+        for line in format_decision(sub.decision).splitlines():
+            click.echo(f"  {line}")
+    for q in sub.requirements:
+        mark = "met" if q.met else "open"
+        who = ", ".join(q.approved_by) or "none yet"
+        click.echo(
+            f"  [{mark}] {q.id}: {q.approvals} approval(s) from {' or '.join(q.eligible)}"
+            f" (approved by: {who})"
+        )
+    if sub.next_escalation_at and sub.status.value == "pending":
+        click.echo(f"  next escalation: {_when(sub.next_escalation_at)}")
+    if sub.publish_at:
+        click.echo(f"  publish at: {_when(sub.publish_at)}")
+    if sub.overdue:
+        click.echo("  OVERDUE: still pending at its publish time; it will not be published late")
+    if sub.published_at:
+        click.echo(f"  published: {_when(sub.published_at)}")
+    if sub.publish_error:
+        click.echo(f"  publishing failed: {sub.publish_error} (retried by `sayso tick`)")
+
+
+def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
+    if as_json:
+        echo_json(sub.to_dict())
+    else:
+        print_submission(sub, decision=decision)
+
+
+@cli.command()
+@click.option("--author", required=True, metavar="U", help="Author's user id.")
+@click.option("--channel", required=True, metavar="C", help="Channel id, platform/handle.")
+@click.option("--kind", default="post", show_default=True, help="post or reply.")
+@click.option("--text", metavar="T", help="The post text.")
+@click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
+@click.option("--publish-at", metavar="ISO-TIME", help="Publish at this time once approved.")
+@click.option("--at", "at", metavar="ISO-TIME", help="Submission time (default now).")
+@click.argument("dash", required=False, metavar="[-]")
+@json_option
+@pass_ctx
+def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash, as_json) -> None:
+    """Evaluate a post and store it: approved ones are published, risky ones wait for sign-off."""
+    if kind not in ("post", "reply"):
+        raise BadInput(f"--kind must be post or reply, not '{kind}'")
+    body = read_post_text(text, file, dash)
+    sub = ctx.workflow.submit(
+        author,
+        channel,
+        body,
+        kind=kind,
+        publish_at=parse_time(publish_at, "--publish-at"),
+        now=parse_time(at),
+    )
+    _emit(sub, as_json, decision=True)
+
+
+@cli.command()
+@as_option
+@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@json_option
+@pass_ctx
+def queue(ctx: Context, actor, at, as_json) -> None:
+    """Pending submissions the user may approve or reject now, oldest first."""
+    ctx.workflow._user(actor)
+    subs = ctx.workflow.queue(actor, now=parse_time(at))
+    if as_json:
+        echo_json([s.to_dict() for s in subs])
+        return
+    if not subs:
+        click.echo(f"nothing waits for {actor}")
+    for sub in subs:
+        print_submission(sub)
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--comment", metavar="C", help="A note kept with the approval.")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def approve(ctx: Context, submission_id, actor, comment, at, as_json) -> None:
+    """Approve the current revision of a pending submission. Exit 1 if refused."""
+    _emit(ctx.workflow.approve(submission_id, actor, comment=comment, now=parse_time(at)), as_json)
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--reason", required=True, metavar="R", help="Why (shown to the author).")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def reject(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
+    """Reject a pending submission. Exit 1 if refused."""
+    _emit(ctx.workflow.reject(submission_id, actor, reason, now=parse_time(at)), as_json)
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
+    """The author withdraws a pending post. Exit 1 if refused."""
+    _emit(ctx.workflow.withdraw(submission_id, actor, now=parse_time(at)), as_json)
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--text", metavar="T", help="The new text.")
+@click.option("--file", "file", metavar="F", help="Read the new text from a file (- for stdin).")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@click.argument("dash", required=False, metavar="[-]")
+@json_option
+@pass_ctx
+def revise(ctx: Context, submission_id, actor, text, file, at, dash, as_json) -> None:
+    """A new revision of a pending post: decided again, earlier approvals cleared."""
+    body = read_post_text(text, file, dash)
+    sub = ctx.workflow.revise(submission_id, actor, body, now=parse_time(at))
+    _emit(sub, as_json, decision=True)
+
+
+@cli.command()
+@click.option(
+    "--at", "at", metavar="ISO-TIME", help="Apply what is due by this time (default now)."
+)
+@json_option
+@pass_ctx
+def tick(ctx: Context, at, as_json) -> None:
+    """Apply due escalations, publish due posts, flag overdue ones, retry failures."""
+    report = ctx.workflow.tick(now=parse_time(at))
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    for sid, chain, level in report.escalated:
+        click.echo(f"submission {sid}: escalated to level {level} of {chain}")
+    for sid in report.published:
+        click.echo(f"submission {sid}: published")
+    for sid in report.overdue:
+        click.echo(f"submission {sid}: overdue (pending at its publish time)")
+    for sid, error in report.failed:
+        click.echo(f"submission {sid}: publishing failed: {error}")
+    click.echo(
+        f"{len(report.escalated)} escalated, {len(report.published)} published, "
+        f"{len(report.overdue)} overdue, {len(report.failed)} failed"
+    )
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@json_option
+@pass_ctx
+def show(ctx: Context, submission_id, as_json) -> None:
+    """One submission's full record: revisions and hashes, decisions, approvals, events."""
+    record = ctx.workflow.record(submission_id)
+    if as_json:
+        echo_json(record.to_dict())
+        return
+    sub = record.submission
+    print_submission(sub)
+    click.echo("revisions:")
+    for r in record.revisions:
+        click.echo(
+            f"  {r.number}  {_when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
+            f"  policy {r.policy_version[:12]}"
+        )
+        click.echo(f"     {r.text!r}")
+    if record.verdicts:
+        click.echo("approvals and rejections:")
+        for v in record.verdicts:
+            note = f" — {v.comment}" if v.comment else ""
+            click.echo(f"  {_when(v.at)}  {v.verdict} revision {v.revision} by {v.who}{note}")
+    for chain, level, when in record.escalations:
+        click.echo(f"escalated: {chain} level {level} at {_when(when)}")
+    for p in record.publications:
+        outcome = f"ok {p['ref']}" if p["ok"] else f"failed: {p['error']}"
+        click.echo(
+            f"publication: revision {p['revision']} via {p['publisher']} at {p['at']}: {outcome}"
+        )
+    click.echo("audit events:")
+    for e in record.events:
+        actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
+        click.echo(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
+
+
+@cli.command()
+@click.option("--from", "from_user", required=True, metavar="U", help="Whose approvals.")
+@click.option("--to", "to_user", required=True, metavar="V", help="Who may act for them.")
+@click.option("--until", required=True, metavar="ISO-TIME", help="When the delegation ends.")
+@click.option("--reason", metavar="R", help="Why (kept in the audit log).")
+@click.option("--at", "at", metavar="ISO-TIME", help="Start time (default now).")
+@json_option
+@pass_ctx
+def delegate(ctx: Context, from_user, to_user, until, reason, at, as_json) -> None:
+    """Let V approve and reject for U until a time (never on V's own posts)."""
+    d = ctx.workflow.delegate(
+        from_user, to_user, parse_time(until, "--until"), reason=reason, now=parse_time(at)
+    )
+    if as_json:
+        echo_json(d.to_dict())
+    else:
+        click.echo(f"delegation {d.id}: {d.to_user} acts for {d.from_user} until {_when(d.until)}")
+
+
+@cli.command()
+@click.argument("delegation_id", metavar="ID", type=int)
+@as_option
+@json_option
+@pass_ctx
+def revoke(ctx: Context, delegation_id, actor, as_json) -> None:
+    """Revoke a delegation (by the user who gave it)."""
+    ctx.workflow.revoke_delegation(delegation_id, actor)
+    if as_json:
+        echo_json({"id": delegation_id, "revoked": True})
+    else:
+        click.echo(f"delegation {delegation_id} revoked")
+
+
+@cli.group(cls=SaysoGroup)
+def audit() -> None:
+    """The tamper-evident audit log: export and verify."""
+
+
+def _progress(total: int, label: str):
+    """A progress bar on a terminal, nothing otherwise."""
+    import contextlib
+
+    if not sys.stderr.isatty() or total < 1000:
+        return contextlib.nullcontext(None)
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option("--since", metavar="ISO-TIME")
+@click.option("--until", metavar="ISO-TIME")
+@click.option("--author", metavar="U")
+@click.option("--channel", metavar="C")
+@click.option("--event", metavar="TYPE", help="submitted, decided, approved, rejected, ...")
+@click.option("--submission", metavar="ID", type=int)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@pass_ctx
+def audit_export(ctx: Context, fmt, since, until, author, channel, event, submission, output):
+    """Stream the audit log (filtered) as JSONL or CSV, in constant memory."""
+    from engine.audit import AuditLog
+
+    log = AuditLog(ctx.store)
+    filters = dict(
+        since=parse_time(since, "--since"),
+        until=parse_time(until, "--until"),
+        author=author,
+        channel=channel,
+        event=event,
+        submission=submission,
+    )
+    total = log.count(**filters) if sys.stderr.isatty() else 0
+    with (
+        click.open_file(output or "-", "w", encoding="utf-8", lazy=False) as out,
+        _progress(total, "exporting") as bar,
+    ):
+        written = log.export(out, fmt, progress=bar.update if bar else None, **filters)
+    if output:
+        click.echo(f"{written} events written to {output}", err=True)
+
+
+@audit.command("verify")
+@json_option
+@pass_ctx
+def audit_verify(ctx: Context, as_json):
+    """Recompute the hash chain. Exit 0 intact, 1 broken (naming the first bad event)."""
+    from engine.audit import AuditLog
+
+    log = AuditLog(ctx.store)
+    total = log.count() if sys.stderr.isatty() else 0
+    with _progress(total, "verifying") as bar:
+        result = log.verify(progress=bar.update if bar else None)
+    if as_json:
+        echo_json(
+            {
+                "ok": result.ok,
+                "events": result.count,
+                "first_bad_seq": result.first_bad_seq,
+                "message": result.message,
+            }
+        )
+    else:
+        click.echo(result.message if result.ok else f"BROKEN: {result.message}")
+    click.get_current_context().exit(0 if result.ok else 1)
+
+
+@cli.command()
+@click.option("--with", "with_dir", required=True, metavar="DIR", help="The other policy.")
+@click.option("--since", metavar="ISO-TIME", help="Only submissions made since then.")
+@json_option
+@pass_ctx
+def replay(ctx: Context, with_dir, since, as_json) -> None:
+    """Re-decide stored submissions under another policy and list what changes."""
+    from sqlalchemy import func, select
+
+    from engine.compiler import load_engine
+    from engine.replay import replay as run_replay
+    from engine.store import submissions
+
+    other = load_engine(with_dir)
+    total = 0
+    if sys.stderr.isatty():
+        with ctx.store.read() as conn:
+            total = conn.execute(select(func.count()).select_from(submissions)).scalar_one()
+    with _progress(total, "replaying") as bar:
+        report = run_replay(
+            ctx.store,
+            other,
+            since=parse_time(since, "--since"),
+            progress=bar.update if bar else None,
+        )
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    for c in report.changes:
+        click.echo(f"submission {c.id} ({c.author} on {c.channel}): {c.old} -> {c.new}")
+        for r in c.reasons_added:
+            click.echo(f"    + {r}")
+        for r in c.reasons_removed:
+            click.echo(f"    - {r}")
+    summary = ", ".join(f"{k}: {n}" for k, n in sorted(report.summary.items())) or "none"
+    click.echo(f"{report.total} replayed, {len(report.changes)} changed ({summary})")
+
+
+@cli.group(cls=SaysoGroup)
+def policy() -> None:
+    """Stored policy versions."""
+
+
+@policy.command("show")
+@click.argument("version")
+@json_option
+@pass_ctx
+def policy_show(ctx: Context, version, as_json) -> None:
+    """Print the exact policy files of a stored version (a prefix is enough)."""
+    files = ctx.workflow.policy_snapshot(version)
+    if as_json:
+        echo_json(files)
+        return
+    for path in sorted(files):
+        click.echo(f"# ---- {path}")
+        click.echo(files[path].rstrip("\n"))
+
+
+@policy.command("versions")
+@json_option
+@pass_ctx
+def policy_versions(ctx: Context, as_json) -> None:
+    """Policy versions that made decisions, newest first."""
+    versions = ctx.workflow.policy_versions(limit=1000)
+    if as_json:
+        echo_json([{"version": v, "first_seen": _when(t)} for v, t in versions])
+        return
+    for v, t in versions:
+        click.echo(f"{v}  {_when(t)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="sayso")
 
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-

@@ -1,0 +1,320 @@
+"""The tamper-evident audit log: a SHA-256 hash chain over canonical JSON.
+
+Each event's hash covers every field of the event (keys sorted, no whitespace,
+UTF-8) including the previous event's hash, so editing, deleting or reordering
+any event breaks the chain at that point. Events are only ever inserted, in the
+same transaction as the state change they record; nothing updates or deletes
+them. `audit_head` holds the newest sequence number and hash, which also
+exposes a truncated tail.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import orjson
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection
+
+from .errors import SaysoError
+from .store import Store, audit_events, audit_head
+
+GENESIS = "0" * 64
+EVENTS = (
+    "policy_loaded",
+    "submitted",
+    "decided",
+    "approved",
+    "rejected",
+    "escalated",
+    "withdrawn",
+    "revised",
+    "published",
+    "publish_failed",
+    "overdue",
+    "delegated",
+    "delegation_revoked",
+)
+FIELDS = (
+    "seq",
+    "ts",
+    "actor",
+    "on_behalf_of",
+    "event",
+    "submission_id",
+    "author",
+    "channel",
+    "text_sha256",
+    "policy_version",
+    "details",
+    "prev_hash",
+    "hash",
+)
+_BATCH = 5000
+
+
+def canonical(obj: Any) -> bytes:
+    """Canonical JSON: sorted keys, no whitespace, UTF-8."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def iso(moment: datetime) -> str:
+    """UTC, microseconds, `Z`: fixed width, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(record: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of every field but `hash`."""
+    body = {k: record[k] for k in FIELDS if k != "hash"}
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    seq: int
+    ts: str
+    actor: str
+    on_behalf_of: str | None
+    event: str
+    submission_id: int | None
+    author: str | None
+    channel: str | None
+    text_sha256: str | None
+    policy_version: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str = GENESIS
+    hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    first_bad_seq: int | None
+    message: str
+
+
+def append(
+    store: Store,
+    conn: Connection,
+    *,
+    event: str,
+    actor: str,
+    now: datetime,
+    submission_id: int | None = None,
+    author: str | None = None,
+    channel: str | None = None,
+    text_sha256: str | None = None,
+    policy_version: str | None = None,
+    details: dict[str, Any] | None = None,
+    on_behalf_of: str | None = None,
+) -> AuditEvent:
+    """Append one event inside the caller's transaction (which it serialises)."""
+    head = conn.execute(
+        store.lock_clause(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1))
+    ).one()
+    record = {
+        "seq": head.seq + 1,
+        "ts": iso(now),
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "event": event,
+        "submission_id": submission_id,
+        "author": author,
+        "channel": channel,
+        "text_sha256": text_sha256,
+        "policy_version": policy_version,
+        "details": details or {},
+        "prev_hash": head.hash,
+    }
+    record["hash"] = event_hash(record)
+    row = dict(record, details=canonical(record["details"]).decode())
+    conn.execute(audit_events.insert().values(**row))
+    conn.execute(
+        update(audit_head)
+        .where(audit_head.c.id == 1)
+        .values(seq=record["seq"], hash=record["hash"])
+    )
+    return AuditEvent(**record)
+
+
+class AuditLog:
+    """Reading, verifying and exporting the chain."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def _where(self, since, until, author, channel, event, submission):
+        c = audit_events.c
+        conds = []
+        if since is not None:
+            conds.append(c.ts >= (iso(since) if isinstance(since, datetime) else since))
+        if until is not None:
+            conds.append(c.ts <= (iso(until) if isinstance(until, datetime) else until))
+        if author:
+            conds.append(c.author == author)
+        if channel:
+            conds.append(c.channel == channel)
+        if event:
+            if event not in EVENTS:
+                raise SaysoError(f"unknown event type '{event}' (one of: {', '.join(EVENTS)})")
+            conds.append(c.event == event)
+        if submission is not None:
+            conds.append(c.submission_id == int(submission))
+        return and_(*conds) if conds else None
+
+    def events(
+        self,
+        *,
+        since=None,
+        until=None,
+        author=None,
+        channel=None,
+        event=None,
+        submission=None,
+        after_seq: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[AuditEvent]:
+        """Events in sequence order, fetched in batches (constant memory)."""
+        where = self._where(since, until, author, channel, event, submission)
+        c = audit_events.c
+        cursor = after_seq
+        upper = None
+        left = limit
+        while left is None or left > 0:
+            size = _BATCH if left is None else min(_BATCH, left)
+            query = select(audit_events)
+            if newest_first:
+                if upper is not None:
+                    query = query.where(c.seq < upper)
+                query = query.order_by(c.seq.desc())
+            else:
+                query = query.where(c.seq > cursor).order_by(c.seq)
+            if where is not None:
+                query = query.where(where)
+            with self.store.read() as conn:
+                rows = conn.execute(query.limit(size)).all()
+            for row in rows:
+                yield _event(row)
+            if len(rows) < size:
+                return
+            cursor = rows[-1].seq
+            upper = rows[-1].seq
+            if left is not None:
+                left -= len(rows)
+
+    def count(self, **filters) -> int:
+        where = self._where(
+            filters.get("since"),
+            filters.get("until"),
+            filters.get("author"),
+            filters.get("channel"),
+            filters.get("event"),
+            filters.get("submission"),
+        )
+        query = select(func.count()).select_from(audit_events)
+        if where is not None:
+            query = query.where(where)
+        with self.store.read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyResult:
+        """Recompute the chain; name the first event that does not fit."""
+        expected_seq = 1
+        prev = GENESIS
+        sha256 = hashlib.sha256
+        dumps = orjson.dumps
+        loads = orjson.loads
+        sort = orjson.OPT_SORT_KEYS
+        names = FIELDS[:-1]
+        with self.store.read() as conn:
+            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+        last = 0
+        while True:
+            with self.store.read() as conn:
+                rows = conn.execute(
+                    select(*[audit_events.c[n] for n in FIELDS])
+                    .where(audit_events.c.seq >= expected_seq)
+                    .order_by(audit_events.c.seq)
+                    .limit(_BATCH)
+                ).all()
+            for row in rows:
+                seq = row[0]
+                if seq != expected_seq:
+                    return _bad(
+                        expected_seq,
+                        f"event {expected_seq} is missing (the sequence jumps from "
+                        f"{expected_seq - 1} to {seq})",
+                    )
+                record = dict(zip(names, row[:-1], strict=True))
+                try:
+                    record["details"] = loads(record["details"])
+                except orjson.JSONDecodeError:
+                    return _bad(seq, f"event {seq}: details are not valid JSON")
+                if record["prev_hash"] != prev:
+                    return _bad(seq, f"event {seq}: previous hash does not match event {seq - 1}")
+                digest = sha256(dumps(record, option=sort)).hexdigest()
+                if digest != row[-1]:
+                    return _bad(seq, f"event {seq}: hash does not match its contents")
+                prev = digest
+                expected_seq += 1
+            last = expected_seq - 1
+            if progress is not None and rows:
+                progress(len(rows))
+            if len(rows) < _BATCH:
+                break
+        if head.seq != last or (last and head.hash != prev):
+            return _bad(
+                last + 1,
+                f"the log ends at event {last} but its head records event {head.seq}: "
+                "events were removed from the end",
+            )
+        return VerifyResult(True, last, None, f"audit chain intact: {last} events")
+
+    def export(
+        self,
+        out: TextIO,
+        fmt: str = "jsonl",
+        progress: Callable[[int], None] | None = None,
+        **filters,
+    ) -> int:
+        """Stream the filtered events to `out` as JSONL or CSV; returns how many."""
+        if fmt not in ("jsonl", "csv"):
+            raise SaysoError(f"unknown export format '{fmt}' (jsonl or csv)")
+        writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
+        if writer:
+            writer.writerow(FIELDS)
+        written = 0
+        for ev in self.events(**filters):
+            record = ev.to_dict()
+            if writer:
+                record["details"] = canonical(record["details"]).decode()
+                writer.writerow(["" if record[k] is None else record[k] for k in FIELDS])
+            else:
+                out.write(canonical(record).decode())
+                out.write("\n")
+            written += 1
+            if progress is not None and written % 1000 == 0:
+                progress(1000)
+        if progress is not None:
+            progress(written % 1000)
+        return written
+
+
+def _bad(seq: int, message: str) -> VerifyResult:
+    return VerifyResult(False, seq - 1, seq, message)
+
+
+def _event(row) -> AuditEvent:
+    data = dict(row._mapping)
+    data["details"] = orjson.loads(data["details"])
+    return AuditEvent(**data)
