@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from .errors import SaysoError
@@ -102,6 +102,16 @@ class VerifyResult:
     message: str
 
 
+_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_INSERT = audit_events.insert()
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
 def append(
     store: Store,
     conn: Connection,
@@ -118,9 +128,7 @@ def append(
     on_behalf_of: str | None = None,
 ) -> AuditEvent:
     """Append one event inside the caller's transaction (which it serialises)."""
-    head = conn.execute(
-        store.lock_clause(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1))
-    ).one()
+    head = conn.execute(_HEAD if store.is_sqlite else _HEAD_LOCKED).one()
     record = {
         "seq": head.seq + 1,
         "ts": iso(now),
@@ -136,13 +144,8 @@ def append(
         "prev_hash": head.hash,
     }
     record["hash"] = event_hash(record)
-    row = dict(record, details=canonical(record["details"]).decode())
-    conn.execute(audit_events.insert().values(**row))
-    conn.execute(
-        update(audit_head)
-        .where(audit_head.c.id == 1)
-        .values(seq=record["seq"], hash=record["hash"])
-    )
+    conn.execute(_INSERT, dict(record, details=canonical(record["details"]).decode()))
+    conn.execute(_MOVE_HEAD, {"new_seq": record["seq"], "new_hash": record["hash"]})
     return AuditEvent(**record)
 
 

@@ -224,7 +224,7 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         dbapi_conn.isolation_level = None  # sqlite3 must not open transactions itself
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA synchronous=FULL")  # a returned commit survives power loss
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,10 @@ from .store import (
     submissions,
     verdicts,
 )
+
+_INSERT_SUBMISSION = submissions.insert()
+_INSERT_REVISION = revisions.insert()
+_INSERT_PUBLICATION = publications.insert()
 
 MAX_TEXT = 100_000  # characters; far above any platform's limit
 MAX_PUBLISH_ATTEMPTS = 5
@@ -441,8 +445,11 @@ class Workflow:
                 due.append(sub.submitted_at + timedelta(seconds=levels[q.level].after_seconds))
         return min(due, default=None)
 
-    def _write_eligibility(self, conn: Connection, sid: int, decision: Decision) -> None:
-        conn.execute(eligibility.delete().where(eligibility.c.submission_id == sid))
+    def _write_eligibility(
+        self, conn: Connection, sid: int, decision: Decision, *, fresh: bool = False
+    ) -> None:
+        if not fresh:
+            conn.execute(eligibility.delete().where(eligibility.c.submission_id == sid))
         rows = {(q.id, p): "signoff" for q in decision.requirements for p in q.signoff}
         if rows:
             conn.execute(
@@ -495,44 +502,66 @@ class Workflow:
             Outcome.DENIED: Status.DENIED,
         }[decision.decision]
         digest = sha256(text)
+        states = self._states(author, decision, (), {})
+        due_now = status is Status.APPROVED and (publish_at is None or publish_at <= now)
+        next_at = None
+        if status is Status.PENDING:
+            next_at = self._first_escalation(decision, now)
         with self.store.write() as conn:
             self._snapshot(conn, now)
             sid = conn.execute(
-                insert(submissions).values(
-                    author=author,
-                    channel=channel,
-                    kind=kind,
-                    status=status.value,
-                    revision=1,
-                    submitted_at=now,
-                    updated_at=now,
-                    publish_at=publish_at,
-                    overdue=False,
-                    publish_attempts=0,
-                )
+                _INSERT_SUBMISSION,
+                {
+                    "author": author,
+                    "channel": channel,
+                    "kind": kind,
+                    "status": status.value,
+                    "revision": 1,
+                    "submitted_at": now,
+                    "updated_at": now,
+                    "publish_at": publish_at,
+                    "next_escalation_at": next_at,
+                    "overdue": False,
+                    # an approved post due now is claimed for publishing in this transaction
+                    "publish_claimed_at": utcnow() if due_now else None,
+                    "publish_attempts": 1 if due_now else 0,
+                },
             ).inserted_primary_key[0]
             conn.execute(
-                insert(revisions).values(
-                    submission_id=sid,
-                    number=1,
-                    text=text,
-                    text_sha256=digest,
-                    policy_version=decision.policy_version,
-                    decision=decision.to_dict(),
-                    outcome=decision.decision.value,
-                    created_at=now,
-                )
+                _INSERT_REVISION,
+                {
+                    "submission_id": sid,
+                    "number": 1,
+                    "text": text,
+                    "text_sha256": digest,
+                    "policy_version": decision.policy_version,
+                    "decision": decision.to_dict(),
+                    "outcome": decision.decision.value,
+                    "created_at": now,
+                },
             )
-            self._write_eligibility(conn, sid, decision)
-            row = self._lock(conn, sid)
-            sub = self._view(conn, row)
-            if status is Status.PENDING:
-                nxt = self._next_escalation(sub)
-                conn.execute(
-                    update(submissions)
-                    .where(submissions.c.id == sid)
-                    .values(next_escalation_at=nxt)
-                )
+            self._write_eligibility(conn, sid, decision, fresh=True)
+            sub = Submission(
+                id=sid,
+                author=author,
+                channel=channel,
+                kind=kind,
+                status=status,
+                revision=1,
+                text=text,
+                text_sha256=digest,
+                policy_version=decision.policy_version,
+                decision=decision,
+                requirements=states,
+                submitted_at=now,
+                updated_at=now,
+                publish_at=publish_at,
+                published_at=None,
+                escalation_level=0,
+                next_escalation_at=next_at,
+                overdue=False,
+                publish_error=None,
+            )
             self._event(
                 conn,
                 "submitted",
@@ -547,9 +576,17 @@ class Workflow:
                 },
             )
             self._decided_event(conn, sub, decision, now)
-        if status is Status.APPROVED:
-            self._publish_if_due(sid, now)
-        return self.get(sid)
+        if due_now:
+            return self._deliver(sub, now, attempt=1)
+        return sub
+
+    def _first_escalation(self, decision: Decision, submitted: datetime) -> datetime | None:
+        due = [
+            submitted + timedelta(seconds=levels[0].after_seconds)
+            for q in decision.requirements
+            if q.escalation and (levels := self.engine.escalation_levels(q.escalation))
+        ]
+        return min(due, default=None)
 
     def _decided_event(self, conn, sub, decision: Decision, now) -> None:
         self._event(
@@ -839,7 +876,7 @@ class Workflow:
         return self._publishers[key]
 
     def _publish_if_due(self, sid: int, now: datetime) -> bool:
-        """Claim, publish outside the transaction, then record the outcome."""
+        """Claim the post in one transaction, then publish it (see `_deliver`)."""
         with self.store.write() as conn:
             row = self._lock(conn, sid)
             if row.status != Status.APPROVED.value or row.published_at is not None:
@@ -850,12 +887,18 @@ class Workflow:
             claimed = _aware(row.publish_claimed_at)
             if claimed is not None and claimed > utcnow() - CLAIM_TIMEOUT:
                 return False
+            attempt = row.publish_attempts + 1
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == sid)
-                .values(publish_claimed_at=utcnow(), publish_attempts=row.publish_attempts + 1)
+                .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
             )
             sub = self._view(conn, row)
+        return self._deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
+
+    def _deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
+        """Publish a claimed post outside any transaction, then record the outcome.
+        The exact approved revision is what the publisher receives."""
         approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
         publication = Publication(
             submission_id=str(sub.id),
@@ -876,24 +919,25 @@ class Workflow:
         except Exception as err:  # a publisher's failure must never lose the approval
             ref, error = None, (str(err).strip().splitlines() or [type(err).__name__])[0]
         with self.store.write() as conn:
-            row = self._lock(conn, sid)
+            self._lock(conn, sub.id)
             conn.execute(
-                insert(publications).values(
-                    submission_id=sid,
-                    revision=sub.revision,
-                    publisher=name,
-                    at=now,
-                    ok=error is None,
-                    ref=ref,
-                    error=error,
-                )
+                _INSERT_PUBLICATION,
+                {
+                    "submission_id": sub.id,
+                    "revision": sub.revision,
+                    "publisher": name,
+                    "at": now,
+                    "ok": error is None,
+                    "ref": ref,
+                    "error": error,
+                },
             )
             values: dict[str, Any] = {"publish_claimed_at": None, "updated_at": now}
             if error is None:
                 values.update(status=Status.PUBLISHED.value, published_at=now, publish_error=None)
             else:
                 values.update(publish_error=error)
-            conn.execute(update(submissions).where(submissions.c.id == sid).values(**values))
+            conn.execute(update(submissions).where(submissions.c.id == sub.id).values(**values))
             self._event(
                 conn,
                 "published" if error is None else "publish_failed",
@@ -906,10 +950,12 @@ class Workflow:
                     "ref": ref,
                     "error": error,
                     "approved_by": list(approvers),
-                    "attempt": row.publish_attempts,
+                    "attempt": attempt,
                 },
             )
-        return error is None
+        if error is None:
+            return replace(sub, status=Status.PUBLISHED, published_at=now, updated_at=now)
+        return replace(sub, publish_error=error, updated_at=now)
 
     def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         """Try a failed publication again now."""
