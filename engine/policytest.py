@@ -1,0 +1,426 @@
+"""Policy tests (SPEC "Policy tests"): example posts with the decision they must get.
+
+A test file is YAML with one `tests:` list (and optionally `version: 1` and `x-`
+anchor keys). Each case:
+
+    - name: support may reply on twitter           # required
+      post: {author: dana, channel: twitter/nmtw_help, kind: reply, text: Hi!}
+      expect: approved                              # approved | denied | needs_signoff
+      reasons_include: [support-replies]            # ids that must be among the reasons
+      reasons_exclude: [complaints]                 # ids that must not be
+      requires: [complaints]                        # the exact set of requirement ids
+      warnings_include: [competitor-mentions]       # ids that must be among the warnings
+      at: 2027-06-01T09:00:00Z                      # decide as of this time (default now)
+
+Unknown keys, bad values and ids that name nothing in the policy are `PolicyError`
+problems at their FILE:LINE:COL. Coverage counts the rules, topics and checks that
+no case exercised: a rule matched the post, a topic was found in it (in force on the
+channel), a check produced a finding; being waived or reported as advisory counts too.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Any
+
+from .errors import PolicyError, PolicyProblem
+from .model import Decision, Loc, Outcome, Post
+from .yamlpos import Positions, YamlProblem, read_yaml
+
+if TYPE_CHECKING:
+    from .compiler import Engine
+
+CASE_KEYS = (
+    "name",
+    "description",
+    "post",
+    "expect",
+    "reasons_include",
+    "reasons_exclude",
+    "requires",
+    "warnings_include",
+    "at",
+)
+POST_KEYS = ("author", "channel", "kind", "text")
+ID_LISTS = ("reasons_include", "reasons_exclude", "requires", "warnings_include")
+BUILTIN_REASON_IDS = frozenset({"author", "channel", "kind", "default-deny"})
+COVERED_KINDS = ("rule", "topic", "check")
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    """One case of a test file, as written."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    file: str
+    line: int
+    post: Post
+    expect: Outcome
+    reasons_include: tuple[str, ...] = ()
+    reasons_exclude: tuple[str, ...] = ()
+    requires: tuple[str, ...] | None = None  # None: not checked
+    warnings_include: tuple[str, ...] = ()
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    name: str
+    file: str
+    line: int
+    passed: bool
+    expected: Outcome
+    actual: Outcome
+    reasons: tuple[tuple[str, str], ...]  # (id, message) of the actual reasons
+    missing_reasons: tuple[str, ...] = ()
+    unexpected_reasons: tuple[str, ...] = ()
+    expected_requires: tuple[str, ...] | None = None
+    actual_requires: tuple[str, ...] = ()
+    missing_warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "file": self.file,
+            "line": self.line,
+            "passed": self.passed,
+            "expected": self.expected.value,
+            "actual": self.actual.value,
+            "reasons": [{"id": i, "message": m} for i, m in self.reasons],
+            "missing_reasons": list(self.missing_reasons),
+            "unexpected_reasons": list(self.unexpected_reasons),
+            "expected_requires": (
+                None if self.expected_requires is None else list(self.expected_requires)
+            ),
+            "actual_requires": list(self.actual_requires),
+            "missing_warnings": list(self.missing_warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    total: int
+    exercised: int
+    uncovered: tuple[tuple[str, str], ...]  # (kind, id), in policy order
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.total == 0 else 100.0 * self.exercised / self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "percent": round(self.percent, 1),
+            "exercised": self.exercised,
+            "total": self.total,
+            "uncovered": [{"kind": k, "id": i} for k, i in self.uncovered],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TestReport:
+    __test__ = False  # not a pytest class
+
+    cases: tuple[CaseResult, ...]
+    coverage: Coverage
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.cases if c.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.cases) - self.passed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "failed": self.failed,
+            "cases": [c.to_dict() for c in self.cases],
+            "coverage": self.coverage.to_dict(),
+        }
+
+
+# ---- running -------------------------------------------------------------------
+
+
+def run_policy_tests(engine: Engine, tests_dir: str | os.PathLike) -> TestReport:
+    """Load every test file of `tests_dir` and decide each case (raises PolicyError)."""
+    cases = load_cases(tests_dir, known_ids=policy_ids(engine))
+    results = []
+    exercised: set[tuple[str, str]] = set()
+    for case in cases:
+        decision = engine.decide(case.post, now=case.at)
+        exercised |= exercised_by(engine, decision)
+        results.append(judge(case, decision))
+    return TestReport(tuple(results), coverage(engine, exercised))
+
+
+def judge(case: TestCase, decision: Decision) -> CaseResult:
+    reason_ids = {r.id for r in decision.reasons}
+    warning_ids = {w.id for w in decision.warnings}
+    actual_requires = tuple(q.id for q in decision.requirements)
+    missing = tuple(i for i in case.reasons_include if i not in reason_ids)
+    unexpected = tuple(i for i in case.reasons_exclude if i in reason_ids)
+    missing_warnings = tuple(i for i in case.warnings_include if i not in warning_ids)
+    requires_ok = case.requires is None or set(case.requires) == set(actual_requires)
+    passed = (
+        decision.decision == case.expect
+        and not missing
+        and not unexpected
+        and not missing_warnings
+        and requires_ok
+    )
+    return CaseResult(
+        name=case.name,
+        file=case.file,
+        line=case.line,
+        passed=passed,
+        expected=case.expect,
+        actual=decision.decision,
+        reasons=tuple((r.id, r.message) for r in decision.reasons),
+        missing_reasons=missing,
+        unexpected_reasons=unexpected,
+        expected_requires=case.requires,
+        actual_requires=actual_requires,
+        missing_warnings=missing_warnings,
+    )
+
+
+def policy_ids(engine: Engine) -> dict[str, tuple[str, ...]]:
+    """Rule, topic and check ids of the policy, by kind, in policy order."""
+    policy = engine.policy
+    return {
+        "rule": tuple(r.id for r in policy.rules),
+        "topic": tuple(policy.topics),
+        "check": tuple(c.id for c in policy.checks),
+    }
+
+
+def exercised_by(engine: Engine, decision: Decision) -> set[tuple[str, str]]:
+    """(kind, id) of every rule, topic and check that took part in the decision."""
+    ids = policy_ids(engine)
+    found = {(s.stage, s.id) for s in decision.trace if s.matched and s.stage in COVERED_KINDS}
+    for warning in decision.warnings:
+        if warning.kind in COVERED_KINDS:
+            found.add((warning.kind, warning.id))
+        elif warning.kind == "waiver":  # id is the waived rule, topic or check
+            found.update((kind, warning.id) for kind in COVERED_KINDS if warning.id in ids[kind])
+    return {(kind, i) for kind, i in found if i in ids[kind]}
+
+
+def coverage(engine: Engine, exercised: set[tuple[str, str]]) -> Coverage:
+    every = [(kind, i) for kind, ids in policy_ids(engine).items() for i in ids]
+    uncovered = tuple(item for item in every if item not in exercised)
+    return Coverage(len(every), len(every) - len(uncovered), uncovered)
+
+
+# ---- loading -------------------------------------------------------------------
+
+
+def case_files(tests_dir: str | os.PathLike) -> list[str]:
+    """The `*.yaml` and `*.yml` files directly in `tests_dir`, sorted."""
+    try:
+        names = os.listdir(tests_dir)
+    except FileNotFoundError:
+        raise PolicyError([PolicyProblem(Loc(str(tests_dir), 0, 0), "no such directory")]) from None
+    except NotADirectoryError:
+        raise PolicyError([PolicyProblem(Loc(str(tests_dir), 0, 0), "not a directory")]) from None
+    return sorted(
+        os.path.join(tests_dir, n)
+        for n in names
+        if n.endswith((".yaml", ".yml")) and not n.startswith(".")
+    )
+
+
+def load_cases(
+    tests_dir: str | os.PathLike, known_ids: dict[str, tuple[str, ...]] | None = None
+) -> tuple[TestCase, ...]:
+    """Every case of every test file; all problems at once as a PolicyError."""
+    problems: list[PolicyProblem] = []
+    cases: list[TestCase] = []
+    files = case_files(tests_dir)
+    for path in files:
+        cases.extend(_CaseReader(path, problems, known_ids).read())
+    if problems:
+        raise PolicyError(problems)
+    if not cases:
+        where = Loc(str(tests_dir), 0, 0)
+        raise PolicyError([PolicyProblem(where, "no test cases (write tests/*.yaml files)")])
+    return tuple(cases)
+
+
+class _CaseReader:
+    """Reads one test file, reporting each problem at its node."""
+
+    def __init__(self, path: str, problems: list[PolicyProblem], known_ids: dict | None):
+        self.path = path
+        self.problems = problems
+        self.positions = Positions({}, {})
+        self.known = None if known_ids is None else {i for ids in known_ids.values() for i in ids}
+
+    def problem(self, path: tuple, message: str, at_key: bool = False) -> None:
+        line, col = self.positions.key(path) if at_key else self.positions.value(path)
+        self.problems.append(PolicyProblem(Loc(self.path, line, col), message))
+
+    def read(self) -> list[TestCase]:
+        try:
+            with open(self.path, "rb") as handle:
+                document = read_yaml(handle.read())
+        except YamlProblem as err:
+            self.problems.append(PolicyProblem(Loc(self.path, err.line, err.col), err.message))
+            return []
+        except OSError as err:
+            self.problems.append(PolicyProblem(Loc(self.path, 0, 0), err.strerror or str(err)))
+            return []
+        self.positions = document.positions
+        for dup in document.problems:
+            self.problems.append(PolicyProblem(Loc(self.path, dup.line, dup.col), dup.message))
+        data = document.data
+        if not isinstance(data, dict) or "tests" not in data:
+            self.problem((), "a test file is a mapping with a 'tests:' list of cases")
+            return []
+        for key in data:
+            if key not in ("tests", "version") and not str(key).startswith("x-"):
+                self.unknown((key,), key, ("tests", "version"))
+        if data.get("version", 1) != 1:
+            self.problem(("version",), "version must be 1")
+        if not isinstance(data["tests"], list):
+            self.problem(("tests",), "'tests' must be a list of cases")
+            return []
+        cases = []
+        for index, raw in enumerate(data["tests"]):
+            case = self.case(("tests", index), raw)
+            if case is not None:
+                cases.append(case)
+        return cases
+
+    def unknown(self, path: tuple, key: Any, allowed: tuple[str, ...]) -> None:
+        close = get_close_matches(str(key), allowed, n=1)
+        hint = (
+            f" (did you mean '{close[0]}'?)"
+            if close
+            else f" (expected one of: {', '.join(allowed)})"
+        )
+        self.problem(path, f"unknown key '{key}'{hint}", at_key=True)
+
+    def case(self, path: tuple, raw: Any) -> TestCase | None:
+        if not isinstance(raw, dict):
+            self.problem(path, "a test case is a mapping (name, post, expect...)")
+            return None
+        before = len(self.problems)
+        for key in raw:
+            if key not in CASE_KEYS:
+                self.unknown(path + (key,), key, CASE_KEYS)
+        for key in ("name", "post", "expect"):
+            if key not in raw:
+                self.problem(path, f"a test case needs '{key}'")
+        name = raw.get("name")
+        if "name" in raw and (not isinstance(name, str) or not name.strip()):
+            self.problem(path + ("name",), "name must be a non-empty string")
+        post = self.post(path + ("post",), raw["post"]) if "post" in raw else None
+        expect = raw.get("expect")
+        outcomes = [o.value for o in Outcome]
+        if "expect" in raw and expect not in outcomes:
+            self.problem(
+                path + ("expect",), f"expect must be one of {', '.join(outcomes)}, not {expect!r}"
+            )
+        lists = {key: self.ids(path + (key,), raw[key]) for key in ID_LISTS if key in raw}
+        at = self.time(path + ("at",), raw["at"]) if raw.get("at") is not None else None
+        if len(self.problems) > before or post is None:
+            return None
+        line = self.positions.value(path)[0]
+        return TestCase(
+            name=name,
+            file=self.path,
+            line=line,
+            post=post,
+            expect=Outcome(expect),
+            reasons_include=lists.get("reasons_include", ()),
+            reasons_exclude=lists.get("reasons_exclude", ()),
+            requires=lists.get("requires"),
+            warnings_include=lists.get("warnings_include", ()),
+            at=at,
+        )
+
+    def post(self, path: tuple, raw: Any) -> Post | None:
+        if not isinstance(raw, dict):
+            self.problem(path, "post must be a mapping {author, channel, kind, text}")
+            return None
+        ok = True
+        for key in raw:
+            if key not in POST_KEYS:
+                self.unknown(path + (key,), key, POST_KEYS)
+                ok = False
+        for key in ("author", "channel", "text"):
+            if key not in raw:
+                self.problem(path, f"post needs '{key}'")
+                ok = False
+            elif not isinstance(raw[key], str | int) or isinstance(raw[key], bool):
+                self.problem(path + (key,), f"post {key} must be a string")
+                ok = False
+        kind = raw.get("kind", "post")
+        if kind not in ("post", "reply"):
+            self.problem(path + ("kind",), f"kind must be post or reply, not {kind!r}")
+            ok = False
+        if not ok:
+            return None
+        return Post(str(raw["author"]), str(raw["channel"]), str(raw["text"]), kind)
+
+    def ids(self, path: tuple, raw: Any) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):
+            self.problem(path, f"{path[-1]} must be a list of rule, topic or check ids")
+            return ()
+        if self.known is not None:
+            for index, ident in enumerate(raw):
+                if ident not in self.known and ident not in BUILTIN_REASON_IDS:
+                    close = get_close_matches(ident, self.known, n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    self.problem(
+                        path + (index,),
+                        f"'{ident}' is not a rule, topic or check of the policy{hint}",
+                    )
+        return tuple(raw)
+
+    def time(self, path: tuple, raw: Any) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            self.problem(path, f"at: '{raw}' is not an ISO 8601 time (2027-06-01T09:00:00Z)")
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---- text output ---------------------------------------------------------------
+
+
+def format_failure(case: CaseResult) -> str:
+    """A failed case, readably: where, what was expected, what happened."""
+    lines = [f"FAIL {case.file}:{case.line}: {case.name}"]
+    lines.append(f"  expected: {case.expected.value}")
+    lines.append(f"  actual:   {case.actual.value}")
+    if case.missing_reasons:
+        lines.append(f"  missing reasons: {', '.join(case.missing_reasons)}")
+    if case.unexpected_reasons:
+        lines.append(f"  unexpected reasons: {', '.join(case.unexpected_reasons)}")
+    if case.expected_requires is not None and set(case.expected_requires) != set(
+        case.actual_requires
+    ):
+        want = ", ".join(case.expected_requires) or "none"
+        got = ", ".join(case.actual_requires) or "none"
+        lines.append(f"  requirements: expected {want}; actual {got}")
+    if case.missing_warnings:
+        lines.append(f"  missing warnings: {', '.join(case.missing_warnings)}")
+    for ident, message in case.reasons:
+        lines.append(f"  reason [{ident}] {message}")
+    return "\n".join(lines)
+
+
+def format_coverage(cov: Coverage) -> str:
+    lines = [f"not exercised: {kind} {ident}" for kind, ident in cov.uncovered]
+    lines.append(f"coverage: {cov.percent:.1f}% ({cov.exercised}/{cov.total})")
+    return "\n".join(lines)
