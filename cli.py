@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,9 @@ class SaysoGroup(click.Group):
             for line in str(err).splitlines() or [type(err).__name__]:
                 click.echo(f"error: {line}", err=True)
             ctx.exit(getattr(err, "exit_code", 1) or 1)
+        except BrokenPipeError:  # `sayso audit export | head`: the reader has enough
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+            ctx.exit(0)
         except (OSError, UnicodeDecodeError) as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(1)
@@ -221,6 +225,53 @@ def schema(as_json: bool) -> None:
     echo_json(policy_schema())
 
 
+@cli.command("test")
+@click.option("--tests", "tests_dir", metavar="DIR", help="Test directory (default POLICY/tests).")
+@click.option("--coverage", is_flag=True, help="List rules, topics and checks no case exercised.")
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    metavar="N",
+    help="Also fail when coverage is below N percent.",
+)
+@json_option
+@pass_ctx
+def policy_test(ctx: Context, tests_dir, coverage, fail_under, as_json) -> None:
+    """Run the policy's test cases; print failures and `N passed, N failed`.
+
+    Exit 0 when every case passes (and coverage >= --fail-under), 1 otherwise.
+    """
+    import os
+
+    from engine.policytest import format_coverage, format_failure, run_policy_tests
+
+    report = run_policy_tests(ctx.engine, tests_dir or os.path.join(ctx.policy_dir, "tests"))
+    below = fail_under is not None and report.coverage.percent < fail_under
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for case in report.cases:
+            if not case.passed:
+                click.echo(format_failure(case))
+        click.echo(f"{report.passed} passed, {report.failed} failed")
+        if coverage or fail_under is not None:
+            click.echo(format_coverage(report.coverage))
+        if below:
+            click.echo(f"coverage is below --fail-under {fail_under:g}%")
+    click.get_current_context().exit(1 if report.failed or below else 0)
+
+
+@cli.command()
+@click.argument("directory", metavar="DIR")
+def init(directory: str) -> None:
+    """Write a small working example policy, with its tests, into DIR (new or empty)."""
+    from engine.scaffold import write_example
+
+    for path in write_example(directory):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: sayso --policy {directory} validate && sayso --policy {directory} test")
+
+
 # ---------------------------------------------------------------- workflow
 
 
@@ -363,6 +414,17 @@ def revise(ctx: Context, submission_id, actor, text, file, at, dash, as_json) ->
     body = read_post_text(text, file, dash)
     sub = ctx.workflow.revise(submission_id, actor, body, now=parse_time(at))
     _emit(sub, as_json, decision=True)
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
+    """The author publishes an approved post that missed its publish time while pending."""
+    _emit(ctx.workflow.publish_now(submission_id, actor, now=parse_time(at)), as_json)
 
 
 @cli.command()
@@ -602,6 +664,95 @@ def policy_versions(ctx: Context, as_json) -> None:
         return
     for v, t in versions:
         click.echo(f"{v}  {_when(t)}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--demo", is_flag=True, help="No passwords: a DEMO banner and a user switcher.")
+@click.option(
+    "--trusted-header",
+    envvar="SAYSO_TRUSTED_HEADER",
+    metavar="NAME",
+    help="Take the user id from this request header set by a proxy (env SAYSO_TRUSTED_HEADER).",
+)
+@pass_ctx
+def serve(ctx: Context, host: str, port: int, demo: bool, trusted_header: str | None) -> None:
+    """Serve the web UI and the JSON API (for production, run web:create_app under gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+
+    app = create_app(
+        {
+            "SAYSO_POLICY": ctx.policy_dir,
+            "SAYSO_DB": ctx.db_url,
+            "SAYSO_DEMO": demo,
+            "SAYSO_TRUSTED_HEADER": trusted_header or None,
+        }
+    )
+    click.echo(f"sayso serving on http://{host}:{port}/" + (" (DEMO mode)" if demo else ""))
+    run_simple(host, port, app, threaded=True)
+
+
+def known_user(ctx: Context, user: str) -> str:
+    if user not in ctx.engine.policy.users:
+        raise BadInput(f"unknown user '{user}' (not in the policy)")
+    return user
+
+
+@cli.group(cls=SaysoGroup)
+def token() -> None:
+    """API bearer tokens (stored hashed; the text is shown once)."""
+
+
+@token.command("create")
+@click.option("--as", "user", required=True, metavar="U", help="Whose token.")
+@click.option("--name", default="", help="A label, e.g. what uses the token.")
+@json_option
+@pass_ctx
+def token_create(ctx: Context, user: str, name: str, as_json: bool) -> None:
+    """Create a bearer token for U and print it (it cannot be shown again)."""
+    from engine import accounts
+
+    text = accounts.create_token(ctx.store, known_user(ctx, user), name)
+    if as_json:
+        echo_json({"user": user, "name": name, "token": text})
+    else:
+        click.echo(text)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@pass_ctx
+def token_revoke(ctx: Context, token_id: int) -> None:
+    """Revoke the token with id TOKEN_ID."""
+    from engine import accounts
+
+    accounts.revoke_token(ctx.store, token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+@cli.group(cls=SaysoGroup)
+def user() -> None:
+    """Local accounts for the web UI."""
+
+
+@user.command("set-password")
+@click.argument("user_id")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@pass_ctx
+def user_set_password(ctx: Context, user_id: str, password_stdin: bool) -> None:
+    """Set USER_ID's web password (prompted unless --password-stdin)."""
+    from engine import accounts
+
+    known_user(ctx, user_id)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    accounts.set_password(ctx.store, user_id, password)
+    click.echo(f"password set for {user_id}")
 
 
 def main(argv: list[str] | None = None) -> None:

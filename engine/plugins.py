@@ -15,6 +15,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.max_length",
     "plugins.links",
     "plugins.directory_csv",
+    "plugins.outbox",
 )
 
 

@@ -57,6 +57,17 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _submission_key(sid) -> int:
+    """A submission id as stored, or NotFound (ids are positive 63-bit integers)."""
+    try:
+        key = int(sid)
+    except (TypeError, ValueError):
+        raise NotFound(f"no submission '{sid}'") from None
+    if not 0 < key < 2**63:
+        raise NotFound(f"no submission {sid}")
+    return key
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands datetimes back naive; they are always stored as UTC."""
     if moment is None:
@@ -332,10 +343,7 @@ class Workflow:
         self._known_versions.add(version)
 
     def _lock(self, conn: Connection, sid: int):
-        try:
-            sid = int(sid)
-        except (TypeError, ValueError):
-            raise NotFound(f"no submission '{sid}'") from None
+        sid = _submission_key(sid)
         row = conn.execute(
             self.store.lock_clause(select(submissions).where(submissions.c.id == sid))
         ).first()
@@ -881,6 +889,8 @@ class Workflow:
             row = self._lock(conn, sid)
             if row.status != Status.APPROVED.value or row.published_at is not None:
                 return False
+            if row.overdue:  # approved after its time: a person decides (`publish_now`)
+                return False
             publish_at = _aware(row.publish_at)
             if publish_at is not None and publish_at > now:
                 return False
@@ -956,6 +966,28 @@ class Workflow:
         if error is None:
             return replace(sub, status=Status.PUBLISHED, published_at=now, updated_at=now)
         return replace(sub, publish_error=error, updated_at=now)
+
+    def publish_now(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
+        """The author publishes an approved post whose publish time passed while it was
+        pending (never done automatically: no surprise late publishing)."""
+        now = self._now(now)
+        with self.store.write() as conn:
+            row = self._lock(conn, sid)
+            if actor != row.author:
+                raise WorkflowError(
+                    f"only the author ({row.author}) may publish submission {row.id}"
+                )
+            if row.status != Status.APPROVED.value:
+                raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
+            if not row.overdue:
+                raise WorkflowError(f"submission {row.id} is published on schedule by `sayso tick`")
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id)
+                .values(overdue=False, publish_at=now, updated_at=now)
+            )
+        self._publish_if_due(row.id, now)
+        return self.get(row.id)
 
     def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         """Try a failed publication again now."""
@@ -1112,6 +1144,7 @@ class Workflow:
                         c.published_at.is_(None),
                         or_(c.publish_at.is_(None), c.publish_at <= now),
                         c.publish_attempts < MAX_PUBLISH_ATTEMPTS,
+                        c.overdue.is_(False),
                     )
                     .order_by(c.id)
                 )
@@ -1231,10 +1264,7 @@ class Workflow:
 
     def get(self, sid: int) -> Submission:
         with self.store.read() as conn:
-            try:
-                key = int(sid)
-            except (TypeError, ValueError):
-                raise NotFound(f"no submission '{sid}'") from None
+            key = _submission_key(sid)
             row = conn.execute(select(submissions).where(submissions.c.id == key)).first()
             if row is None:
                 raise NotFound(f"no submission {key}")
@@ -1326,9 +1356,9 @@ class Workflow:
         now = self._now(now)
         with self.store.read() as conn:
             try:
-                key = int(sid)
-            except (TypeError, ValueError):
-                return False, f"no submission '{sid}'"
+                key = _submission_key(sid)
+            except NotFound as err:
+                return False, str(err)
             row = conn.execute(select(submissions).where(submissions.c.id == key)).first()
             if row is None:
                 return False, f"no submission {sid}"
@@ -1438,11 +1468,15 @@ class Workflow:
         self, delegation_id: int, actor: str, *, now: datetime | None = None
     ) -> None:
         now = self._now(now)
+        try:
+            key = int(delegation_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"no delegation '{delegation_id}'") from None
+        if not 0 < key < 2**63:
+            raise NotFound(f"no delegation {delegation_id}")
         with self.store.write() as conn:
             row = conn.execute(
-                self.store.lock_clause(
-                    select(delegations).where(delegations.c.id == int(delegation_id))
-                )
+                self.store.lock_clause(select(delegations).where(delegations.c.id == key))
             ).first()
             if row is None:
                 raise NotFound(f"no delegation {delegation_id}")

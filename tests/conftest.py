@@ -12,4 +12,4 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("SAYSO_TESTING", "1")
 
-pytest_plugins: list[str] = ["tests.fixtures_engine"]
+pytest_plugins: list[str] = ["tests.webhelpers", "tests.fixtures_engine", "tests.pgserver"]

@@ -412,9 +412,16 @@ def test_directory_without_files_still_changes_the_version(tmp_path):
 
 
 def test_outbox_publisher_is_accepted_with_options(tmp_path):
-    write(tmp_path, {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {dir: out}}\n"})
+    write(tmp_path, {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {path: out.jsonl}}\n"})
     channel = load_policy(tmp_path).channels["x/y"]
-    assert channel.publisher == "outbox" and dict(channel.publisher_options) == {"dir": "out"}
+    assert channel.publisher == "outbox" and dict(channel.publisher_options) == {"path": "out.jsonl"}
+
+
+def test_unknown_publisher_option_is_reported_at_its_line(tmp_path):
+    write(tmp_path, {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {dir: out}}\n"})
+    with pytest.raises(PolicyError) as info:
+        load_policy(tmp_path)
+    assert "p.yaml:2:" in str(info.value) and "unknown option 'dir'" in str(info.value)
 
 
 # ------------------------------------------------------------ speed

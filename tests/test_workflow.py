@@ -272,10 +272,16 @@ def test_pending_post_past_its_time_is_overdue_and_never_published_late(wf, tmp_
     flagged = wf.get(sub.id)
     assert flagged.overdue and flagged.status is Status.PENDING
     later = wf.approve(sub.id, "cat", now=at(5))
-    assert later.status is Status.APPROVED
-    assert later.published_at is None or later.status is Status.PUBLISHED
+    assert later.status is Status.APPROVED and later.published_at is None
+    assert wf.tick(now=at(6)).published == []
+    assert outbox(tmp_path) == []
     events = [e.event for e in AuditLog(wf.store).events(submission=sub.id)]
-    assert "overdue" in events
+    assert "overdue" in events and "published" not in events
+    # only its author can still decide to publish it, explicitly
+    with pytest.raises(WorkflowError, match="only the author"):
+        wf.publish_now(sub.id, "cat", now=at(7))
+    assert wf.publish_now(sub.id, "ann", now=at(7)).status is Status.PUBLISHED
+    assert len(outbox(tmp_path)) == 1
 
 
 def test_text_limits_and_unknown_ids(wf):
@@ -287,6 +293,10 @@ def test_text_limits_and_unknown_ids(wf):
         wf.get(999)
     with pytest.raises(NotFound):
         wf.approve("abc", "cat", now=at())
+    with pytest.raises(NotFound):
+        wf.get(2**64)
+    with pytest.raises(NotFound):
+        wf.revoke_delegation(2**70, "cat")
 
 
 def test_audit_chain_records_every_step(wf):

@@ -1,0 +1,65 @@
+"""Compliance officer pages: the active policy, replay against another policy, dashboard."""
+
+from __future__ import annotations
+
+import re
+
+from tests.webhelpers import POLICY, write_policy
+from web.policy import matrix
+
+
+def cell(rows, group, channel):
+    row = next(r for r in rows if r["group"] == group)
+    return next(c for c in row["cells"] if c["channel"] == channel)
+
+
+def test_matrix_follows_nested_groups_and_denies(web_state):
+    rows = matrix(web_state.engine.policy)
+    assert cell(rows, "support", "facebook/nmtw")["kinds"] == ["post", "reply"]
+    assert cell(rows, "support", "twitter/nmtw_help")["kinds"] == ["reply"]
+    # support-leads are part of support, so support's rules apply to them too
+    assert cell(rows, "support-leads", "twitter/nmtw_help")["kinds"] == ["reply"]
+    assert cell(rows, "interns", "linkedin/nmtw")["denied"] == ["post", "reply"]
+    assert cell(rows, "treasury", "linkedin/nmtw")["kinds"] == ["post", "reply"]
+    assert cell(rows, "audit-team", "facebook/nmtw")["kinds"] == []
+
+
+def test_policy_page(as_user, pending_sid, web_state):
+    html = as_user("adam").get("/policy/").get_data(as_text=True)
+    assert web_state.engine.version[:12] in html
+    assert 'id="topic-account-closure"' in html and "after 120 min" in html
+    assert "tess-linkedin" in html and "2099-01-01" in html
+    assert "(active)" in html  # a decision was made under it
+
+
+def test_replay_lists_changed_outcomes(as_user, pending_sid, web_state, tmp_path):
+    stricter = write_policy(
+        tmp_path / "stricter",
+        POLICY.replace(
+            "    keywords: [APR, interest rate]", "    keywords: [APR, interest rate, close]"
+        ),
+    )
+    response = as_user("adam").form("/policy/replay", {"path": str(stricter)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r"1 submission replayed .* 1 would change", html, re.S)
+    assert "<td>needs_signoff</td><td>denied</td>" in html.replace("\n", "")
+
+
+def test_replay_with_bad_paths_and_invalid_policies(as_user, tmp_path):
+    admin = as_user("adam")
+    missing = admin.form("/policy/replay", {"path": str(tmp_path / "missing")})
+    assert missing.status_code == 400 and "is not a directory" in missing.get_data(as_text=True)
+    broken = write_policy(tmp_path / "broken", POLICY.replace("users:", "userz:"))
+    response = admin.form("/policy/replay", {"path": str(broken)})
+    assert response.status_code == 400
+    assert 'id="replay-problems"' in response.get_data(as_text=True)
+    bad_since = admin.form("/policy/replay", {"path": str(tmp_path), "since": "later"})
+    assert bad_since.status_code == 400
+
+
+def test_dashboard_counts(as_user, pending_sid, web_state):
+    web_state.workflow.submit("dana", "linkedin/nmtw", "Hi")  # denied
+    html = as_user("adam").get("/policy/dashboard").get_data(as_text=True)
+    assert '<dd id="count-pending">1</dd>' in html
+    assert '<dd id="count-denied">1</dd>' in html

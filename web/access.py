@@ -1,0 +1,47 @@
+"""Who may see what: shared by the pages and the JSON API so both answer alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from engine.errors import SaysoError
+
+
+def may_view(state, sub, user: str) -> bool:
+    """The author, auditors, admins, anyone eligible or who gave a verdict, and delegates."""
+    engine = state.engine
+    if user == sub.author or engine.has_role(user, "auditors") or engine.has_role(user, "admins"):
+        return True
+    if any(engine.covers(user, q.eligible) for q in sub.requirements):
+        return True
+    if any(user in (v.actor, v.on_behalf_of) for v in sub.verdicts):
+        return True
+    return state.workflow.can_act(sub.id, user)[0]
+
+
+def parse_time(value, what: str = "time") -> datetime | None:
+    """An ISO 8601 time (a time without zone is UTC); empty means none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise SaysoError(f"{what} must be an ISO 8601 time")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise SaysoError(f"{what}: '{value[:40]}' is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def clean_text(value, what: str = "text", *, limit: int = 100_000) -> str:
+    """A string that can be stored and hashed (UTF-8, no NUL)."""
+    if not isinstance(value, str):
+        raise SaysoError(f"{what} must be a string")
+    if len(value) > limit:
+        raise SaysoError(f"{what} is {len(value)} characters; the limit is {limit}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SaysoError(f"{what} is not valid Unicode text") from None
+    if "\x00" in value:
+        raise SaysoError(f"{what} contains a NUL character")
+    return value

@@ -1,0 +1,227 @@
+"""JSON API `/api/v1`: the same actions and the same authorization as the pages.
+
+Callers authenticate with `Authorization: Bearer TOKEN` (engine.accounts), the
+trusted proxy header when configured, or a signed-in session (in demo mode; else a
+session must also send the page's CSRF token in `X-CSRFToken` for a POST).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, jsonify, request, stream_with_context
+from flask_wtf.csrf import CSRFError, validate_csrf
+from jsonschema import Draft7Validator
+from wtforms.validators import ValidationError
+
+from engine.errors import SaysoError, WorkflowError
+from engine.model import Post, Status
+
+from .access import may_view, parse_time
+from .auditview import MEDIA, audit_filters, export_lines
+from .auth import known, sayso
+from .openapi import DOCUMENT, SCHEMAS
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+VALIDATORS = {name: Draft7Validator(schema) for name, schema in SCHEMAS.items()}
+PUBLIC = {"api.openapi"}
+
+
+def bearer_user(header: str) -> str | None:
+    from engine import accounts
+
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return known(accounts.user_for_token(sayso().store, token.strip()))
+
+
+def session_allowed() -> bool:
+    """A cookie alone is enough only where cross-site requests cannot hurt."""
+    from flask import current_app
+
+    if current_app.config.get("SAYSO_DEMO") or request.method in ("GET", "HEAD"):
+        return True
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except (ValidationError, CSRFError):
+        return False
+    return True
+
+
+@bp.before_request
+def authenticate() -> None:
+    header = request.headers.get("Authorization")
+    if header:
+        g.user = bearer_user(header)
+        g.via = "token" if g.user else None
+    elif g.via == "session" and not session_allowed():
+        g.user = None
+    if g.user is None and request.endpoint not in PUBLIC:
+        abort(401, "authentication required: send Authorization: Bearer TOKEN")
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    if response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", "Bearer")
+    return response
+
+
+def json_body(schema: str, *, required: bool = True) -> dict[str, Any]:
+    """The request's JSON object, validated against the OpenAPI schema `schema`."""
+    if not request.get_data(cache=True) and not required:
+        return {}
+    if not request.is_json:
+        abort(415, "send a JSON body with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        abort(400, "the body is not valid JSON")
+    errors = sorted(VALIDATORS[schema].iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.path) or "body"
+        detail = err.message if len(err.message) <= 200 else f"fails '{err.validator}'"
+        abort(400, f"{where}: {detail}")
+    for key, value in data.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                abort(400, f"{key}: not valid Unicode text")
+            if "\x00" in value:
+                abort(400, f"{key}: contains a NUL character")
+    return data
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        abort(400, f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def visible(sid: int):
+    state = sayso()
+    sub = state.workflow.get(sid)
+    if not may_view(state, sub, g.user):
+        abort(403, f"{g.user} may not see submission {sid}")
+    return sub
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(DOCUMENT)
+
+
+@bp.post("/check")
+def check():
+    data = json_body("CheckRequest")
+    engine = sayso().engine
+    author = data.get("author", g.user)
+    if author != g.user and not engine.has_role(g.user, "admins"):
+        abort(403, "only admins may check posts for another author")
+    post = Post(author, data["channel"], data["text"], data.get("kind", "post"))
+    decision = engine.decide(post).to_dict()
+    decision.pop("trace", None)
+    return jsonify(decision)
+
+
+@bp.post("/submissions")
+def submit():
+    data = json_body("SubmitRequest")
+    publish_at = parse_time(data.get("publish_at"), "publish_at")
+    sub = sayso().workflow.submit(
+        g.user, data["channel"], data["text"], kind=data.get("kind", "post"), publish_at=publish_at
+    )
+    return jsonify(sub.to_dict()), 201
+
+
+@bp.get("/submissions")
+def submissions():
+    engine, wf = sayso().engine, sayso().workflow
+    author = request.args.get("author") or None
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in Status}:
+        abort(400, "status must be one of: " + ", ".join(s.value for s in Status))
+    overseer = engine.has_role(g.user, "auditors") or engine.has_role(g.user, "admins")
+    if not overseer:
+        if author not in (None, g.user):
+            abort(403, "only auditors and admins may list other authors' submissions")
+        author = g.user
+    limit = query_int("limit", 50, 1, 500)
+    offset = query_int("offset", 0, 0, 10**9)
+    subs = wf.submissions(author=author, status=status, limit=limit, offset=offset)
+    return jsonify(
+        total=wf.count(author=author, status=status), submissions=[s.to_dict() for s in subs]
+    )
+
+
+@bp.get("/submissions/<id:sid>")
+def submission(sid: int):
+    return jsonify(visible(sid).to_dict())
+
+
+def workflow_action(sid: int, run):
+    """Refusals: 403 when the caller may not act at all, 409 when the state forbids it."""
+    visible(sid)
+    try:
+        return jsonify(run().to_dict())
+    except WorkflowError as err:
+        message = str(err).splitlines()[0]
+        sub = sayso().workflow.get(sid)
+        return jsonify(error=message), 409 if sub.status is not Status.PENDING else 403
+
+
+@bp.post("/submissions/<id:sid>/approve")
+def approve(sid: int):
+    data = json_body("ApproveRequest", required=False)
+    comment = (data.get("comment") or "").strip() or None
+    return workflow_action(sid, lambda: sayso().workflow.approve(sid, g.user, comment=comment))
+
+
+@bp.post("/submissions/<id:sid>/reject")
+def reject(sid: int):
+    data = json_body("RejectRequest")
+    return workflow_action(
+        sid, lambda: sayso().workflow.reject(sid, g.user, data["reason"].strip())
+    )
+
+
+@bp.post("/submissions/<id:sid>/withdraw")
+def withdraw(sid: int):
+    json_body("WithdrawRequest", required=False)
+    return workflow_action(sid, lambda: sayso().workflow.withdraw(sid, g.user))
+
+
+@bp.post("/submissions/<id:sid>/revise")
+def revise(sid: int):
+    data = json_body("ReviseRequest")
+    return workflow_action(sid, lambda: sayso().workflow.revise(sid, g.user, data["text"]))
+
+
+@bp.get("/queue")
+def queue():
+    limit = query_int("limit", 100, 1, 500)
+    offset = query_int("offset", 0, 0, 10**9)
+    subs = sayso().workflow.queue(g.user, limit=limit, offset=offset)
+    return jsonify([s.to_dict() for s in subs])
+
+
+@bp.get("/audit")
+def audit_export():
+    if not sayso().engine.has_role(g.user, "auditors"):
+        abort(403, "the audit log is for auditors")
+    fmt = request.args.get("format", "jsonl")
+    if fmt not in MEDIA:
+        abort(400, "format must be jsonl or csv")
+    try:
+        filters = audit_filters(request.args)
+    except SaysoError as err:
+        abort(400, str(err))
+    return Response(
+        stream_with_context(export_lines(sayso().audit, fmt, filters)), mimetype=MEDIA[fmt]
+    )

@@ -1,0 +1,62 @@
+"""Auditor pages: the filtered, paged log, streamed exports, chain verification, full records."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context
+
+from engine.audit import EVENTS
+from engine.errors import SaysoError
+
+from .auditview import FILTERS, MEDIA, audit_filters, export_lines
+from .auth import role_required, sayso
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PAGE = 100
+
+
+@bp.route("/")
+@role_required("auditors")
+def log():
+    log = sayso().audit
+    after = max(request.args.get("after", 0, type=int) or 0, 0)
+    try:
+        filters = audit_filters(request.args)
+    except SaysoError as err:
+        flash(str(err), "error")
+        filters = {}
+    events = list(log.events(after_seq=after, limit=PAGE, **filters))
+    args = {k: request.args.get(k, "") for k in FILTERS}
+    return render_template(
+        "audit/log.html",
+        events=events,
+        total=log.count(**filters),
+        args=args,
+        event_names=EVENTS,
+        next_after=events[-1].seq if len(events) == PAGE else None,
+    )
+
+
+@bp.route("/export.<fmt>")
+@role_required("auditors")
+def export(fmt: str):
+    if fmt not in MEDIA:
+        abort(404)
+    filters = audit_filters(request.args)
+    lines = export_lines(sayso().audit, fmt, filters)
+    return Response(
+        stream_with_context(lines),
+        mimetype=MEDIA[fmt],
+        headers={"Content-Disposition": f"attachment; filename=sayso-audit.{fmt}"},
+    )
+
+
+@bp.route("/verify")
+@role_required("auditors")
+def verify():
+    return render_template("audit/verify.html", result=sayso().audit.verify())
+
+
+@bp.route("/submissions/<id:sid>")
+@role_required("auditors")
+def record(sid: int):
+    return render_template("audit/record.html", record=sayso().workflow.record(sid))

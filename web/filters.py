@@ -1,0 +1,44 @@
+"""Jinja helpers: times, durations, short policy versions and highlighted text."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.durations import format_duration
+
+from .highlight import segments
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def until(moment: datetime | None, now: datetime | None = None) -> str:
+    """`in 1h30m`, or `overdue 20m`, to a moment."""
+    if moment is None:
+        return ""
+    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
+    minutes = max(abs(seconds) // 60, 1) * 60
+    return f"in {format_duration(minutes)}" if seconds >= 0 else f"{format_duration(minutes)} ago"
+
+
+def short(version: str | None) -> str:
+    return (version or "")[:12]
+
+
+def compact(value: Any) -> str:
+    """A detail value as text: strings as they are, anything else as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(when=when, iso=iso, until=until, short=short, compact=compact)
+    app.jinja_env.globals.update(segments=segments)

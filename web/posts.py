@@ -1,0 +1,108 @@
+"""Author pages: compose with a live answer, submit, my posts, revise and withdraw."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import SaysoError, WorkflowError
+
+from .access import clean_text, parse_time
+from .auth import login_required, sayso
+
+bp = Blueprint("posts", __name__, url_prefix="/posts")
+PAGE = 25
+
+
+def index():
+    """The home page sends each person to where they work."""
+    if g.user is None:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("posts.compose"))
+
+
+def channel_choices(user: str) -> list[dict]:
+    """Every channel, with whether the user may post or reply there."""
+    engine = sayso().engine
+    out = []
+    for cid, channel in sorted(engine.policy.channels.items()):
+        kinds = [k for k in ("post", "reply") if engine.may_post(user, cid, k)[0]]
+        out.append({"id": cid, "platform": channel.platform, "kinds": kinds})
+    out.sort(key=lambda c: (not c["kinds"], c["id"]))
+    return out
+
+
+@bp.route("/new", methods=("GET", "POST"))
+@login_required
+def compose():
+    form = {"channel": "", "kind": "post", "text": "", "publish_at": ""}
+    if request.method == "POST":
+        form.update({k: request.form.get(k, "") for k in form})
+        try:
+            text = clean_text(form["text"], "the post text")
+            publish_at = parse_time(form["publish_at"], "publish time")
+            if form["channel"] not in sayso().engine.policy.channels:
+                raise SaysoError("choose a channel")
+            sub = sayso().workflow.submit(
+                g.user, form["channel"], text, kind=form["kind"], publish_at=publish_at
+            )
+        except SaysoError as err:
+            flash(str(err).splitlines()[0], "error")
+            return render_template(
+                "posts/compose.html", form=form, channels=channel_choices(g.user)
+            ), 400
+        flash(f"Submission {sub.id}: {sub.status.value}.", "info")
+        return redirect(url_for("approvals.detail", sid=sub.id))
+    return render_template("posts/compose.html", form=form, channels=channel_choices(g.user))
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    wf = sayso().workflow
+    status = request.args.get("status") or None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    try:
+        total = wf.count(author=g.user, status=status)
+        subs = wf.submissions(author=g.user, status=status, limit=PAGE, offset=(page - 1) * PAGE)
+    except SaysoError as err:
+        flash(str(err), "error")
+        status, total, subs = None, 0, []
+    return render_template(
+        "posts/mine.html", subs=subs, status=status, page=page, pages=max(1, -(-total // PAGE))
+    )
+
+
+@bp.route("/<id:sid>/revise", methods=("GET", "POST"))
+@login_required
+def revise(sid: int):
+    wf = sayso().workflow
+    sub = wf.get(sid)
+    if sub.author != g.user:
+        return render_template("error.html", status=403, message="only the author may revise"), 403
+    text = sub.text
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        try:
+            sub = wf.revise(sid, g.user, clean_text(text, "the post text"))
+        except SaysoError as err:
+            flash(str(err).splitlines()[0], "error")
+            return render_template("posts/revise.html", sub=sub, text=text), 400
+        flash(f"Revision {sub.revision} of submission {sub.id}: {sub.status.value}.", "info")
+        return redirect(url_for("approvals.detail", sid=sub.id))
+    return render_template("posts/revise.html", sub=sub, text=text)
+
+
+@bp.route("/<id:sid>/withdraw", methods=("POST",))
+@login_required
+def withdraw(sid: int):
+    wf = sayso().workflow
+    if wf.get(sid).author != g.user:
+        return render_template(
+            "error.html", status=403, message="only the author may withdraw"
+        ), 403
+    try:
+        wf.withdraw(sid, g.user)
+        flash(f"Submission {sid} withdrawn.", "info")
+    except WorkflowError as err:
+        flash(str(err).splitlines()[0], "error")
+    return redirect(url_for("approvals.detail", sid=sid))

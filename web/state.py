@@ -1,0 +1,31 @@
+"""What the web app shares across requests: the compiled policy and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.audit import AuditLog
+from engine.compiler import load_engine
+from engine.store import Store
+from engine.workflow import Workflow
+
+
+@dataclass
+class Sayso:
+    """`app.extensions["sayso"]`: one engine, one store, and the workflow over them."""
+
+    policy_dir: str
+    engine: Any
+    store: Store
+    workflow: Workflow
+    audit: AuditLog
+
+    @classmethod
+    def open(cls, policy_dir: str, db_url: str) -> Sayso:
+        engine = load_engine(policy_dir)
+        store = Store(db_url)
+        return cls(policy_dir, engine, store, Workflow(engine, store), AuditLog(store))
+
+    def close(self) -> None:
+        self.store.close()
