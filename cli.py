@@ -633,6 +633,39 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
     click.echo(f"{report.total} replayed, {len(report.changes)} changed ({summary})")
 
 
+@cli.command()
+@click.argument("old_dir", metavar="OLD")
+@click.argument("new_dir", metavar="NEW")
+@json_option
+def diff(old_dir: str, new_dir: str, as_json: bool) -> None:
+    """Compare two policy directories: who gains or loses posting rights, what else changed.
+
+    Exit 0 with no changes, 1 with changes, 2 when a directory does not load.
+    """
+    from engine.compiler import load_engine
+    from engine.diff import diff_policies, format_diff
+    from engine.errors import PolicyError
+
+    engines, problems = [], []
+    for directory in (old_dir, new_dir):
+        try:
+            engines.append(load_engine(directory))
+        except PolicyError as err:
+            problems.extend(str(p) for p in err.problems)
+        except (SaysoError, OSError, UnicodeDecodeError) as err:
+            problems.append(f"{directory}: {err}")
+    if problems:
+        for line in problems:
+            click.echo(f"error: {line}", err=True)
+        click.get_current_context().exit(2)
+    result = diff_policies(*engines)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        click.echo(format_diff(result))
+    click.get_current_context().exit(1 if result.changed else 0)
+
+
 @cli.group(cls=SaysoGroup)
 def policy() -> None:
     """Stored policy versions."""

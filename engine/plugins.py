@@ -16,6 +16,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.links",
     "plugins.directory_csv",
     "plugins.outbox",
+    "plugins.canned_reply",
+    "plugins.webhook",
+    "plugins.email_notifier",
 )
 
 

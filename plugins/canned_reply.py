@@ -1,0 +1,71 @@
+"""Built-in check `canned-reply`: a reply nearly identical to earlier replies on the same
+channel. A copy-and-paste form answer to an upset customer is how a complaint becomes
+a crisis, so the policy decides what such a reply needs (`action: warn|signoff|deny`).
+
+Similarity is rapidfuzz's normalised Indel ratio (0-100) on case-folded,
+whitespace-collapsed text, compared with the newest `lookback` earlier texts.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from engine.hookspecs import CheckFunction, CheckInput, CheckSpec, Finding, hookimpl
+from engine.model import Effect
+
+OPTIONS_SCHEMA = {
+    "similarity": {"type": "number", "min": 0.5, "max": 1.0},
+    "min_count": {"type": "integer", "min": 1},
+    "lookback": {"type": "integer", "min": 1, "max": 10_000},
+    "kinds": {"type": "list", "schema": {"type": "string", "allowed": ["post", "reply"]}},
+}
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def build(options: dict[str, Any]) -> CheckFunction:
+    cutoff = 100 * float(options.get("similarity", 0.9))
+    min_count = int(options.get("min_count", 2))
+    lookback = int(options.get("lookback", 200))
+    kinds = frozenset(options.get("kinds", ["reply"]))
+
+    def check(given: CheckInput) -> list[Finding]:
+        post = given.post
+        if post.kind not in kinds or given.history is None:
+            return []
+        earlier = [_normal(t) for t in islice(given.history(post.channel, post.kind), lookback)]
+        if len(earlier) < min_count:
+            return []
+        matches = process.extract(
+            _normal(post.text), earlier, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        )
+        if len(matches) < min_count:
+            return []
+        best = max(score for _, score, _ in matches)
+        plural = "reply" if len(matches) == 1 else "replies"
+        return [
+            Finding(
+                f"this {post.kind} is {best:.0f}% identical to {len(matches)} earlier {plural} "
+                f"on {post.channel}; write an answer for this person"
+            )
+        ]
+
+    return check
+
+
+@hookimpl(trylast=True)
+def register_checks() -> list[CheckSpec]:
+    return [
+        CheckSpec(
+            name="canned-reply",
+            build=build,
+            options_schema=OPTIONS_SCHEMA,
+            default_action=Effect.WARN,
+            description="Flags a reply nearly identical to earlier ones on the same channel.",
+        )
+    ]
