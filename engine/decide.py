@@ -296,7 +296,13 @@ def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
 
 
 def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[TopicMatch, ...]:
-    found = detect_topics(engine, post.text)
+    try:
+        found = detect_topics(engine, post.text)
+    except Exception as err:  # fail closed: a broken detector plugin must not approve
+        message = f"topic detection failed: {type(err).__name__}: {err}"
+        out.denials.append(Reason("topics", "topic", message, Effect.DENY))
+        out.trace.append(TraceStep("topic", "topics", True, message))
+        return ()
     in_force = engine._topics_by_channel.get(post.channel, frozenset())
     if out.explain:
         for topic_id in engine.policy.topics:

@@ -57,7 +57,9 @@ from .yamlpos import MAX_FILE_BYTES, YamlProblem, read_yaml
 _SECTIONS = (*DICT_SECTIONS, *LIST_SECTIONS)
 
 
-def load_policy(policy_dir: str | os.PathLike, pm: Any = None, *, today: date | None = None) -> Policy:
+def load_policy(
+    policy_dir: str | os.PathLike, pm: Any = None, *, today: date | None = None
+) -> Policy:
     """Load and validate a policy directory; raises PolicyError listing every problem."""
     shown = os.fspath(policy_dir)
     try:
@@ -122,12 +124,15 @@ class _Loader:
         for src in sources:
             self.merge(src)
         self.add_directory_sources(specs)
-        report = check_draft(self.draft, self.today)
+        defaults = {name: spec.default_action.value for name, spec in specs.checks.items()}
+        report = check_draft(self.draft, self.today, check_defaults=defaults)
         for loc, message in report.errors:
             self.problem(loc, message)
         warnings = tuple(
             f"{loc}: {message}"
-            for loc, message in sorted(report.warnings, key=lambda w: (w[0].file, w[0].line, w[0].col))
+            for loc, message in sorted(
+                report.warnings, key=lambda w: (w[0].file, w[0].line, w[0].col)
+            )
         )
         if self.problems:
             error = PolicyError(self.problems)
@@ -137,7 +142,9 @@ class _Loader:
 
     def read_sources(self) -> list[Source]:
         if not os.path.exists(self.shown):
-            raise self.fail(f"no policy directory '{self.shown}' (give one with --policy or SAYSO_POLICY)")
+            raise self.fail(
+                f"no policy directory '{self.shown}' (give one with --policy or SAYSO_POLICY)"
+            )
         if not os.path.isdir(self.shown):
             raise self.fail(f"'{self.shown}' is not a directory: --policy takes a policy directory")
         try:
@@ -174,7 +181,9 @@ class _Loader:
             self.draft.opaque.update(_SECTIONS)
             return None
         if len(data) > MAX_FILE_BYTES:
-            self.problem(Loc(name, 1, 1), f"file is too large (the limit is {MAX_FILE_BYTES:,} bytes)")
+            self.problem(
+                Loc(name, 1, 1), f"file is too large (the limit is {MAX_FILE_BYTES:,} bytes)"
+            )
             self.draft.opaque.update(_SECTIONS)
             return None
         return data
@@ -245,7 +254,9 @@ class _Loader:
         """Record where `ident` is defined; a second definition is a problem."""
         earlier = self.draft.seen.setdefault((section, ident), loc)
         if earlier is not loc:
-            self.problem(loc, f"duplicate {SINGULAR[section]} '{ident}' (first defined at {earlier}){hint}")
+            self.problem(
+                loc, f"duplicate {SINGULAR[section]} '{ident}' (first defined at {earlier}){hint}"
+            )
             return False
         return True
 
@@ -269,7 +280,9 @@ class _Loader:
                 self.draft.opaque.update(("users", "groups"))
                 continue
             if not isinstance(result, dict):
-                self.problem(item.where, f"{what} returned {type_name(result)}, not users and groups")
+                self.problem(
+                    item.where, f"{what} returned {type_name(result)}, not users and groups"
+                )
                 continue
             self.merge_directory(item, what, result, index)
 
@@ -333,9 +346,7 @@ class _Loader:
             checks=tuple(self._check(i) for i in d.checks.values()),
             roles={k: tuple(i.value or ()) for k, i in d.roles.items()},
             waivers=tuple(_waiver(i) for i in d.waivers.values()),
-            notifiers=tuple(
-                PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers
-            ),
+            notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
             files=files,
             warnings=warnings,
         )
@@ -383,7 +394,9 @@ def _item_id(section: str, value: Any) -> str | None:
 
 def _user(item: Item) -> User:
     v = item.value or {}
-    attrs = v.get("attrs") or {k: a for k, a in v.items() if k not in ("name", "email", "description")}
+    attrs = v.get("attrs") or {
+        k: a for k, a in v.items() if k not in ("name", "email", "description")
+    }
     return User(
         id=item.id,
         name=v.get("name") or "",
@@ -425,7 +438,9 @@ def _rule(item: Item) -> Rule:
 def _topic(item: Item) -> Topic:
     v = item.value
     requires = v.get("requires")
-    signoff = Signoff(tuple(requires["signoff"]), requires.get("approvals", 1)) if requires else None
+    signoff = (
+        Signoff(tuple(requires["signoff"]), requires.get("approvals", 1)) if requires else None
+    )
     action = v.get("action") or ("signoff" if requires else "warn")
     return Topic(
         id=item.id,
@@ -460,5 +475,3 @@ def _waiver(item: Item) -> Waiver:
         expires=date.fromisoformat(v["expires"]),
         loc=item.where,
     )
-
-

@@ -125,10 +125,13 @@ class Report:
         self.warnings.append((loc, message))
 
 
-def check_draft(draft: Draft, today: date) -> Report:
-    """Every semantic error and warning of a merged policy."""
+def check_draft(
+    draft: Draft, today: date, *, check_defaults: dict[str, str] | None = None
+) -> Report:
+    """Every semantic error and warning of a merged policy. `check_defaults`: each check
+    plugin's default action (a check without `action` takes it)."""
     report = Report()
-    checker = _Checker(draft, report)
+    checker = _Checker(draft, report, check_defaults or {})
     checker.groups()
     checker.rules()
     checker.topics()
@@ -159,7 +162,8 @@ def re2_problem(pattern: str) -> str | None:
 
 
 class _Checker:
-    def __init__(self, draft: Draft, report: Report):
+    def __init__(self, draft: Draft, report: Report, check_defaults: dict[str, str]):
+        self.check_defaults = check_defaults
         self.d = draft
         self.r = report
         self._members: dict[str, frozenset[str]] = {}
@@ -307,7 +311,9 @@ class _Checker:
             patterns = topic.get("patterns") if isinstance(topic.get("patterns"), list) else []
             for index, keyword in enumerate(keywords):
                 if isinstance(keyword, str) and not keyword.strip():
-                    self.r.error(topic.loc("keywords", index), f"blank keyword in topic '{topic.id}'")
+                    self.r.error(
+                        topic.loc("keywords", index), f"blank keyword in topic '{topic.id}'"
+                    )
             for index, pattern in enumerate(patterns):
                 if isinstance(pattern, str):
                     problem = re2_problem(pattern)
@@ -327,10 +333,17 @@ class _Checker:
             self.channel_refs(topic)
             action = topic.get("action")
             requires = topic.get("requires")
-            if action in ("deny", "warn") and requires is not None:
+            if requires is not None and (
+                action == "warn" or (action == "deny" and not topic.get("except"))
+            ):
                 self.r.warn(
                     topic.loc("requires", at_key=True),
-                    f"'requires' of topic '{topic.id}' is ignored: its action is {action}",
+                    f"'requires' of topic '{topic.id}' is ignored: its action is {action}"
+                    + (
+                        " and it has no 'except' (whose posts would need the sign-off)"
+                        if action == "deny"
+                        else ""
+                    ),
                 )
             if action == "signoff" and requires is None and topic.get("escalation") is None:
                 self.r.error(
@@ -339,16 +352,22 @@ class _Checker:
                     "give requires: {signoff: [...]} or an escalation",
                 )
             if isinstance(requires, dict):
-                self.approvals(topic, requires.get("signoff"), requires.get("approvals"), ("requires", "approvals"))
+                self.approvals(
+                    topic,
+                    requires.get("signoff"),
+                    requires.get("approvals"),
+                    ("requires", "approvals"),
+                )
 
     def checks(self) -> None:
         for check in self.d.checks.values():
             self.principals(check, "signoff")
             self.escalation_ref(check)
             self.channel_refs(check)
-            if check.get("action") == "signoff" and not check.get("signoff") and not check.get("escalation"):
+            action = check.get("action") or self.check_defaults.get(check.get("use"))
+            if action == "signoff" and not check.get("signoff") and not check.get("escalation"):
                 self.r.error(
-                    check.loc("action"),
+                    check.loc("action") if check.get("action") else check.where,
                     f"check '{check.id}' requires a sign-off but names no one: "
                     "give signoff: [...] or an escalation",
                 )
@@ -422,7 +441,9 @@ class _Checker:
                 try:
                     seconds = parse_duration(after)
                 except ValueError as err:
-                    self.r.error(chain.loc(index, "after"), f"{chain.describe(index, 'after')}: {err}")
+                    self.r.error(
+                        chain.loc(index, "after"), f"{chain.describe(index, 'after')}: {err}"
+                    )
                     previous = None
                     continue
                 if previous is not None and seconds <= previous:
@@ -446,7 +467,9 @@ class _Checker:
             self.principals(waiver, "principals")
             for section, known in targets.items():
                 targets_given = waiver.get(section)
-                for index, target in enumerate(targets_given if isinstance(targets_given, list) else []):
+                for index, target in enumerate(
+                    targets_given if isinstance(targets_given, list) else []
+                ):
                     if not isinstance(target, str) or section in self.d.opaque:
                         continue
                     if not self.d.known(section, target):
@@ -467,7 +490,9 @@ class _Checker:
                 )
                 continue
             if today > day:
-                self.r.warn(waiver.loc("expires"), f"waiver '{waiver.id}' expired on {day.isoformat()}")
+                self.r.warn(
+                    waiver.loc("expires"), f"waiver '{waiver.id}' expired on {day.isoformat()}"
+                )
 
     def channels(self) -> None:
         for channel in self.d.channels.values():
@@ -539,7 +564,7 @@ class Validation:
 
 
 def parse_located(text: str) -> tuple[Loc, str]:
-    """"FILE:LINE:COL: message" (as in Policy.warnings) back into (Loc, message)."""
+    """ "FILE:LINE:COL: message" (as in Policy.warnings) back into (Loc, message)."""
     match = _LOCATED.match(text)
     if match is None:
         return Loc("<policy>", 0, 0), text

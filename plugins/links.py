@@ -83,7 +83,7 @@ def register_checks() -> list[CheckSpec]:
             name="links",
             build=build,
             options_schema=OPTIONS_SCHEMA,
-            default_action=Effect.SIGNOFF,
+            default_action=Effect.WARN,
             description="Flags links whose host is not in allow_domains (subdomains included).",
         )
     ]

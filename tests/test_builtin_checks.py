@@ -34,7 +34,7 @@ def test_builtins_are_registered_like_plugins(pm):
 def test_default_actions(pm):
     specs = registry.checks(pm)
     assert specs["max-length"].default_action == Effect.DENY
-    assert specs["links"].default_action == Effect.SIGNOFF
+    assert specs["links"].default_action == Effect.WARN
 
 
 def test_option_schemas_validate_with_cerberus(pm):

@@ -20,6 +20,7 @@ from engine.model import (
     Loc,
     Post,
     Rule,
+    Signoff,
     Topic,
     User,
     Waiver,
@@ -169,7 +170,14 @@ def test_checks_are_built_once_per_compile_and_third_party_checks_work():
 
 def test_check_scoped_to_channels():
     checks = (
-        CheckConfig("links", "links", options=(("allow_domains", []),), channels=("twitter/*",)),
+        CheckConfig(
+            "links",
+            "links",
+            options=(("allow_domains", []),),
+            action=Effect.SIGNOFF,
+            requires=Signoff(("group:web-team",)),
+            channels=("twitter/*",),
+        ),
     )
     engine = compile_policy(sample_policy(checks=checks))
     text = "see https://evil.example"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.compiler import load_engine
+from engine.errors import PolicyError
 from engine.hookspecs import (
     CheckSpec,
     DetectorSpec,
@@ -145,3 +146,38 @@ def test_publisher_and_notifier_receive_the_approved_post(setup):
     assert published == [("main", "GREAT news")]
     assert sent == [("approved", ["ann"])]
     wf.store.close()
+
+
+def test_a_failing_topic_detector_denies_instead_of_crashing(tmp_path):
+    plugin = types.ModuleType("sayso_broken_detector")
+
+    class Broken:
+        def detect(self, text):
+            raise RuntimeError("dictionary missing")
+
+    plugin.register_topic_detectors = hookimpl(lambda: [DetectorSpec("broken", lambda t: Broken())])
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(plugin, name="sayso_broken_detector")
+    (tmp_path / "p.yaml").write_text(
+        "users: {ann: {}}\nchannels: {a/b: {}}\nrules: [{id: r, allow: ['*'], channels: ['*']}]\n"
+        "topics: {t: {requires: {signoff: [user:ann]}}}\n"
+    )
+    decision = load_engine(str(tmp_path), pm).decide(Post("ann", "a/b", "hello"))
+    assert decision.decision is Outcome.DENIED
+    assert "dictionary missing" in decision.reasons[0].message
+
+
+def test_a_check_defaulting_to_signoff_must_name_an_owner(tmp_path):
+    plugin = types.ModuleType("sayso_strict_check")
+    spec = CheckSpec("strict", lambda options: lambda given: [], default_action=Effect.SIGNOFF)
+    plugin.register_checks = hookimpl(lambda: [spec])
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(plugin, name="sayso_strict_check")
+    (tmp_path / "p.yaml").write_text("users: {ann: {}}\nchecks:\n  - {use: strict}\n")
+    with pytest.raises(PolicyError) as info:
+        load_engine(str(tmp_path), pm)
+    assert "p.yaml:3:5: check 'strict' requires a sign-off but names no one" in str(info.value)
+    (tmp_path / "p.yaml").write_text(
+        "users: {ann: {}}\nchecks:\n  - {use: strict, signoff: [user:ann]}\n"
+    )
+    assert load_engine(str(tmp_path), pm).policy.checks[0].use == "strict"

@@ -35,7 +35,9 @@ def run(tmp_path, text: str, today=date(2026, 5, 4)):
 
 
 def test_a_clean_policy_has_no_problems(tmp_path):
-    assert run(tmp_path, "rules:\n  - {id: r, allow: [group:support], channels: ['twitter/*']}\n") == ([], [])
+    assert run(
+        tmp_path, "rules:\n  - {id: r, allow: [group:support], channels: ['twitter/*']}\n"
+    ) == ([], [])
 
 
 def test_unknown_principals_everywhere(tmp_path):
@@ -210,7 +212,9 @@ def test_patterns_are_compiled_with_re2_only(tmp_path):
 def test_blank_keywords_and_empty_topics(tmp_path):
     errors, warnings = run(tmp_path, "topics:\n  t: {keywords: ['  ', ok]}\n  empty: {}\n")
     assert errors == ["2:18: blank keyword in topic 't'"]
-    assert warnings == ["3:3: topic 'empty' has no keywords or patterns: only a detector plugin can match it"]
+    assert warnings == [
+        "3:3: topic 'empty' has no keywords or patterns: only a detector plugin can match it"
+    ]
 
 
 def test_waiver_targets_must_exist(tmp_path):
@@ -222,7 +226,7 @@ def test_waiver_targets_must_exist(tmp_path):
         topics:
           t: {keywords: [x]}
         checks:
-          - {use: links}
+          - {use: links, action: warn}
         waivers:
           - {id: ok, principals: [user:dana], rules: [r], topics: [t], checks: [links], reason: x, expires: 2026-05-04}
           - {id: bad, principals: [user:dana], rules: [t], checks: [link], reason: x, expires: 2026-05-03}
@@ -249,18 +253,35 @@ def test_channel_platform_unlike_its_id_warns(tmp_path):
 
 
 def test_validate_policy_collects_errors_and_warnings(tmp_path):
-    (tmp_path / "p.yaml").write_text("users: {dana: {}}\nrules:\n  - {id: r, allow: [user:dan], channels: ['x/*']}\n")
+    (tmp_path / "p.yaml").write_text(
+        "users: {dana: {}}\nrules:\n  - {id: r, allow: [user:dan], channels: ['x/*']}\n"
+    )
     result = validate_policy(tmp_path)
     assert not result.valid and result.version is None
     data = result.to_dict()
     assert data["errors"] == [
-        {"file": os.path.join(str(tmp_path), "p.yaml"), "line": 3, "col": 21,
-         "message": "unknown user 'dan' in 'allow' of rule 'r' (did you mean 'dana'?)"}
+        {
+            "file": os.path.join(str(tmp_path), "p.yaml"),
+            "line": 3,
+            "col": 21,
+            "message": "unknown user 'dan' in 'allow' of rule 'r' (did you mean 'dana'?)",
+        }
     ]
-    assert [w["message"] for w in data["warnings"]] == ["channel glob 'x/*' in rule 'r' matches no channel"]
+    assert [w["message"] for w in data["warnings"]] == [
+        "channel glob 'x/*' in rule 'r' matches no channel"
+    ]
 
 
 def test_parse_located_round_trips():
     assert str(parse_located("C:/p/a.yaml:3:4: it: broke")[0]) == "C:/p/a.yaml:3:4"
     assert parse_located("C:/p/a.yaml:3:4: it: broke")[1] == "it: broke"
     assert parse_located("no location")[1] == "no location"
+
+
+def test_requires_on_a_deny_topic_applies_to_its_except(tmp_path):
+    with_except = "topics:\n  t: {keywords: [x], action: deny, except: [group:leads], requires: {signoff: [user:dana]}}\n"
+    assert run(tmp_path, with_except) == ([], [])
+    _, warnings = run(
+        tmp_path, "topics:\n  t: {keywords: [x], action: deny, requires: {signoff: [user:dana]}}\n"
+    )
+    assert len(warnings) == 1 and "ignored" in warnings[0] and "no 'except'" in warnings[0]
