@@ -428,6 +428,17 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@json_option
+@pass_ctx
+def retry(ctx: Context, submission_id, actor, as_json) -> None:
+    """Try a failed publication again now (`tick` retries on its own a few times)."""
+    ctx.workflow._user(actor)
+    _emit(ctx.workflow.retry_publication(submission_id, actor), as_json)
+
+
+@cli.command()
 @click.option(
     "--at", "at", metavar="ISO-TIME", help="Apply what is due by this time (default now)."
 )
