@@ -712,7 +712,7 @@ def policy_versions(ctx: Context, as_json) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--demo", is_flag=True, help="No passwords: a DEMO banner and a user switcher.")
 @click.option(
     "--trusted-header",

@@ -8,6 +8,7 @@ whitespace-collapsed text, compared with the newest `lookback` earlier texts.
 
 from __future__ import annotations
 
+import math
 from itertools import islice
 from typing import Any
 
@@ -24,12 +25,15 @@ OPTIONS_SCHEMA = {
 }
 
 
+_PLURAL = {"reply": "replies", "post": "posts"}
+
+
 def _normal(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
 def build(options: dict[str, Any]) -> CheckFunction:
-    cutoff = 100 * float(options.get("similarity", 0.9))
+    cutoff = round(100 * float(options.get("similarity", 0.9)), 6)
     min_count = int(options.get("min_count", 2))
     lookback = int(options.get("lookback", 200))
     kinds = frozenset(options.get("kinds", ["reply"]))
@@ -46,12 +50,14 @@ def build(options: dict[str, Any]) -> CheckFunction:
         )
         if len(matches) < min_count:
             return []
-        best = max(score for _, score, _ in matches)
-        plural = "reply" if len(matches) == 1 else "replies"
+        best = math.floor(max(score for _, score, _ in matches))  # 100% only when identical
+        count = len(matches)
+        noun = post.kind if count == 1 else _PLURAL.get(post.kind, post.kind + "s")
+        advice = "; write an answer for this person" if post.kind == "reply" else ""
         return [
             Finding(
-                f"this {post.kind} is {best:.0f}% identical to {len(matches)} earlier {plural} "
-                f"on {post.channel}; write an answer for this person"
+                f"this {post.kind} is {best}% identical to {count} earlier {noun} "
+                f"on {post.channel}{advice}"
             )
         ]
 

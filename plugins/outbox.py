@@ -2,7 +2,8 @@
 that a person or another system reads and forwards to the platform.
 
 Lines from several processes never interleave: each is written with one `write`
-call under an exclusive lock, then flushed and fsynced before `publish` returns.
+call on a file opened for appending, under an exclusive `flock`, and fsynced before
+`publish` returns. The reference is `PATH:LINE`, the 1-based line number.
 """
 
 from __future__ import annotations
@@ -17,6 +18,30 @@ from pathlib import Path
 from engine.hookspecs import Publication, PublishError, PublisherSpec, hookimpl
 
 OPTIONS = {"path": {"type": "string", "empty": False}}
+_CHUNK = 1 << 20
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def record_of(publication: Publication) -> dict:
+    """Every Publication field (times in ISO 8601 UTC) plus `published_at`."""
+    record = asdict(publication)
+    record["approved_by"] = list(publication.approved_by)
+    record["publish_at"] = _iso(publication.publish_at)
+    record["published_at"] = _iso(datetime.now(UTC))
+    return record
+
+
+def _lines_and_last_byte(fd: int) -> tuple[int, bytes]:
+    """Newlines in the file, and its last byte (b"" when empty)."""
+    count, offset, last = 0, 0, b""
+    while chunk := os.pread(fd, _CHUNK, offset):
+        count += chunk.count(b"\n")
+        offset += len(chunk)
+        last = chunk[-1:]
+    return count, last
 
 
 class Outbox:
@@ -24,27 +49,25 @@ class Outbox:
         self.path = Path(path)
 
     def publish(self, publication: Publication) -> str:
-        record = asdict(publication)
-        record["publish_at"] = (
-            publication.publish_at.astimezone(UTC).isoformat() if publication.publish_at else None
-        )
-        record["approved_by"] = list(publication.approved_by)
-        record["published_at"] = datetime.now(UTC).isoformat()
-        line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        line = json.dumps(record_of(publication), ensure_ascii=False, sort_keys=True) + "\n"
+        data = line.encode("utf-8")
         try:
             if self.path.parent != Path():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                offset = os.lseek(fd, 0, os.SEEK_END)
-                os.write(fd, line)
+                count, last = _lines_and_last_byte(fd)
+                if last not in (b"", b"\n"):  # a torn line from a crash: end it first
+                    data, count = b"\n" + data, count + 1
+                while data:  # a regular file takes it in one call; a full disk may not
+                    data = data[os.write(fd, data) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)  # also releases the lock
         except OSError as err:
             raise PublishError(f"cannot write the outbox {self.path}: {err.strerror}") from None
-        return f"{self.path}@{offset}"  # the byte offset where the line starts
+        return f"{self.path}:{count + 1}"
 
 
 @hookimpl

@@ -3,6 +3,8 @@ through the workflow's stored history."""
 
 from __future__ import annotations
 
+import itertools
+import re
 import textwrap
 
 import pytest
@@ -63,6 +65,64 @@ def test_options_similarity_count_and_kinds(tmp_path):
     assert engine.decide(post, history=history_of([FORM])).decision is Outcome.NEEDS_SIGNOFF
     near = FORM.replace("account", "acct")
     assert engine.decide(reply(near), history=history_of([FORM])).decision is Outcome.APPROVED
+
+
+def test_message_names_the_count_and_the_best_similarity(tmp_path):
+    engine = engine_with(tmp_path)
+    near = FORM.replace("DM", "message")
+    earlier = [near, near, near, "Totally different words here."]
+    [reason] = engine.decide(reply(FORM), history=history_of(earlier)).reasons
+    found = re.search(
+        r"this reply is (\d+)% identical to 3 earlier replies on twitter/help", reason.message
+    )
+    assert found and 90 <= int(found.group(1)) < 100
+    [exact] = engine.decide(reply(FORM), history=history_of([FORM, FORM])).reasons
+    assert "100% identical to 2 earlier replies" in exact.message
+
+
+def test_posts_are_counted_as_posts(tmp_path):
+    engine = engine_with(tmp_path, ", kinds: [post]")
+    post = Post("ann", "twitter/help", FORM, "post")
+    [reason] = engine.decide(post, history=history_of([FORM, FORM])).reasons
+    assert "this post is 100% identical to 2 earlier posts on twitter/help" == reason.message
+
+
+def test_lookback_limits_how_far_back_it_compares(tmp_path):
+    other = [f"Update {i}: the branch opens at {i} o'clock." for i in range(3)]
+    short = engine_with(tmp_path, ", lookback: 3")
+    assert short.decide(reply(FORM), history=history_of(other + [FORM, FORM])).decision is (
+        Outcome.APPROVED
+    )
+    endless = lambda channel, kind: itertools.chain([FORM, FORM], itertools.repeat("x"))  # noqa: E731
+    assert short.decide(reply(FORM), history=endless).decision is Outcome.NEEDS_SIGNOFF
+    wide = engine_with(tmp_path, ", lookback: 5")
+    assert wide.decide(reply(FORM), history=history_of(other + [FORM, FORM])).decision is (
+        Outcome.NEEDS_SIGNOFF
+    )
+
+
+def test_default_action_is_a_warning(tmp_path):
+    (tmp_path / "p.yaml").write_text(
+        textwrap.dedent(POLICY % "").replace(
+            "{use: canned-reply, action: signoff, signoff: [group:leads]}", "{use: canned-reply}"
+        )
+    )
+    decision = load_engine(str(tmp_path)).decide(reply(FORM), history=history_of([FORM, FORM]))
+    assert decision.decision is Outcome.APPROVED and decision.requirements == ()
+    [warning] = decision.warnings
+    assert warning.id == "canned-reply" and "2 earlier replies" in warning.message
+
+
+def test_history_is_asked_for_the_posts_channel_and_kind(tmp_path):
+    engine = engine_with(tmp_path)
+    asked = []
+
+    def history(channel, kind):
+        asked.append((channel, kind))
+        return [FORM, FORM]
+
+    engine.decide(reply(FORM), history=history)
+    assert asked == [("twitter/help", "reply")]
 
 
 def test_posts_are_not_checked_by_default_and_no_history_means_no_finding(tmp_path):
