@@ -1,6 +1,6 @@
 """Workflow benchmark: submissions/s, audit verify and export, replay. Prints a table.
 
-    .venv/bin/python bench/workflow.py [--quick] [--postgres URL]
+    .venv/bin/python bench/workflow.py [--quick] [--postgres URL | --start-postgres]
 
 SQLite by default (a file in a temporary directory); `--postgres URL` runs the
 same figures against a PostgreSQL database (it must be empty or a sayso store).
@@ -171,7 +171,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     parser.add_argument("--postgres", metavar="URL", help="also run against this PostgreSQL URL")
+    parser.add_argument(
+        "--start-postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL server (fsync on) as the tests do, and use it",
+    )
     args = parser.parse_args()
+    if args.start_postgres:
+        from tests.pgserver import PostgresServer
+
+        server = PostgresServer(durable=True)
+        server.start()
+        try:
+            args.postgres = server.url(server.create_database())
+            run(args)
+        finally:
+            server.stop()
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     scale = 0.02 if args.quick else 1.0
     n_submit = int(2000 * max(scale, 0.1))
     n_events = int(1_000_000 * scale)

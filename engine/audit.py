@@ -189,13 +189,21 @@ class AuditLog:
     ) -> Iterator[AuditEvent]:
         """Events in sequence order, fetched in batches (constant memory)."""
         where = self._where(since, until, author, channel, event, submission)
+        for rows in self._batches(where, after_seq, limit, newest_first):
+            for row in rows:
+                yield _event(row)
+
+    def _batches(self, where, after_seq: int = 0, limit=None, newest_first: bool = False):
+        """Lists of raw rows (columns in FIELDS order), each read in its own short
+        transaction, keyed on the sequence number so memory stays flat."""
         c = audit_events.c
+        columns = [c[name] for name in FIELDS]
         cursor = after_seq
         upper = None
         left = limit
         while left is None or left > 0:
             size = _BATCH if left is None else min(_BATCH, left)
-            query = select(audit_events)
+            query = select(*columns)
             if newest_first:
                 if upper is not None:
                     query = query.where(c.seq < upper)
@@ -206,12 +214,11 @@ class AuditLog:
                 query = query.where(where)
             with self.store.read() as conn:
                 rows = conn.execute(query.limit(size)).all()
-            for row in rows:
-                yield _event(row)
+            if rows:
+                yield rows
             if len(rows) < size:
                 return
-            cursor = rows[-1].seq
-            upper = rows[-1].seq
+            cursor = upper = rows[-1][0]
             if left is not None:
                 left -= len(rows)
 
@@ -293,23 +300,37 @@ class AuditLog:
         """Stream the filtered events to `out` as JSONL or CSV; returns how many."""
         if fmt not in ("jsonl", "csv"):
             raise SaysoError(f"unknown export format '{fmt}' (jsonl or csv)")
-        writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-        if writer:
-            writer.writerow(FIELDS)
+        where = self._where(
+            filters.get("since"),
+            filters.get("until"),
+            filters.get("author"),
+            filters.get("channel"),
+            filters.get("event"),
+            filters.get("submission"),
+        )
         written = 0
-        for ev in self.events(**filters):
-            record = ev.to_dict()
-            if writer:
-                record["details"] = canonical(record["details"]).decode()
-                writer.writerow(["" if record[k] is None else record[k] for k in FIELDS])
-            else:
-                out.write(canonical(record).decode())
-                out.write("\n")
-            written += 1
-            if progress is not None and written % 1000 == 0:
-                progress(1000)
-        if progress is not None:
-            progress(written % 1000)
+        if fmt == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(FIELDS)
+            for rows in self._batches(where):  # details are stored as canonical JSON text
+                writer.writerows(["" if v is None else v for v in row] for row in rows)
+                written += len(rows)
+                if progress is not None:
+                    progress(len(rows))
+            return written
+        dumps, fragment, sort = orjson.dumps, orjson.Fragment, orjson.OPT_SORT_KEYS
+        details_at = FIELDS.index("details")
+        for rows in self._batches(where):
+            lines = []
+            for row in rows:
+                record = dict(zip(FIELDS, row, strict=True))
+                record["details"] = fragment(row[details_at])
+                lines.append(dumps(record, option=sort).decode())
+            out.write("\n".join(lines))
+            out.write("\n")
+            written += len(rows)
+            if progress is not None:
+                progress(len(rows))
         return written
 
 
@@ -318,6 +339,6 @@ def _bad(seq: int, message: str) -> VerifyResult:
 
 
 def _event(row) -> AuditEvent:
-    data = dict(row._mapping)
+    data = dict(zip(FIELDS, row, strict=True))
     data["details"] = orjson.loads(data["details"])
     return AuditEvent(**data)

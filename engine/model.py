@@ -310,14 +310,18 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
     """A Decision back from its `to_dict()` form (as stored with each revision)."""
 
     def reason(r: dict[str, Any]) -> Reason:
-        return Reason(r["id"], r["kind"], r["message"], Effect(r["effect"]), r.get("advisory", False))
+        return Reason(
+            r["id"], r["kind"], r["message"], Effect(r["effect"]), r.get("advisory", False)
+        )
 
     return Decision(
         decision=Outcome(data["decision"]),
         post=Post(**data["post"]),
         reasons=tuple(reason(r) for r in data["reasons"]),
         requirements=tuple(
-            Requirement(q["id"], q["kind"], tuple(q["signoff"]), q["approvals"], q.get("escalation"))
+            Requirement(
+                q["id"], q["kind"], tuple(q["signoff"]), q["approvals"], q.get("escalation")
+            )
             for q in data["requirements"]
         ),
         topics=tuple(

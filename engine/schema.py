@@ -176,7 +176,7 @@ def _item_name(data: Any, section: str, index: int) -> str | None:
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    """" (did you mean 'x'?)" when a choice is close to `word`, else ""."""
+    """ " (did you mean 'x'?)" when a choice is close to `word`, else ""."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -260,7 +260,9 @@ def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
         yield Found(path, f"{where} must be {wanted}{quote}, not {type_name(value)}")
         return
     if kind == "pattern":
-        hint = _PATTERN_HINTS.get(schema.get("x-def", ""), f"does not match {error.validator_value}")
+        hint = _PATTERN_HINTS.get(
+            schema.get("x-def", ""), f"does not match {error.validator_value}"
+        )
         if schema.get("x-def") == "principal" and isinstance(value, str) and ID.fullmatch(value):
             hint = f"is not a principal: write user:{value} or group:{value} (or * for everyone)"
         if path and path[-1] == "expires":
@@ -274,11 +276,15 @@ def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
             where = f"{_show(value)} in {_container(path, data)}"
             yield Found(path, f"{where} is not one of {', '.join(options)}{hint}")
         else:
-            yield Found(path, f"{where} must be one of {', '.join(options)}, not {_show(value)}{hint}")
+            yield Found(
+                path, f"{where} must be one of {', '.join(options)}, not {_show(value)}{hint}"
+            )
         return
     if kind == "const":
         if path == ("version",):
-            yield Found(path, f"unsupported policy version {_show(value)}: only 'version: 1' exists")
+            yield Found(
+                path, f"unsupported policy version {_show(value)}: only 'version: 1' exists"
+            )
         else:
             yield Found(path, f"{where} must be {error.validator_value!r}")
         return
@@ -345,12 +351,19 @@ class OptionChecker:
         self._validators: dict[int, cerberus.Validator | str] = {}
 
     def problems(
-        self, spec: Any, options: dict[str, Any], path: Path, what: str, extra_keys: Iterable[str] = ()
+        self,
+        spec: Any,
+        options: dict[str, Any],
+        path: Path,
+        what: str,
+        extra_keys: Iterable[str] = (),
     ) -> tuple[list[Found], dict[str, Any]]:
         """(problems, options normalised by the schema: defaults filled in)."""
         validator = self._validator(spec)
         if isinstance(validator, str):
-            return [Found(path, f"plugin '{spec.name}' declares a bad options schema: {validator}")], options
+            return [
+                Found(path, f"plugin '{spec.name}' declares a bad options schema: {validator}")
+            ], options
         try:
             ok = validator.validate(copy.deepcopy(options))
         except Exception as err:  # a plugin's custom rule failing: report, never crash
@@ -391,7 +404,9 @@ def _cerberus_found(
                 out.append(Found(here, f"option '{name}' of {what}: {message}"))
 
 
-def plugin_problems(data: Any, specs: PluginSpecs, checker: OptionChecker) -> tuple[list[Found], dict]:
+def plugin_problems(
+    data: Any, specs: PluginSpecs, checker: OptionChecker
+) -> tuple[list[Found], dict]:
     """Unknown `use:`/`publisher:` names and bad plugin options in one file's data.
 
     Returns the problems and, for each item whose options are valid, those options
@@ -459,7 +474,10 @@ def plugin_problems(data: Any, specs: PluginSpecs, checker: OptionChecker) -> tu
             if not isinstance(options, dict):
                 continue
             problems, normalised = checker.problems(
-                spec, options, path + ("publisher_options",), f"publisher '{name}' of channel '{channel_id}'"
+                spec,
+                options,
+                path + ("publisher_options",),
+                f"publisher '{name}' of channel '{channel_id}'",
             )
             found.extend(problems)
             if not problems:

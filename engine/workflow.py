@@ -9,10 +9,8 @@ undoes an approval.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -21,16 +19,17 @@ from sqlalchemy.engine import Connection
 
 from . import audit
 from .compiler import Engine
+from .dashboard import DashboardMixin
+from .delegation import DelegationMixin
 from .errors import NotFound, SaysoError, WorkflowError
-from .hookspecs import Notification, Publication, PublishError, Recipient
 from .model import Decision, Outcome, Post, Status, decision_from_dict
-from .plugins import default_plugin_manager, notifiers, publishers
+from .notify import NotifyingMixin
+from .plugins import default_plugin_manager
+from .publishing import MAX_PUBLISH_ATTEMPTS, PublishingMixin
 from .store import (
     Store,
-    delegations,
     eligibility,
     escalations_reached,
-    notifications,
     policy_snapshots,
     publications,
     revisions,
@@ -38,240 +37,28 @@ from .store import (
     verdicts,
 )
 
+# ---- the workflow -------------------------------------------------------------
+from .submission import (
+    RequirementState,
+    Revision,
+    Submission,
+    SubmissionRecord,
+    TickReport,
+    Verdict,
+    aware,
+    sha256,
+    submission_key,
+    utcnow,
+)
+
 _INSERT_SUBMISSION = submissions.insert()
 _INSERT_REVISION = revisions.insert()
-_INSERT_PUBLICATION = publications.insert()
 
 MAX_TEXT = 100_000  # characters; far above any platform's limit
-MAX_PUBLISH_ATTEMPTS = 5
-MAX_NOTIFY_ATTEMPTS = 5
-CLAIM_TIMEOUT = timedelta(minutes=5)
 HISTORY_LIMIT = 200
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _submission_key(sid) -> int:
-    """A submission id as stored, or NotFound (ids are positive 63-bit integers)."""
-    try:
-        key = int(sid)
-    except (TypeError, ValueError):
-        raise NotFound(f"no submission '{sid}'") from None
-    if not 0 < key < 2**63:
-        raise NotFound(f"no submission {sid}")
-    return key
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they are always stored as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-# ---- views ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RequirementState:
-    id: str
-    kind: str
-    signoff: tuple[str, ...]
-    approvals: int
-    approved_by: tuple[str, ...]  # user ids whose approval counts
-    eligible: tuple[str, ...]  # sign-off principals plus reached escalation owners
-    met: bool
-    escalation: str | None = None
-    level: int = 0  # escalation levels reached
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "signoff": list(self.signoff),
-            "approvals": self.approvals,
-            "approved_by": list(self.approved_by),
-            "eligible": list(self.eligible),
-            "met": self.met,
-            "escalation": self.escalation,
-            "level": self.level,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    verdict: str  # approve | reject
-    actor: str
-    on_behalf_of: str | None
-    revision: int
-    comment: str | None
-    at: datetime
-
-    @property
-    def who(self) -> str:
-        """`V for U` when a delegate acted."""
-        return f"{self.actor} for {self.on_behalf_of}" if self.on_behalf_of else self.actor
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "actor": self.actor,
-            "on_behalf_of": self.on_behalf_of,
-            "who": self.who,
-            "revision": self.revision,
-            "comment": self.comment,
-            "at": audit.iso(self.at),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    id: int
-    author: str
-    channel: str
-    kind: str
-    status: Status
-    revision: int
-    text: str
-    text_sha256: str
-    policy_version: str
-    decision: Decision
-    requirements: tuple[RequirementState, ...]
-    submitted_at: datetime
-    updated_at: datetime
-    publish_at: datetime | None
-    published_at: datetime | None
-    escalation_level: int
-    next_escalation_at: datetime | None
-    overdue: bool
-    publish_error: str | None
-    verdicts: tuple[Verdict, ...] = ()  # on the current revision
-
-    def to_dict(self) -> dict[str, Any]:
-        def when(moment):
-            return audit.iso(moment) if moment else None
-
-        data = self.decision.to_dict()
-        data.pop("trace", None)
-        data.update(
-            id=self.id,
-            status=self.status.value,
-            author=self.author,
-            channel=self.channel,
-            kind=self.kind,
-            revision=self.revision,
-            text=self.text,
-            text_sha256=self.text_sha256,
-            requirements=[q.to_dict() for q in self.requirements],
-            approvals=[v.to_dict() for v in self.verdicts if v.verdict == "approve"],
-            submitted_at=when(self.submitted_at),
-            updated_at=when(self.updated_at),
-            publish_at=when(self.publish_at),
-            published_at=when(self.published_at),
-            escalation_level=self.escalation_level,
-            next_escalation_at=when(self.next_escalation_at),
-            overdue=self.overdue,
-            publish_error=self.publish_error,
-        )
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Revision:
-    number: int
-    text: str
-    text_sha256: str
-    policy_version: str
-    outcome: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionRecord:
-    """Everything an auditor needs about one submission."""
-
-    submission: Submission
-    revisions: tuple[Revision, ...]
-    verdicts: tuple[Verdict, ...]  # every revision
-    escalations: tuple[tuple[str, int, datetime], ...]
-    publications: tuple[dict[str, Any], ...]
-    events: tuple[audit.AuditEvent, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "submission": self.submission.to_dict(),
-            "revisions": [
-                {
-                    "number": r.number,
-                    "text": r.text,
-                    "text_sha256": r.text_sha256,
-                    "policy_version": r.policy_version,
-                    "decision": r.outcome,
-                    "created_at": audit.iso(r.created_at),
-                }
-                for r in self.revisions
-            ],
-            "verdicts": [v.to_dict() for v in self.verdicts],
-            "escalations": [
-                {"escalation": e, "level": n, "at": audit.iso(at)} for e, n, at in self.escalations
-            ],
-            "publications": list(self.publications),
-            "events": [e.to_dict() for e in self.events],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Delegation:
-    id: int
-    from_user: str
-    to_user: str
-    starts_at: datetime
-    until: datetime
-    reason: str | None
-    revoked_at: datetime | None
-    active: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "from": self.from_user,
-            "to": self.to_user,
-            "starts_at": audit.iso(self.starts_at),
-            "until": audit.iso(self.until),
-            "reason": self.reason,
-            "revoked_at": audit.iso(self.revoked_at) if self.revoked_at else None,
-            "active": self.active,
-        }
-
-
-@dataclass
-class TickReport:
-    escalated: list[tuple[int, str, int]] = field(default_factory=list)
-    published: list[int] = field(default_factory=list)
-    overdue: list[int] = field(default_factory=list)
-    failed: list[tuple[int, str]] = field(default_factory=list)
-    notified: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "escalated": [{"id": i, "escalation": e, "level": n} for i, e, n in self.escalated],
-            "published": self.published,
-            "overdue": self.overdue,
-            "failed": [{"id": i, "error": e} for i, e in self.failed],
-            "notified": self.notified,
-        }
-
-
-# ---- the workflow -------------------------------------------------------------
-
-
-class Workflow:
+class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin):
     """Submissions under one compiled policy, stored in one database."""
 
     def __init__(self, engine: Engine, store: Store, pm: Any = None):
@@ -285,7 +72,7 @@ class Workflow:
     # ---- helpers ---------------------------------------------------------------
 
     def _now(self, now: datetime | None) -> datetime:
-        return utcnow() if now is None else _aware(now)
+        return utcnow() if now is None else aware(now)
 
     def _user(self, user: str, what: str = "user") -> str:
         if not isinstance(user, str) or user not in self.engine.policy.users:
@@ -343,23 +130,13 @@ class Workflow:
         self._known_versions.add(version)
 
     def _lock(self, conn: Connection, sid: int):
-        sid = _submission_key(sid)
+        sid = submission_key(sid)
         row = conn.execute(
             self.store.lock_clause(select(submissions).where(submissions.c.id == sid))
         ).first()
         if row is None:
             raise NotFound(f"no submission {sid}")
         return row
-
-    def _active_delegators(self, conn: Connection, user: str, now: datetime) -> list[str]:
-        """Users who have delegated their approvals to `user`, active at `now`."""
-        c = delegations.c
-        rows = conn.execute(
-            select(c.from_user)
-            .where(c.to_user == user, c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
-            .order_by(c.id)
-        )
-        return list(dict.fromkeys(r.from_user for r in rows))
 
     def _view(self, conn: Connection, row) -> Submission:
         rev = conn.execute(
@@ -369,7 +146,7 @@ class Workflow:
         ).one()
         decision = decision_from_dict(rev.decision)
         given = tuple(
-            Verdict(v.verdict, v.actor, v.on_behalf_of, v.revision, v.comment, _aware(v.at))
+            Verdict(v.verdict, v.actor, v.on_behalf_of, v.revision, v.comment, aware(v.at))
             for v in conn.execute(
                 select(verdicts)
                 .where(verdicts.c.submission_id == row.id, verdicts.c.revision == row.revision)
@@ -396,12 +173,12 @@ class Workflow:
             policy_version=rev.policy_version,
             decision=decision,
             requirements=states,
-            submitted_at=_aware(row.submitted_at),
-            updated_at=_aware(row.updated_at),
-            publish_at=_aware(row.publish_at),
-            published_at=_aware(row.published_at),
+            submitted_at=aware(row.submitted_at),
+            updated_at=aware(row.updated_at),
+            publish_at=aware(row.publish_at),
+            published_at=aware(row.published_at),
             escalation_level=max(reached.values(), default=0),
-            next_escalation_at=_aware(row.next_escalation_at),
+            next_escalation_at=aware(row.next_escalation_at),
             overdue=bool(row.overdue),
             publish_error=row.publish_error,
             verdicts=given,
@@ -502,7 +279,7 @@ class Workflow:
         if kind not in ("post", "reply"):
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
         text = self._check_text(text)
-        publish_at = _aware(publish_at)
+        publish_at = aware(publish_at)
         decision = self._decide(author, channel, text, kind, now)
         status = {
             Outcome.APPROVED: Status.APPROVED,
@@ -869,242 +646,6 @@ class Workflow:
             self._event(conn, "withdrawn", actor, now, sub, details={"revision": row.revision})
         return self.get(row.id)
 
-    # ---- publishing ---------------------------------------------------------------------
-
-    def _publisher(self, channel_id: str):
-        channel = self.engine.channel(channel_id)
-        name = channel.publisher if channel else "outbox"
-        options = dict(channel.publisher_options) if channel else {}
-        key = (name, tuple(sorted(options.items(), key=lambda kv: kv[0])))
-        if key not in self._publishers:
-            spec = publishers(self.pm).get(name)
-            if spec is None:
-                raise PublishError(f"no publisher plugin named '{name}'")
-            self._publishers[key] = (name, spec.build(options))
-        return self._publishers[key]
-
-    def _publish_if_due(self, sid: int, now: datetime) -> bool:
-        """Claim the post in one transaction, then publish it (see `_deliver`)."""
-        with self.store.write() as conn:
-            row = self._lock(conn, sid)
-            if row.status != Status.APPROVED.value or row.published_at is not None:
-                return False
-            if row.overdue:  # approved after its time: a person decides (`publish_now`)
-                return False
-            publish_at = _aware(row.publish_at)
-            if publish_at is not None and publish_at > now:
-                return False
-            claimed = _aware(row.publish_claimed_at)
-            if claimed is not None and claimed > utcnow() - CLAIM_TIMEOUT:
-                return False
-            attempt = row.publish_attempts + 1
-            conn.execute(
-                update(submissions)
-                .where(submissions.c.id == sid)
-                .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
-            )
-            sub = self._view(conn, row)
-        return self._deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
-
-    def _deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
-        """Publish a claimed post outside any transaction, then record the outcome.
-        The exact approved revision is what the publisher receives."""
-        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
-        publication = Publication(
-            submission_id=str(sub.id),
-            revision=sub.revision,
-            channel=sub.channel,
-            kind=sub.kind,
-            author=sub.author,
-            text=sub.text,
-            text_sha256=sub.text_sha256,
-            approved_by=approvers,
-            policy_version=sub.policy_version,
-            publish_at=sub.publish_at,
-        )
-        name = "outbox"
-        try:
-            name, publisher = self._publisher(sub.channel)
-            ref, error = str(publisher.publish(publication)), None
-        except Exception as err:  # a publisher's failure must never lose the approval
-            ref, error = None, (str(err).strip().splitlines() or [type(err).__name__])[0]
-        with self.store.write() as conn:
-            self._lock(conn, sub.id)
-            conn.execute(
-                _INSERT_PUBLICATION,
-                {
-                    "submission_id": sub.id,
-                    "revision": sub.revision,
-                    "publisher": name,
-                    "at": now,
-                    "ok": error is None,
-                    "ref": ref,
-                    "error": error,
-                },
-            )
-            values: dict[str, Any] = {"publish_claimed_at": None, "updated_at": now}
-            if error is None:
-                values.update(status=Status.PUBLISHED.value, published_at=now, publish_error=None)
-            else:
-                values.update(publish_error=error)
-            conn.execute(update(submissions).where(submissions.c.id == sub.id).values(**values))
-            self._event(
-                conn,
-                "published" if error is None else "publish_failed",
-                "sayso",
-                now,
-                sub,
-                details={
-                    "revision": sub.revision,
-                    "publisher": name,
-                    "ref": ref,
-                    "error": error,
-                    "approved_by": list(approvers),
-                    "attempt": attempt,
-                },
-            )
-        if error is None:
-            return replace(sub, status=Status.PUBLISHED, published_at=now, updated_at=now)
-        return replace(sub, publish_error=error, updated_at=now)
-
-    def publish_now(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
-        """The author publishes an approved post whose publish time passed while it was
-        pending (never done automatically: no surprise late publishing)."""
-        now = self._now(now)
-        with self.store.write() as conn:
-            row = self._lock(conn, sid)
-            if actor != row.author:
-                raise WorkflowError(
-                    f"only the author ({row.author}) may publish submission {row.id}"
-                )
-            if row.status != Status.APPROVED.value:
-                raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
-            if not row.overdue:
-                raise WorkflowError(f"submission {row.id} is published on schedule by `sayso tick`")
-            conn.execute(
-                update(submissions)
-                .where(submissions.c.id == row.id)
-                .values(overdue=False, publish_at=now, updated_at=now)
-            )
-        self._publish_if_due(row.id, now)
-        return self.get(row.id)
-
-    def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
-        """Try a failed publication again now."""
-        now = self._now(now)
-        sub = self.get(sid)
-        if sub.status is not Status.APPROVED or not sub.publish_error:
-            raise WorkflowError(f"submission {sid} has no failed publication to retry")
-        self._publish_if_due(sub.id, now)
-        return self.get(sub.id)
-
-    # ---- notifications -----------------------------------------------------------------
-
-    def _notifier_objects(self) -> list[tuple[str, Any]]:
-        if self._notifiers is None:
-            found = notifiers(self.pm)
-            built = []
-            for config in self.engine.policy.notifiers:
-                spec = found.get(config.use)
-                if spec is not None:
-                    built.append((config.use, spec.build(config.options_dict())))
-            self._notifiers = built
-        return self._notifiers
-
-    def _recipients(self, principals_or_users: Iterable[str]) -> list[dict[str, str]]:
-        users: dict[str, None] = {}
-        for p in principals_or_users:
-            if p.startswith(("group:", "user:")) or p == "*":
-                for u in sorted(self.engine.members(p)):
-                    users[u] = None
-            else:
-                users[p] = None
-        out = []
-        for u in users:
-            info = self.engine.user(u)
-            out.append(
-                {
-                    "id": u,
-                    "name": getattr(info, "name", "") or "",
-                    "email": getattr(info, "email", "") or "",
-                }
-            )
-        return out
-
-    def _queue_notification(self, conn, sub, event: str, to: Iterable[str], now, **details) -> None:
-        if not self._notifier_objects():
-            return
-        recipients = self._recipients(to)
-        subject = f"[sayso] submission {sub.id} {event.replace('_', ' ')}"
-        body = (
-            f"Submission {sub.id} by {sub.author} on {sub.channel} is {event.replace('_', ' ')}.\n\n"
-            f"{sub.text}\n"
-        )
-        for key, value in details.items():
-            body += f"\n{key}: {value}"
-        payload = {
-            "event": event,
-            "subject": subject,
-            "body": body,
-            "recipients": recipients,
-            "details": details,
-        }
-        conn.execute(
-            insert(notifications),
-            [
-                {
-                    "submission_id": sub.id,
-                    "event": event,
-                    "notifier": name,
-                    "payload": payload,
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for name, _ in self._notifier_objects()
-            ],
-        )
-
-    def _deliver_notifications(self) -> int:
-        """Send what is queued; failures stay queued with the error, for `tick`."""
-        objects = dict(self._notifier_objects())
-        if not objects:
-            return 0
-        c = notifications.c
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(notifications)
-                .where(c.sent_at.is_(None), c.attempts < MAX_NOTIFY_ATTEMPTS)
-                .order_by(c.id)
-                .limit(500)
-            ).all()
-        sent = 0
-        for row in rows:
-            notifier = objects.get(row.notifier)
-            if notifier is None:
-                continue
-            p = row.payload
-            message = Notification(
-                event=p["event"],
-                submission_id=str(row.submission_id),
-                recipients=tuple(Recipient(**r) for r in p["recipients"]),
-                subject=p["subject"],
-                body=p["body"],
-                details=p.get("details", {}),
-            )
-            try:
-                notifier.notify(message)
-                values = {"sent_at": utcnow(), "error": None}
-                sent += 1
-            except Exception as err:  # recorded and retried; never breaks a transition
-                values = {"error": (str(err).strip().splitlines() or [type(err).__name__])[0]}
-            with self.store.write() as conn:
-                conn.execute(
-                    update(notifications)
-                    .where(c.id == row.id, c.sent_at.is_(None))
-                    .values(attempts=c.attempts + 1, **values)
-                )
-        return sent
-
     # ---- tick ---------------------------------------------------------------------------
 
     def tick(self, *, now: datetime | None = None) -> TickReport:
@@ -1264,7 +805,7 @@ class Workflow:
 
     def get(self, sid: int) -> Submission:
         with self.store.read() as conn:
-            key = _submission_key(sid)
+            key = submission_key(sid)
             row = conn.execute(select(submissions).where(submissions.c.id == key)).first()
             if row is None:
                 raise NotFound(f"no submission {key}")
@@ -1356,7 +897,7 @@ class Workflow:
         now = self._now(now)
         with self.store.read() as conn:
             try:
-                key = _submission_key(sid)
+                key = submission_key(sid)
             except NotFound as err:
                 return False, str(err)
             row = conn.execute(select(submissions).where(submissions.c.id == key)).first()
@@ -1381,7 +922,7 @@ class Workflow:
                     r.text_sha256,
                     r.policy_version,
                     r.outcome,
-                    _aware(r.created_at),
+                    aware(r.created_at),
                 )
                 for r in conn.execute(
                     select(revisions)
@@ -1390,7 +931,7 @@ class Workflow:
                 )
             )
             given = tuple(
-                Verdict(v.verdict, v.actor, v.on_behalf_of, v.revision, v.comment, _aware(v.at))
+                Verdict(v.verdict, v.actor, v.on_behalf_of, v.revision, v.comment, aware(v.at))
                 for v in conn.execute(
                     select(verdicts)
                     .where(verdicts.c.submission_id == sub.id)
@@ -1398,7 +939,7 @@ class Workflow:
                 )
             )
             escal = tuple(
-                (e.escalation, e.level, _aware(e.at))
+                (e.escalation, e.level, aware(e.at))
                 for e in conn.execute(
                     select(escalations_reached)
                     .where(escalations_reached.c.submission_id == sub.id)
@@ -1409,7 +950,7 @@ class Workflow:
                 {
                     "revision": p.revision,
                     "publisher": p.publisher,
-                    "at": audit.iso(_aware(p.at)),
+                    "at": audit.iso(aware(p.at)),
                     "ok": bool(p.ok),
                     "ref": p.ref,
                     "error": p.error,
@@ -1422,194 +963,6 @@ class Workflow:
             )
         events = tuple(audit.AuditLog(self.store).events(submission=sub.id))
         return SubmissionRecord(sub, revs, given, escal, pubs, events)
-
-    # ---- delegation ---------------------------------------------------------------------
-
-    def delegate(
-        self,
-        from_user: str,
-        to_user: str,
-        until: datetime,
-        *,
-        reason: str | None = None,
-        now: datetime | None = None,
-    ) -> Delegation:
-        """While active, `to_user` may approve and reject for `from_user`."""
-        now = self._now(now)
-        self._user(from_user)
-        self._user(to_user)
-        until = _aware(until)
-        if from_user == to_user:
-            raise WorkflowError("a user cannot delegate to themself")
-        if until is None or until <= now:
-            raise WorkflowError("a delegation must end in the future (--until)")
-        with self.store.write() as conn:
-            did = conn.execute(
-                insert(delegations).values(
-                    from_user=from_user, to_user=to_user, starts_at=now, until=until, reason=reason
-                )
-            ).inserted_primary_key[0]
-            audit.append(
-                self.store,
-                conn,
-                event="delegated",
-                actor=from_user,
-                now=now,
-                details={
-                    "delegation": did,
-                    "to": to_user,
-                    "until": audit.iso(until),
-                    "reason": reason,
-                },
-            )
-        return self._delegation(did, now)
-
-    def revoke_delegation(
-        self, delegation_id: int, actor: str, *, now: datetime | None = None
-    ) -> None:
-        now = self._now(now)
-        try:
-            key = int(delegation_id)
-        except (TypeError, ValueError):
-            raise NotFound(f"no delegation '{delegation_id}'") from None
-        if not 0 < key < 2**63:
-            raise NotFound(f"no delegation {delegation_id}")
-        with self.store.write() as conn:
-            row = conn.execute(
-                self.store.lock_clause(select(delegations).where(delegations.c.id == key))
-            ).first()
-            if row is None:
-                raise NotFound(f"no delegation {delegation_id}")
-            if actor != row.from_user:
-                raise WorkflowError(f"only {row.from_user} may revoke delegation {row.id}")
-            if row.revoked_at is not None:
-                raise WorkflowError(f"delegation {row.id} is already revoked")
-            conn.execute(
-                update(delegations).where(delegations.c.id == row.id).values(revoked_at=now)
-            )
-            audit.append(
-                self.store,
-                conn,
-                event="delegation_revoked",
-                actor=actor,
-                now=now,
-                details={"delegation": row.id, "to": row.to_user},
-            )
-
-    def delegations(self, user: str, *, now: datetime | None = None) -> list[Delegation]:
-        now = self._now(now)
-        c = delegations.c
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(delegations)
-                .where(or_(c.from_user == user, c.to_user == user))
-                .order_by(c.id.desc())
-            ).all()
-        out = [self._row_delegation(r, now) for r in rows]
-        return sorted(out, key=lambda d: not d.active)
-
-    def _delegation(self, did: int, now: datetime) -> Delegation:
-        with self.store.read() as conn:
-            row = conn.execute(select(delegations).where(delegations.c.id == did)).one()
-        return self._row_delegation(row, now)
-
-    @staticmethod
-    def _row_delegation(row, now: datetime) -> Delegation:
-        starts, until, revoked = _aware(row.starts_at), _aware(row.until), _aware(row.revoked_at)
-        return Delegation(
-            id=row.id,
-            from_user=row.from_user,
-            to_user=row.to_user,
-            starts_at=starts,
-            until=until,
-            reason=row.reason,
-            revoked_at=revoked,
-            active=revoked is None and starts <= now < until,
-        )
-
-    # ---- dashboard ----------------------------------------------------------------------
-
-    def stats(self, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
-        """Time to approval (median, p90) by topic and owner, SLA breaches and escalations
-        per owner group, pending submissions by escalation level. Over the newest `limit`."""
-        import statistics
-
-        now = self._now(now)
-        c = submissions.c
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(c.id, c.status, c.submitted_at, revisions.c.decision)
-                .join(
-                    revisions,
-                    (revisions.c.submission_id == c.id) & (revisions.c.number == c.revision),
-                )
-                .where(
-                    c.status.in_(
-                        [Status.PENDING.value, Status.APPROVED.value, Status.PUBLISHED.value]
-                    )
-                )
-                .order_by(c.id.desc())
-                .limit(limit)
-            ).all()
-            ids = [r.id for r in rows]
-            approved_at: dict[int, datetime] = {}
-            reached: dict[int, dict[str, int]] = {}
-            for chunk in range(0, len(ids), 500):
-                part = ids[chunk : chunk + 500]
-                for v in conn.execute(
-                    select(verdicts.c.submission_id, func.max(verdicts.c.at))
-                    .where(verdicts.c.submission_id.in_(part), verdicts.c.verdict == "approve")
-                    .group_by(verdicts.c.submission_id)
-                ):
-                    approved_at[v[0]] = _aware(v[1])
-                for e in conn.execute(
-                    select(escalations_reached).where(escalations_reached.c.submission_id.in_(part))
-                ):
-                    chain = reached.setdefault(e.submission_id, {})
-                    chain[e.escalation] = max(chain.get(e.escalation, 0), e.level)
-        by_topic: dict[str, list[float]] = {}
-        by_owner: dict[str, list[float]] = {}
-        breaches: dict[str, int] = {}
-        escalations: dict[str, int] = {}
-        pending_by_level: dict[int, int] = {}
-        for row in rows:
-            reqs = row.decision["requirements"]
-            levels = reached.get(row.id, {})
-            owners = sorted({p for q in reqs for p in q["signoff"]})
-            if row.status == Status.PENDING.value:
-                level = max(levels.values(), default=0)
-                pending_by_level[level] = pending_by_level.get(level, 0) + 1
-            elif row.id in approved_at and reqs:
-                hours = (approved_at[row.id] - _aware(row.submitted_at)).total_seconds() / 3600
-                for q in reqs:
-                    by_topic.setdefault(q["id"], []).append(hours)
-                for owner in owners:
-                    by_owner.setdefault(owner, []).append(hours)
-            if levels:
-                for owner in owners:
-                    breaches[owner] = breaches.get(owner, 0) + 1
-                for chain, top in levels.items():
-                    for level in self.engine.escalation_levels(chain)[:top]:
-                        for p in level.to:
-                            escalations[p] = escalations.get(p, 0) + 1
-
-        def summary(values: list[float]) -> dict[str, float]:
-            ordered = sorted(values)
-            p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-            return {
-                "count": len(ordered),
-                "median_hours": round(statistics.median(ordered), 2),
-                "p90_hours": round(p90, 2),
-            }
-
-        return {
-            "as_of": audit.iso(now),
-            "time_to_approval_by_topic": {k: summary(v) for k, v in sorted(by_topic.items())},
-            "time_to_approval_by_owner": {k: summary(v) for k, v in sorted(by_owner.items())},
-            "sla_breaches_by_owner": dict(sorted(breaches.items())),
-            "escalations_by_owner": dict(sorted(escalations.items())),
-            "pending_by_escalation_level": dict(sorted(pending_by_level.items())),
-        }
 
     # ---- policy snapshots -------------------------------------------------------------------
 
@@ -1636,4 +989,4 @@ class Workflow:
                 .order_by(policy_snapshots.c.first_seen.desc())
                 .limit(limit)
             ).all()
-        return [(r.version, _aware(r.first_seen)) for r in rows]
+        return [(r.version, aware(r.first_seen)) for r in rows]

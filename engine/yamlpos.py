@@ -270,7 +270,9 @@ def _events_to_document(loader: Any) -> Document:
                 raise YamlProblem("an alias cannot be used as a mapping key", *pos)
             found = anchors.get(event.anchor)
             if found is None:
-                raise YamlProblem(f"alias *{event.anchor} refers to no anchor defined before it", *pos)
+                raise YamlProblem(
+                    f"alias *{event.anchor} refers to no anchor defined before it", *pos
+                )
             value, count = found
             total += count
             if total > MAX_NODES:
@@ -328,7 +330,10 @@ def _apply_merges(frame: _Frame, keys: dict, values: dict) -> None:
     for key, (item, mark) in merged.items():
         if key not in frame.value:
             frame.value[key] = item
-            keys[frame.path + (key,)] = values[frame.path + (key,)] = (mark.line + 1, mark.column + 1)
+            keys[frame.path + (key,)] = values[frame.path + (key,)] = (
+                mark.line + 1,
+                mark.column + 1,
+            )
 
 
 def _scalar(event: Any, resolve: Any, scalar_node: Any, loader: Any, pos: tuple[int, int]) -> Any:

@@ -1,0 +1,132 @@
+"""Delegation: while active, a delegate may approve and reject for someone else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from . import audit
+from .errors import NotFound, WorkflowError
+from .store import (
+    delegations,
+)
+from .submission import Delegation, aware
+
+
+class DelegationMixin:
+    """Workflow methods for delegations."""
+
+    def _active_delegators(self, conn: Connection, user: str, now: datetime) -> list[str]:
+        """Users who have delegated their approvals to `user`, active at `now`."""
+        c = delegations.c
+        rows = conn.execute(
+            select(c.from_user)
+            .where(c.to_user == user, c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
+            .order_by(c.id)
+        )
+        return list(dict.fromkeys(r.from_user for r in rows))
+
+
+    def delegate(
+        self,
+        from_user: str,
+        to_user: str,
+        until: datetime,
+        *,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> Delegation:
+        """While active, `to_user` may approve and reject for `from_user`."""
+        now = self._now(now)
+        self._user(from_user)
+        self._user(to_user)
+        until = aware(until)
+        if from_user == to_user:
+            raise WorkflowError("a user cannot delegate to themself")
+        if until is None or until <= now:
+            raise WorkflowError("a delegation must end in the future (--until)")
+        with self.store.write() as conn:
+            did = conn.execute(
+                insert(delegations).values(
+                    from_user=from_user, to_user=to_user, starts_at=now, until=until, reason=reason
+                )
+            ).inserted_primary_key[0]
+            audit.append(
+                self.store,
+                conn,
+                event="delegated",
+                actor=from_user,
+                now=now,
+                details={
+                    "delegation": did,
+                    "to": to_user,
+                    "until": audit.iso(until),
+                    "reason": reason,
+                },
+            )
+        return self._delegation(did, now)
+
+    def revoke_delegation(
+        self, delegation_id: int, actor: str, *, now: datetime | None = None
+    ) -> None:
+        now = self._now(now)
+        try:
+            key = int(delegation_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"no delegation '{delegation_id}'") from None
+        if not 0 < key < 2**63:
+            raise NotFound(f"no delegation {delegation_id}")
+        with self.store.write() as conn:
+            row = conn.execute(
+                self.store.lock_clause(select(delegations).where(delegations.c.id == key))
+            ).first()
+            if row is None:
+                raise NotFound(f"no delegation {delegation_id}")
+            if actor != row.from_user:
+                raise WorkflowError(f"only {row.from_user} may revoke delegation {row.id}")
+            if row.revoked_at is not None:
+                raise WorkflowError(f"delegation {row.id} is already revoked")
+            conn.execute(
+                update(delegations).where(delegations.c.id == row.id).values(revoked_at=now)
+            )
+            audit.append(
+                self.store,
+                conn,
+                event="delegation_revoked",
+                actor=actor,
+                now=now,
+                details={"delegation": row.id, "to": row.to_user},
+            )
+
+    def delegations(self, user: str, *, now: datetime | None = None) -> list[Delegation]:
+        now = self._now(now)
+        c = delegations.c
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(delegations)
+                .where(or_(c.from_user == user, c.to_user == user))
+                .order_by(c.id.desc())
+            ).all()
+        out = [self._row_delegation(r, now) for r in rows]
+        return sorted(out, key=lambda d: not d.active)
+
+    def _delegation(self, did: int, now: datetime) -> Delegation:
+        with self.store.read() as conn:
+            row = conn.execute(select(delegations).where(delegations.c.id == did)).one()
+        return self._row_delegation(row, now)
+
+    @staticmethod
+    def _row_delegation(row, now: datetime) -> Delegation:
+        starts, until, revoked = aware(row.starts_at), aware(row.until), aware(row.revoked_at)
+        return Delegation(
+            id=row.id,
+            from_user=row.from_user,
+            to_user=row.to_user,
+            starts_at=starts,
+            until=until,
+            reason=row.reason,
+            revoked_at=revoked,
+            active=revoked is None and starts <= now < until,
+        )

@@ -1,0 +1,128 @@
+"""Notifications to owners and authors, queued in the transition's transaction and
+sent after it; failures stay queued for `tick`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from .hookspecs import Notification, Recipient
+from .plugins import notifiers
+from .store import (
+    notifications,
+)
+from .submission import utcnow
+
+MAX_NOTIFY_ATTEMPTS = 5
+
+
+class NotifyingMixin:
+    """Workflow methods that tell people what happened."""
+
+    def _notifier_objects(self) -> list[tuple[str, Any]]:
+        if self._notifiers is None:
+            found = notifiers(self.pm)
+            built = []
+            for config in self.engine.policy.notifiers:
+                spec = found.get(config.use)
+                if spec is not None:
+                    built.append((config.use, spec.build(config.options_dict())))
+            self._notifiers = built
+        return self._notifiers
+
+    def _recipients(self, principals_or_users: Iterable[str]) -> list[dict[str, str]]:
+        users: dict[str, None] = {}
+        for p in principals_or_users:
+            if p.startswith(("group:", "user:")) or p == "*":
+                for u in sorted(self.engine.members(p)):
+                    users[u] = None
+            else:
+                users[p] = None
+        out = []
+        for u in users:
+            info = self.engine.user(u)
+            out.append(
+                {
+                    "id": u,
+                    "name": getattr(info, "name", "") or "",
+                    "email": getattr(info, "email", "") or "",
+                }
+            )
+        return out
+
+    def _queue_notification(self, conn, sub, event: str, to: Iterable[str], now, **details) -> None:
+        if not self._notifier_objects():
+            return
+        recipients = self._recipients(to)
+        subject = f"[sayso] submission {sub.id} {event.replace('_', ' ')}"
+        body = (
+            f"Submission {sub.id} by {sub.author} on {sub.channel} is {event.replace('_', ' ')}.\n\n"
+            f"{sub.text}\n"
+        )
+        for key, value in details.items():
+            body += f"\n{key}: {value}"
+        payload = {
+            "event": event,
+            "subject": subject,
+            "body": body,
+            "recipients": recipients,
+            "details": details,
+        }
+        conn.execute(
+            insert(notifications),
+            [
+                {
+                    "submission_id": sub.id,
+                    "event": event,
+                    "notifier": name,
+                    "payload": payload,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for name, _ in self._notifier_objects()
+            ],
+        )
+
+    def _deliver_notifications(self) -> int:
+        """Send what is queued; failures stay queued with the error, for `tick`."""
+        objects = dict(self._notifier_objects())
+        if not objects:
+            return 0
+        c = notifications.c
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(notifications)
+                .where(c.sent_at.is_(None), c.attempts < MAX_NOTIFY_ATTEMPTS)
+                .order_by(c.id)
+                .limit(500)
+            ).all()
+        sent = 0
+        for row in rows:
+            notifier = objects.get(row.notifier)
+            if notifier is None:
+                continue
+            p = row.payload
+            message = Notification(
+                event=p["event"],
+                submission_id=str(row.submission_id),
+                recipients=tuple(Recipient(**r) for r in p["recipients"]),
+                subject=p["subject"],
+                body=p["body"],
+                details=p.get("details", {}),
+            )
+            try:
+                notifier.notify(message)
+                values = {"sent_at": utcnow(), "error": None}
+                sent += 1
+            except Exception as err:  # recorded and retried; never breaks a transition
+                values = {"error": (str(err).strip().splitlines() or [type(err).__name__])[0]}
+            with self.store.write() as conn:
+                conn.execute(
+                    update(notifications)
+                    .where(c.id == row.id, c.sent_at.is_(None))
+                    .values(attempts=c.attempts + 1, **values)
+                )
+        return sent

@@ -1,0 +1,155 @@
+"""Publishing an approved post through its channel's publisher plugin.
+
+The post is claimed in one transaction, published outside any transaction, and the
+outcome recorded in another: a failing publisher never loses the approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from .errors import WorkflowError
+from .hookspecs import Publication, PublishError
+from .model import Status
+from .plugins import publishers
+from .store import publications, submissions
+from .submission import Submission, aware, utcnow
+
+_INSERT_PUBLICATION = publications.insert()
+MAX_PUBLISH_ATTEMPTS = 5
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+class PublishingMixin:
+    """Workflow methods that deliver approved posts."""
+
+    def _publisher(self, channel_id: str):
+        channel = self.engine.channel(channel_id)
+        name = channel.publisher if channel else "outbox"
+        options = dict(channel.publisher_options) if channel else {}
+        key = (name, tuple(sorted(options.items(), key=lambda kv: kv[0])))
+        if key not in self._publishers:
+            spec = publishers(self.pm).get(name)
+            if spec is None:
+                raise PublishError(f"no publisher plugin named '{name}'")
+            self._publishers[key] = (name, spec.build(options))
+        return self._publishers[key]
+
+    def _publish_if_due(self, sid: int, now: datetime) -> bool:
+        """Claim the post in one transaction, then publish it (see `_deliver`)."""
+        with self.store.write() as conn:
+            row = self._lock(conn, sid)
+            if row.status != Status.APPROVED.value or row.published_at is not None:
+                return False
+            if row.overdue:  # approved after its time: a person decides (`publish_now`)
+                return False
+            publish_at = aware(row.publish_at)
+            if publish_at is not None and publish_at > now:
+                return False
+            claimed = aware(row.publish_claimed_at)
+            if claimed is not None and claimed > utcnow() - CLAIM_TIMEOUT:
+                return False
+            attempt = row.publish_attempts + 1
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == sid)
+                .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
+            )
+            sub = self._view(conn, row)
+        return self._deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
+
+    def _deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
+        """Publish a claimed post outside any transaction, then record the outcome.
+        The exact approved revision is what the publisher receives."""
+        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
+        publication = Publication(
+            submission_id=str(sub.id),
+            revision=sub.revision,
+            channel=sub.channel,
+            kind=sub.kind,
+            author=sub.author,
+            text=sub.text,
+            text_sha256=sub.text_sha256,
+            approved_by=approvers,
+            policy_version=sub.policy_version,
+            publish_at=sub.publish_at,
+        )
+        name = "outbox"
+        try:
+            name, publisher = self._publisher(sub.channel)
+            ref, error = str(publisher.publish(publication)), None
+        except Exception as err:  # a publisher's failure must never lose the approval
+            ref, error = None, (str(err).strip().splitlines() or [type(err).__name__])[0]
+        with self.store.write() as conn:
+            self._lock(conn, sub.id)
+            conn.execute(
+                _INSERT_PUBLICATION,
+                {
+                    "submission_id": sub.id,
+                    "revision": sub.revision,
+                    "publisher": name,
+                    "at": now,
+                    "ok": error is None,
+                    "ref": ref,
+                    "error": error,
+                },
+            )
+            values: dict[str, Any] = {"publish_claimed_at": None, "updated_at": now}
+            if error is None:
+                values.update(status=Status.PUBLISHED.value, published_at=now, publish_error=None)
+            else:
+                values.update(publish_error=error)
+            conn.execute(update(submissions).where(submissions.c.id == sub.id).values(**values))
+            self._event(
+                conn,
+                "published" if error is None else "publish_failed",
+                "sayso",
+                now,
+                sub,
+                details={
+                    "revision": sub.revision,
+                    "publisher": name,
+                    "ref": ref,
+                    "error": error,
+                    "approved_by": list(approvers),
+                    "attempt": attempt,
+                },
+            )
+        if error is None:
+            return replace(sub, status=Status.PUBLISHED, published_at=now, updated_at=now)
+        return replace(sub, publish_error=error, updated_at=now)
+
+    def publish_now(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
+        """The author publishes an approved post whose publish time passed while it was
+        pending (never done automatically: no surprise late publishing)."""
+        now = self._now(now)
+        with self.store.write() as conn:
+            row = self._lock(conn, sid)
+            if actor != row.author:
+                raise WorkflowError(
+                    f"only the author ({row.author}) may publish submission {row.id}"
+                )
+            if row.status != Status.APPROVED.value:
+                raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
+            if not row.overdue:
+                raise WorkflowError(f"submission {row.id} is published on schedule by `sayso tick`")
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id)
+                .values(overdue=False, publish_at=now, updated_at=now)
+            )
+        self._publish_if_due(row.id, now)
+        return self.get(row.id)
+
+    def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
+        """Try a failed publication again now."""
+        now = self._now(now)
+        sub = self.get(sid)
+        if sub.status is not Status.APPROVED or not sub.publish_error:
+            raise WorkflowError(f"submission {sid} has no failed publication to retry")
+        self._publish_if_due(sub.id, now)
+        return self.get(sub.id)
