@@ -98,6 +98,17 @@ def test_processes_race_through_the_cli(db_url, tmp_path):
     ids = [wf.submit("bob", "facebook/page", f"The outage {i} is over.").id for i in range(4)]
     env = dict(os.environ, SAYSO_POLICY=str(POLICY), SAYSO_DB=db_url)
     procs = []
+    for _ in range(3):  # ticks race with the approvals (nothing is due: they must change nothing)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "cli.py"), "tick"],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for sid in ids:
         for actor in LEGAL * 2 + ["cat"]:
             verb = (
