@@ -1,10 +1,15 @@
-"""Notifier `email`: one SMTP message per notification to every recipient with an address."""
+"""Notifier `email`: one SMTP message per notification to every recipient with an address.
+
+A failure (unreachable server, refused login, no STARTTLS) raises a one-line
+PublishError, which the workflow records and retries on the next `sayso tick`.
+"""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from engine.hookspecs import Notification, NotifierSpec, PublishError, hookimpl
 
@@ -35,13 +40,15 @@ class EmailNotifier:
         self.timeout = float(timeout)
 
     def notify(self, notification: Notification) -> None:
-        to = [r.email for r in notification.recipients if r.email]
+        to = list(dict.fromkeys(r.email for r in notification.recipients if r.email))
         if not to:
             return
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(to)
         message["Subject"] = notification.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1])
         message["X-Sayso-Event"] = notification.event
         message["X-Sayso-Submission"] = notification.submission_id
         message.set_content(notification.body)
@@ -53,8 +60,9 @@ class EmailNotifier:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as err:
+            problem = " ".join(str(err).split()) or type(err).__name__
             raise PublishError(
-                f"email to {', '.join(to)} via {self.host}:{self.port}: {err}"
+                f"email to {', '.join(to)} via {self.host}:{self.port}: {problem}"
             ) from None
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from engine.hookspecs import Publication, PublishError, PublisherSpec, hookimpl
 
 OPTIONS = {"path": {"type": "string", "empty": False}}
-_CHUNK = 1 << 20
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -34,16 +33,6 @@ def record_of(publication: Publication) -> dict:
     return record
 
 
-def _lines_and_last_byte(fd: int) -> tuple[int, bytes]:
-    """Newlines in the file, and its last byte (b"" when empty)."""
-    count, offset, last = 0, 0, b""
-    while chunk := os.pread(fd, _CHUNK, offset):
-        count += chunk.count(b"\n")
-        offset += len(chunk)
-        last = chunk[-1:]
-    return count, last
-
-
 class Outbox:
     def __init__(self, path: str = "outbox.jsonl"):
         self.path = Path(path)
@@ -57,9 +46,9 @@ class Outbox:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                count, last = _lines_and_last_byte(fd)
-                if last not in (b"", b"\n"):  # a torn line from a crash: end it first
-                    data, count = b"\n" + data, count + 1
+                offset = os.lseek(fd, 0, os.SEEK_END)
+                if offset and os.pread(fd, 1, offset - 1) != b"\n":
+                    data, offset = b"\n" + data, offset + 1  # a torn line from a crash: end it
                 while data:  # a regular file takes it in one call; a full disk may not
                     data = data[os.write(fd, data) :]
                 os.fsync(fd)
@@ -67,7 +56,7 @@ class Outbox:
                 os.close(fd)  # also releases the lock
         except OSError as err:
             raise PublishError(f"cannot write the outbox {self.path}: {err.strerror}") from None
-        return f"{self.path}:{count + 1}"
+        return f"{self.path}@{offset}"  # the byte offset where its line starts
 
 
 @hookimpl

@@ -41,12 +41,30 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a success: urllib would resend a POST as a GET."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 class Webhook:
     """One URL; `post(payload)` returns the HTTP status of the first 2xx answer."""
 
     def __init__(self, url: str, headers=None, timeout=5.0, retries=3, backoff=0.5):
         self.url = url
-        self.headers = {"Content-Type": "application/json", **(headers or {})}
+        self.headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "sayso",
+            **(headers or {}),
+        }
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
@@ -59,16 +77,16 @@ class Webhook:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             request = urllib.request.Request(self.url, data=body, headers=self.headers)
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with _OPENER.open(request, timeout=self.timeout) as response:
                     return response.status
             except urllib.error.HTTPError as err:
                 err.close()
                 problem = f"HTTP {err.code}"
-                if 400 <= err.code < 500 and err.code not in (408, 429):
-                    break  # the receiver refuses this request; repeating will not help
+                if 300 <= err.code < 500 and err.code not in (408, 429):
+                    break  # a redirect or a refusal: repeating will not help
             except (urllib.error.URLError, OSError) as err:
                 reason = getattr(err, "reason", err)
-                problem = f"cannot reach {self.url}: {reason}"
+                problem = f"cannot reach {self.url}: {_one_line(reason)}"
         tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
         raise PublishError(f"webhook {self.url} failed after {tries}: {problem}")
 

@@ -85,7 +85,7 @@ class PostgresServer:
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
         self._check(self._run(*initdb), "initdb")
-        for attempt in range(5):  # another process may take the free port before we bind it
+        for _ in range(5):  # another process may take the free port before we bind it
             self.port = _free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
@@ -97,10 +97,11 @@ class PostgresServer:
                 self.pg_ctl, "-D", str(self.data), "-o", options,
                 "-l", str(self.log), "-w", "-t", "60", "start",
             )  # fmt: skip
-            if started.returncode == 0 or "in use" not in self.log.read_text(errors="replace"):
+            log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            if started.returncode == 0 or "in use" not in log:
                 break
             self.log.unlink(missing_ok=True)
-        self._check(started, f"pg_ctl start (attempt {attempt + 1})")
+        self._check(started, "pg_ctl start")
 
     def stop(self) -> None:
         try:

@@ -84,7 +84,7 @@ def test_posts_are_counted_as_posts(tmp_path):
     engine = engine_with(tmp_path, ", kinds: [post]")
     post = Post("ann", "twitter/help", FORM, "post")
     [reason] = engine.decide(post, history=history_of([FORM, FORM])).reasons
-    assert "this post is 100% identical to 2 earlier posts on twitter/help" == reason.message
+    assert reason.message == "this post is 100% identical to 2 earlier posts on twitter/help"
 
 
 def test_lookback_limits_how_far_back_it_compares(tmp_path):

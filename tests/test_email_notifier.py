@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from engine.compiler import load_engine
+from engine.errors import PolicyError
 from engine.hookspecs import Notification, PublishError, Recipient
 from engine.store import Store
 from engine.workflow import Workflow
@@ -61,6 +63,74 @@ def test_sends_one_message_to_every_recipient_with_an_address(smtp):
     assert message["Subject"] == "[sayso] submission 4 approved"
     assert message["X-Sayso-Submission"] == "4"
     assert "It is out." in message.get_payload()
+
+
+NOTE = Notification(
+    event="escalated",
+    submission_id="9",
+    recipients=(Recipient("a", "A", "a@cu.example"), Recipient("a2", "A", "a@cu.example")),
+    subject="[sayso] submission 9 escalated",
+    body="Waiting for you.",
+)
+
+
+def test_one_message_with_date_and_message_id_and_each_address_once(smtp):
+    inbox, port = smtp
+    EmailNotifier(sender="sayso@cu.example", host="127.0.0.1", port=port).notify(NOTE)
+    [(to, message)] = inbox.messages
+    assert to == ["a@cu.example"] and message["To"] == "a@cu.example"
+    assert message["From"] == "sayso@cu.example"
+    assert message["Date"] and message["Message-ID"].endswith("@cu.example>")
+
+
+def test_nobody_with_an_address_means_no_message(smtp):
+    inbox, port = smtp
+    note = Notification("approved", "1", (Recipient("zed", "Zed", ""),), "s", "b")
+    EmailNotifier(sender="sayso@cu.example", host="127.0.0.1", port=port).notify(note)
+    assert inbox.messages == []
+
+
+def test_logs_in_with_username_and_password():
+    inbox, logins = Inbox(), []  # aiosmtpd hands the authenticator what the client sent
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((mechanism, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        options = {"sender": "sayso@cu.example", "host": "127.0.0.1", "port": controller.port}
+        EmailNotifier(**options, username="sayso", password="s3cret").notify(NOTE)
+        assert [login[1:] for login in logins] == [(b"sayso", b"s3cret")]
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_starttls_against_a_server_without_it_is_a_publish_error(smtp):
+    inbox, port = smtp
+    notifier = EmailNotifier(sender="s@cu.example", host="127.0.0.1", port=port, starttls=True)
+    with pytest.raises(PublishError, match="STARTTLS"):
+        notifier.notify(NOTE)
+    assert inbox.messages == []
+
+
+def test_bad_options_fail_validation(tmp_path):
+    target = tmp_path / "policy"
+    shutil.copytree(POLICY, target)
+    (target / "notify.yaml").write_text("notifiers:\n  - {use: email, port: 0, starttls: maybe}\n")
+    with pytest.raises(PolicyError) as info:
+        load_engine(str(target))
+    text = str(info.value)
+    assert "notify.yaml:2:" in text
+    assert all(word in text for word in ("sender", "port", "starttls"))
 
 
 def test_unreachable_server_is_a_one_line_error():

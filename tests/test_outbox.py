@@ -1,4 +1,4 @@
-"""The outbox publisher: one fsynced JSON line per publication, `PATH:LINE` references,
+"""The outbox publisher: one fsynced JSON line per publication, `PATH@OFFSET` references (where the line starts),
 no interleaving between processes."""
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def test_appends_every_field_as_one_json_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     outbox = publishers(get_plugin_manager(load_entrypoints=False))["outbox"].build({})
     before = datetime.now(UTC)
-    assert outbox.publish(PUBLICATION) == "outbox.jsonl:1"
-    assert outbox.publish(PUBLICATION) == "outbox.jsonl:2"
+    assert outbox.publish(PUBLICATION) == "outbox.jsonl@0"
+    size = (tmp_path / "outbox.jsonl").stat().st_size
+    assert outbox.publish(PUBLICATION) == f"outbox.jsonl@{size}"
     first, second = lines(tmp_path / "outbox.jsonl")
     assert first == second | {"published_at": first["published_at"]}
     assert first["text"] == PUBLICATION.text  # the newline stays inside the JSON string
@@ -62,15 +63,16 @@ def test_appends_every_field_as_one_json_line(tmp_path, monkeypatch):
 def test_path_option_creates_directories_and_no_schedule_is_null(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     unscheduled = replace(PUBLICATION, publish_at=None)
-    assert Outbox(path="out/posts.jsonl").publish(unscheduled) == "out/posts.jsonl:1"
+    assert Outbox(path="out/posts.jsonl").publish(unscheduled) == "out/posts.jsonl@0"
     [record] = lines(tmp_path / "out" / "posts.jsonl")
     assert record["publish_at"] is None
 
 
 def test_a_torn_last_line_is_ended_before_the_next_record(tmp_path):
     path = tmp_path / "outbox.jsonl"
-    path.write_bytes(b'{"text": "whole"}\n{"text": "cut sh')
-    assert Outbox(str(path)).publish(PUBLICATION) == f"{path}:3"
+    torn = b'{"text": "whole"}\n{"text": "cut sh'
+    path.write_bytes(torn)
+    assert Outbox(str(path)).publish(PUBLICATION) == f"{path}@{len(torn) + 1}"
     raw = path.read_bytes().splitlines()
     assert raw[1] == b'{"text": "cut sh'
     assert json.loads(raw[2])["submission_id"] == "7"
@@ -118,9 +120,11 @@ def test_processes_writing_at_once_never_interleave_lines(tmp_path):
     assert len(records) == len(refs) == 80
     for record in records:
         assert record["text"] == record["submission_id"][0] * 70000
-    for sid, ref in refs.items():  # each reference names the line holding its publication
-        name, line = ref.rsplit(":", 1)
-        assert name == str(path) and records[int(line) - 1]["submission_id"] == sid
+    data = path.read_bytes()
+    for sid, ref in refs.items():  # each reference is where the line of its publication starts
+        name, offset = ref.rsplit("@", 1)
+        line = data[int(offset) : data.index(b"\n", int(offset))]
+        assert name == str(path) and json.loads(line)["submission_id"] == sid
 
 
 def test_workflow_records_the_line_reference(tmp_path, monkeypatch):
@@ -129,7 +133,8 @@ def test_workflow_records_the_line_reference(tmp_path, monkeypatch):
     first = wf.submit("ann", "twitter/help", "Happy to help!", kind="reply")
     second = wf.submit("bob", "twitter/help", "Glad it worked.", kind="reply")
     refs = [wf.record(s.id).publications[0]["ref"] for s in (first, second)]
-    assert refs == ["outbox.jsonl:1", "outbox.jsonl:2"]
+    first_line = (tmp_path / "outbox.jsonl").read_bytes().index(b"\n") + 1
+    assert refs == ["outbox.jsonl@0", f"outbox.jsonl@{first_line}"]
     assert [r["text"] for r in lines(tmp_path / "outbox.jsonl")] == [
         "Happy to help!",
         "Glad it worked.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,15 +31,25 @@ class Receiver:
 
     def __init__(self):
         self.bodies: list[dict] = []
+        self.headers: list[dict] = []
         self.answers: list[int] = []
+        self.gets = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers["Content-Length"])
                 receiver.bodies.append(json.loads(self.rfile.read(length)))
+                receiver.headers.append(dict(self.headers))
                 code = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(code)
+                if 300 <= code < 400:
+                    self.send_header("Location", "/elsewhere")
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802 - a followed redirect would arrive here
+                receiver.gets += 1
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -46,7 +57,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self):
@@ -96,6 +109,29 @@ def test_gives_up_with_one_line(receiver):
     with pytest.raises(PublishError, match="HTTP 404"):  # a refusal is not retried
         WebhookPublisher(receiver.url, retries=2, backoff=0).publish(PUBLICATION)
     assert len(receiver.bodies) == 4
+
+
+def test_headers_option_is_sent_with_json(receiver):
+    WebhookPublisher(receiver.url, headers={"Authorization": "Bearer t0k"}).publish(PUBLICATION)
+    [headers] = receiver.headers
+    assert headers["Authorization"] == "Bearer t0k"
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_a_redirect_is_a_failure_not_a_get(receiver):
+    receiver.answers = [302]
+    with pytest.raises(PublishError, match="after 1 attempt: HTTP 302"):
+        WebhookPublisher(receiver.url, retries=3, backoff=0).publish(PUBLICATION)
+    assert receiver.gets == 0 and len(receiver.bodies) == 1
+
+
+def test_a_silent_receiver_times_out_as_a_publish_error():
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+        with pytest.raises(PublishError, match="after 2 attempts: cannot reach .*timed out"):
+            WebhookPublisher(url, timeout=0.2, retries=1, backoff=0).publish(PUBLICATION)
 
 
 def test_unreachable_url_is_a_publish_error():
@@ -166,7 +202,9 @@ def test_failed_publication_keeps_the_approval_and_tick_retries(receiver, tmp_pa
 
 def test_escalation_notifies_the_new_owners_by_webhook(receiver, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    path = policy_with(tmp_path, f"notifiers:\n  - {{use: webhook, url: '{receiver.url}', backoff: 0}}\n")
+    path = policy_with(
+        tmp_path, f"notifiers:\n  - {{use: webhook, url: '{receiver.url}', backoff: 0}}\n"
+    )
     wf = Workflow(load_engine(path), Store(f"sqlite:///{tmp_path / 's.db'}"))
     sub = wf.submit("ann", "twitter/help", "We regret the closure.", now=T0)
     receiver.answers = [500] * 4  # the first delivery fails, and is kept for later
