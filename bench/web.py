@@ -174,10 +174,20 @@ def main() -> None:
         print(f"|{'-' * 54}|{'-' * 24}|{'-' * 14}|{'-' * 8}|")
         times = queue_render_ms(args.policy, db, "fran", 50 if args.quick else 200)
         p95 = percentile(times, 0.95)
-        print(row(f"GET /queue server-side, {args.pending:,} pending: p50",
-                  f"{statistics.median(times):.1f} ms"))
-        print(row(f"GET /queue server-side, {args.pending:,} pending: p95", f"{p95:.1f} ms",
-                  "<= 50 ms", p95 <= 50))
+        print(
+            row(
+                f"GET /queue server-side, {args.pending:,} pending: p50",
+                f"{statistics.median(times):.1f} ms",
+            )
+        )
+        print(
+            row(
+                f"GET /queue server-side, {args.pending:,} pending: p95",
+                f"{p95:.1f} ms",
+                "<= 50 ms",
+                p95 <= 50,
+            )
+        )
 
         port = free_port()
         env = dict(
@@ -203,19 +213,32 @@ def main() -> None:
                 rate, lat, bad = wrk_check(port, check, args.clients, args.seconds, tmp)
                 label = f"POST /api/v1/check req/s (wrk, {args.clients} connections)"
                 print(row(label, f"{rate:,.0f}", ">= 1,000", rate >= 1000 and bad == 0))
-                print(row("POST /api/v1/check latency p50 / p90 / p99",
-                          f"{lat['50%']} / {lat['90%']} / {lat['99%']}"))
+                print(
+                    row(
+                        "POST /api/v1/check latency p50 / p90 / p99",
+                        f"{lat['50%']} / {lat['90%']} / {lat['99%']}",
+                    )
+                )
             else:
-                n, bad, lat = hammer(port, "POST", "/api/v1/check", check, "dana",
-                                     args.clients, args.seconds)
+                n, bad, lat = hammer(
+                    port, "POST", "/api/v1/check", check, "dana", args.clients, args.seconds
+                )
                 rate = n / args.seconds
                 label = f"POST /api/v1/check req/s (Python client, {args.clients} threads)"
                 print(row(label, f"{rate:,.0f}", ">= 1,000", rate >= 1000 and bad == 0))
-                print(row("POST /api/v1/check latency p50 / p95",
-                          f"{statistics.median(lat):.1f} / {percentile(lat, 0.95):.1f} ms"))
+                print(
+                    row(
+                        "POST /api/v1/check latency p50 / p95",
+                        f"{statistics.median(lat):.1f} / {percentile(lat, 0.95):.1f} ms",
+                    )
+                )
             n, bad, lat = hammer(port, "GET", "/api/v1/queue", None, "fran", 4, args.seconds / 2)
-            print(row("GET /api/v1/queue over HTTP, p95 (4 clients)",
-                      f"{percentile(lat, 0.95):.1f} ms"))
+            print(
+                row(
+                    "GET /api/v1/queue over HTTP, p95 (4 clients)",
+                    f"{percentile(lat, 0.95):.1f} ms",
+                )
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -242,13 +242,13 @@ def run(args: argparse.Namespace) -> None:
 
             env = dict(os.environ, SAYSO_POLICY=str(POLICY), SAYSO_DB=url)
             seconds, peak = timed_cli(["audit", "export", "-o", f"{tmp}/export.jsonl"], env)
-            limit = 15 * scale
+            # the target is for 1,000,000 events; a --quick run is dominated by start-up
             print(
                 row(
                     f"[{name}] audit export {total:,} events (JSONL)",
                     f"{seconds:.1f} s",
-                    f"<= {limit:g} s",
-                    seconds <= limit,
+                    "" if args.quick else "<= 15 s",
+                    None if args.quick else seconds <= 15,
                 )
             )
             print(

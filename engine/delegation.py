@@ -28,7 +28,6 @@ class DelegationMixin:
         )
         return list(dict.fromkeys(r.from_user for r in rows))
 
-
     def delegate(
         self,
         from_user: str,

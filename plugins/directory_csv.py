@@ -75,7 +75,13 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header = next(reader, None)
         if header is None:
-            raise PolicyError([PolicyProblem(Loc(name, 1, 1), "empty CSV: expected a header row id,name,email,groups")])
+            raise PolicyError(
+                [
+                    PolicyProblem(
+                        Loc(name, 1, 1), "empty CSV: expected a header row id,name,email,groups"
+                    )
+                ]
+            )
         columns = [h.strip().lower() for h in header]
         col = 1
         for title in columns:

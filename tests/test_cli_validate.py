@@ -42,12 +42,17 @@ def test_invalid_policy_prints_every_problem_located(runner):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert all(LOCATED.match(line) for line in lines), lines
-    assert f"{folder}/topics.yaml:4:5: unknown key 'keywrods' in topic 'rates' (did you mean 'keywords'?)" in lines
+    assert (
+        f"{folder}/topics.yaml:4:5: unknown key 'keywrods' in topic 'rates' (did you mean 'keywords'?)"
+        in lines
+    )
     assert "Traceback" not in result.output
 
 
 def test_warnings_are_printed_and_do_not_fail(runner, tmp_path):
-    (tmp_path / "p.yaml").write_text("users: {dana: {}}\nrules:\n  - {id: r, allow: ['*'], channels: ['x/*']}\n")
+    (tmp_path / "p.yaml").write_text(
+        "users: {dana: {}}\nrules:\n  - {id: r, allow: ['*'], channels: ['x/*']}\n"
+    )
     result = validate(runner, tmp_path)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[1] == (
@@ -68,7 +73,9 @@ def test_json_output(runner):
         "col": 29,
         "message": "unknown user 'dnaa' in members of group 'support' (did you mean 'dana'?)",
     }
-    assert data["warnings"][0]["message"] == "channel glob 'linkedin/*' in rule 'r' matches no channel"
+    assert (
+        data["warnings"][0]["message"] == "channel glob 'linkedin/*' in rule 'r' matches no channel"
+    )
 
     good = json.loads(validate(runner, FIXTURES / "good" / "spec", "--json").stdout)
     assert good["valid"] is True and len(good["version"]) == 64 and good["errors"] == []

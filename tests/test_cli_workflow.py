@@ -28,13 +28,17 @@ def run(tmp_path, monkeypatch):
 
 
 def submit(run, author, channel, text, *extra):
-    result = run("submit", "--author", author, "--channel", channel, "--text", text, "--json", *extra)
+    result = run(
+        "submit", "--author", author, "--channel", channel, "--text", text, "--json", *extra
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
 def test_submit_json_has_id_status_and_decision_fields(run):
-    data = submit(run, "ann", "twitter/help", "We regret the closure.", "--at", "2026-05-04T09:00:00Z")
+    data = submit(
+        run, "ann", "twitter/help", "We regret the closure.", "--at", "2026-05-04T09:00:00Z"
+    )
     assert isinstance(data["id"], int)
     assert data["status"] == "pending"
     assert data["decision"] == "needs_signoff"
@@ -52,7 +56,9 @@ def test_submit_denied_still_exits_zero_with_status(run):
 
 
 def test_submit_from_stdin(run):
-    result = run("submit", "--author", "ann", "--channel", "twitter/help", "--json", "-", input="hi")
+    result = run(
+        "submit", "--author", "ann", "--channel", "twitter/help", "--json", "-", input="hi"
+    )
     assert result.exit_code == 0
     assert json.loads(result.output)["status"] in ("approved", "published")
 
@@ -94,8 +100,13 @@ def test_unknown_submission_and_user(run):
 
 
 def test_tick_escalates_and_is_idempotent(run):
-    sid = submit(run, "ann", "twitter/help", "We regret the closure.", "--at", "2026-05-04T09:00:00Z")["id"]
-    assert json.loads(run("queue", "--as", "dan", "--at", "2026-05-04T12:00:00Z", "--json").output) == []
+    sid = submit(
+        run, "ann", "twitter/help", "We regret the closure.", "--at", "2026-05-04T09:00:00Z"
+    )["id"]
+    assert (
+        json.loads(run("queue", "--as", "dan", "--at", "2026-05-04T12:00:00Z", "--json").output)
+        == []
+    )
     first = json.loads(run("tick", "--at", "2026-05-04T12:00:00Z", "--json").output)
     assert first["escalated"] == [{"id": sid, "escalation": "chain", "level": 1}]
     second = json.loads(run("tick", "--at", "2026-05-04T12:00:00Z", "--json").output)
@@ -167,7 +178,9 @@ def test_replay_reports_changed_outcomes(run, tmp_path):
     stricter = tmp_path / "stricter"
     shutil.copytree(POLICY, stricter)
     text = (stricter / "policy.yaml").read_text()
-    (stricter / "policy.yaml").write_text(text.replace("keywords: [outage]", "keywords: [outage, weather]"))
+    (stricter / "policy.yaml").write_text(
+        text.replace("keywords: [outage]", "keywords: [outage, weather]")
+    )
     out = run("replay", "--with", str(stricter))
     assert out.exit_code == 0, out.output
     assert "approved -> needs_signoff" in out.output

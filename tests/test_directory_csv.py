@@ -81,15 +81,21 @@ def test_row_problems_name_the_csv_line(tmp_path):
 
 
 def test_header_problems(tmp_path):
-    assert problems(write(tmp_path, "name,email\nAna,a@x\n")) == ["people.csv:1:1: the header has no 'id' column"]
+    assert problems(write(tmp_path, "name,email\nAna,a@x\n")) == [
+        "people.csv:1:1: the header has no 'id' column"
+    ]
     assert problems(write(tmp_path, "id,grups\n")) == [
         "people.csv:1:4: unknown column 'grups' (columns: id, name, email, groups)"
     ]
-    assert problems(write(tmp_path, "")) == ["people.csv:1:1: empty CSV: expected a header row id,name,email,groups"]
+    assert problems(write(tmp_path, "")) == [
+        "people.csv:1:1: empty CSV: expected a header row id,name,email,groups"
+    ]
 
 
 def test_too_many_fields(tmp_path):
-    assert problems(write(tmp_path, "id,name\nana,Ana,extra\n")) == ["people.csv:2:1: 3 fields but the header has 2"]
+    assert problems(write(tmp_path, "id,name\nana,Ana,extra\n")) == [
+        "people.csv:2:1: 3 fields but the header has 2"
+    ]
 
 
 def test_non_utf8(tmp_path):
@@ -122,7 +128,9 @@ def test_bad_options(tmp_path):
 
 
 def test_build_and_parse_directly(tmp_path):
-    (tmp_path / "p.csv").write_text("\ufeffID, Name ,groups\n dana , Dana ,a; b;\n", encoding="utf-8")
+    (tmp_path / "p.csv").write_text(
+        "\ufeffID, Name ,groups\n dana , Dana ,a; b;\n", encoding="utf-8"
+    )
     result = build({"path": "p.csv", "required": True}, str(tmp_path))
     assert result["users"] == {"dana": {"name": "Dana", "email": ""}}
     assert result["groups"] == {"a": {"members": ["dana"]}, "b": {"members": ["dana"]}}

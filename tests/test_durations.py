@@ -55,7 +55,15 @@ def test_parse_refuses_non_text(value):
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0s"), (59, "59s"), (60, "1m"), (5400, "1h30m"), (86400, "1d"), (90061, "1d1h1m1s"), (604800, "1w")],
+    [
+        (0, "0s"),
+        (59, "59s"),
+        (60, "1m"),
+        (5400, "1h30m"),
+        (86400, "1d"),
+        (90061, "1d1h1m1s"),
+        (604800, "1w"),
+    ],
 )
 def test_format(seconds, text):
     assert format_duration(seconds) == text

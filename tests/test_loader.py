@@ -226,7 +226,10 @@ def test_every_problem_of_every_file_at_once(tmp_path):
 
 
 def test_errors_locate_with_the_directory_as_given(tmp_path, monkeypatch):
-    write(tmp_path / "policies", {"rules.yaml": "rules:\n  - id: r\n    allow: [user:x]\n    channels: ['*']\n"})
+    write(
+        tmp_path / "policies",
+        {"rules.yaml": "rules:\n  - id: r\n    allow: [user:x]\n    channels: ['*']\n"},
+    )
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PolicyError) as caught:
         load_policy("policies")
@@ -412,13 +415,21 @@ def test_directory_without_files_still_changes_the_version(tmp_path):
 
 
 def test_outbox_publisher_is_accepted_with_options(tmp_path):
-    write(tmp_path, {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {path: out.jsonl}}\n"})
+    write(
+        tmp_path,
+        {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {path: out.jsonl}}\n"},
+    )
     channel = load_policy(tmp_path).channels["x/y"]
-    assert channel.publisher == "outbox" and dict(channel.publisher_options) == {"path": "out.jsonl"}
+    assert channel.publisher == "outbox" and dict(channel.publisher_options) == {
+        "path": "out.jsonl"
+    }
 
 
 def test_unknown_publisher_option_is_reported_at_its_line(tmp_path):
-    write(tmp_path, {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {dir: out}}\n"})
+    write(
+        tmp_path,
+        {"p.yaml": "channels:\n  x/y: {publisher: outbox, publisher_options: {dir: out}}\n"},
+    )
     with pytest.raises(PolicyError) as info:
         load_policy(tmp_path)
     assert "p.yaml:2:" in str(info.value) and "unknown option 'dir'" in str(info.value)
@@ -427,7 +438,9 @@ def test_unknown_publisher_option_is_reported_at_its_line(tmp_path):
 # ------------------------------------------------------------ speed
 
 
-def generated_policy(folder: Path, users=2000, groups=100, channels=60, rules=320, topics=300, keywords=5000):
+def generated_policy(
+    folder: Path, users=2000, groups=100, channels=60, rules=320, topics=300, keywords=5000
+):
     """A large policy over a few files, like a real organisation's."""
     import random
 
@@ -436,7 +449,9 @@ def generated_policy(folder: Path, users=2000, groups=100, channels=60, rules=32
     rng = random.Random(3)
     user_ids = [f"u{i:04d}" for i in range(users)]
     group_ids = [f"g{i:03d}" for i in range(groups)]
-    channel_ids = [f"{('twitter', 'facebook', 'linkedin')[i % 3]}/acct{i:02d}" for i in range(channels)]
+    channel_ids = [
+        f"{('twitter', 'facebook', 'linkedin')[i % 3]}/acct{i:02d}" for i in range(channels)
+    ]
     people = {
         "users": {u: {"name": f"User {u}", "email": f"{u}@cu.example"} for u in user_ids},
         "groups": {
@@ -447,7 +462,10 @@ def generated_policy(folder: Path, users=2000, groups=100, channels=60, rules=32
     rule_list = [
         {
             "id": f"r{i}",
-            ("deny" if i % 8 == 7 else "allow"): [f"group:{rng.choice(group_ids)}", f"user:{rng.choice(user_ids)}"],
+            ("deny" if i % 8 == 7 else "allow"): [
+                f"group:{rng.choice(group_ids)}",
+                f"user:{rng.choice(user_ids)}",
+            ],
             "channels": rng.sample(channel_ids, 3) + ["twitter/*"],
             "kinds": ["post"],
         }
@@ -466,12 +484,20 @@ def generated_policy(folder: Path, users=2000, groups=100, channels=60, rules=32
     rest = {
         "channels": {c: {"max_length": 280} for c in channel_ids},
         "rules": rule_list,
-        "escalations": {"chain": [{"after": "2h", "to": ["group:g000"]}, {"after": "1d", "to": ["user:u0000"]}]},
+        "escalations": {
+            "chain": [{"after": "2h", "to": ["group:g000"]}, {"after": "1d", "to": ["user:u0000"]}]
+        },
         "checks": [{"use": "max-length"}, {"use": "links", "allow_domains": ["cu.example"]}],
     }
     folder.mkdir(parents=True, exist_ok=True)
-    for name, doc in (("people.yaml", people), ("rules.yaml", rest), ("topics.yaml", {"topics": topic_map})):
-        (folder / name).write_text(yaml.safe_dump({"version": 1, **doc}, sort_keys=False), encoding="utf-8")
+    for name, doc in (
+        ("people.yaml", people),
+        ("rules.yaml", rest),
+        ("topics.yaml", {"topics": topic_map}),
+    ):
+        (folder / name).write_text(
+            yaml.safe_dump({"version": 1, **doc}, sort_keys=False), encoding="utf-8"
+        )
     return folder
 
 
@@ -479,4 +505,6 @@ def test_a_large_policy_loads_whole(tmp_path):
     """The benchmark-sized policy (timings live in bench/decide.py) loads completely."""
     folder = generated_policy(tmp_path / "big")
     policy = load_policy(folder)
-    assert len(policy.users) == 2000 and sum(len(t.keywords) for t in policy.topics.values()) == 5000
+    assert (
+        len(policy.users) == 2000 and sum(len(t.keywords) for t in policy.topics.values()) == 5000
+    )

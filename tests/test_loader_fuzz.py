@@ -30,7 +30,12 @@ BASE = {
     },
     "channels": {"twitter/help": {"platform": "twitter", "max_length": 280}, "facebook/nmtw": {}},
     "rules": [
-        {"id": "support", "allow": ["group:support"], "channels": ["twitter/*"], "kinds": ["reply"]},
+        {
+            "id": "support",
+            "allow": ["group:support"],
+            "channels": ["twitter/*"],
+            "kinds": ["reply"],
+        },
         {"id": "no-fb", "deny": ["user:eli"], "channels": ["facebook/nmtw"]},
     ],
     "topics": {
@@ -42,11 +47,19 @@ BASE = {
         },
         "rates": {"keywords": ["APR"], "action": "deny", "except": ["user:fran"]},
     },
-    "escalations": {"chain": [{"after": "2h", "to": ["group:leads"]}, {"after": "1d", "to": ["user:dana"]}]},
+    "escalations": {
+        "chain": [{"after": "2h", "to": ["group:leads"]}, {"after": "1d", "to": ["user:dana"]}]
+    },
     "checks": [{"use": "max-length"}, {"use": "links", "allow_domains": ["cu.example"]}],
     "roles": {"auditors": ["group:leads"], "admins": ["user:fran"]},
     "waivers": [
-        {"id": "w", "principals": ["user:eli"], "rules": ["no-fb"], "reason": "trial", "expires": "2030-01-01"}
+        {
+            "id": "w",
+            "principals": ["user:eli"],
+            "rules": ["no-fb"],
+            "reason": "trial",
+            "expires": "2030-01-01",
+        }
     ],
 }
 
@@ -56,15 +69,21 @@ scalars = st.one_of(
     st.integers(-(10**6), 10**6),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["user:dana", "group:support", "*", "twitter/*", "2h", "2030-01-01", "deny", "use"]),
+    st.sampled_from(
+        ["user:dana", "group:support", "*", "twitter/*", "2h", "2030-01-01", "deny", "use"]
+    ),
 )
 keys = st.one_of(
     st.text(max_size=10),
-    st.sampled_from(["users", "groups", "rules", "topics", "checks", "id", "use", "allow", "keywords"]),
+    st.sampled_from(
+        ["users", "groups", "rules", "topics", "checks", "id", "use", "allow", "keywords"]
+    ),
 )
 documents = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(keys, children, max_size=5)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=5), st.dictionaries(keys, children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -150,8 +169,33 @@ def test_near_valid_policies(tmp_path, data):
 
 
 yaml_tokens = st.sampled_from(
-    ["a", "users", ":", " ", "  ", "\n", "- ", "[", "]", "{", "}", ",", "&x ", "*x", "!!str ",
-     "!!python/object:os.system ", "<<: ", "'q'", '"\\u00e9"', "#c", "---\n", "? ", "|\n  b", "1", "~"]
+    [
+        "a",
+        "users",
+        ":",
+        " ",
+        "  ",
+        "\n",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "&x ",
+        "*x",
+        "!!str ",
+        "!!python/object:os.system ",
+        "<<: ",
+        "'q'",
+        '"\\u00e9"',
+        "#c",
+        "---\n",
+        "? ",
+        "|\n  b",
+        "1",
+        "~",
+    ]
 )
 
 

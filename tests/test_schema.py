@@ -31,7 +31,11 @@ def test_schema_file_is_the_one_served():
 def _objects(node, name="<root>"):
     """Every object schema in the schema, with the property or $defs name it stands under."""
     if isinstance(node, dict):
-        if node.get("type") == "object" or "object" in (node.get("type") or []) or "properties" in node:
+        if (
+            node.get("type") == "object"
+            or "object" in (node.get("type") or [])
+            or "properties" in node
+        ):
             yield name, node
         for key, value in node.items():
             if key in ("properties", "$defs", "patternProperties"):
@@ -78,15 +82,33 @@ def test_spec_example_is_valid():
 def test_sections_documented_in_the_spec_exist():
     sections = set(policy_schema()["properties"])
     assert sections >= {
-        "version", "users", "groups", "channels", "rules", "topics", "escalations",
-        "checks", "roles", "waivers", "notifiers", "directory",
+        "version",
+        "users",
+        "groups",
+        "channels",
+        "rules",
+        "topics",
+        "escalations",
+        "checks",
+        "roles",
+        "waivers",
+        "notifiers",
+        "directory",
     }
 
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("user:dana", True), ("group:support-leads", True), ("*", True), ("dana", False),
-     ("user:", False), ("users:dana", False), ("group:a b", False), ("user:dana@cu.example", True)],
+    [
+        ("user:dana", True),
+        ("group:support-leads", True),
+        ("*", True),
+        ("dana", False),
+        ("user:", False),
+        ("users:dana", False),
+        ("group:a b", False),
+        ("user:dana@cu.example", True),
+    ],
 )
 def test_principal_pattern(value, ok):
     data = {"roles": {"admins": [value]}}
@@ -95,14 +117,23 @@ def test_principal_pattern(value, ok):
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("twitter/nmtw_help", True), ("facebook/nmtw", True), ("mastodon/nmtw@social.example", True),
-     ("twitter", False), ("twitter/a/b", False), ("twitter/*", False), ("/x", False)],
+    [
+        ("twitter/nmtw_help", True),
+        ("facebook/nmtw", True),
+        ("mastodon/nmtw@social.example", True),
+        ("twitter", False),
+        ("twitter/a/b", False),
+        ("twitter/*", False),
+        ("/x", False),
+    ],
 )
 def test_channel_id_pattern(value, ok):
     assert (schema_problems({"channels": {value: {}}}) == []) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("2h", True), ("1h30m", True), ("2 h", False), ("2", False), (7200, False)])
+@pytest.mark.parametrize(
+    ("value", "ok"), [("2h", True), ("1h30m", True), ("2 h", False), ("2", False), (7200, False)]
+)
 def test_duration_pattern(value, ok):
     data = {"escalations": {"e": [{"after": value, "to": ["*"]}]}}
     assert (schema_problems(data) == []) is ok
@@ -115,12 +146,18 @@ def messages(data) -> list[tuple[tuple, str, bool]]:
 def test_unknown_key_is_reported_at_the_key_with_a_suggestion():
     found = messages({"topics": {"rates": {"keywrods": ["APR"]}}})
     assert found == [
-        (("topics", "rates", "keywrods"), "unknown key 'keywrods' in topic 'rates' (did you mean 'keywords'?)", True)
+        (
+            ("topics", "rates", "keywrods"),
+            "unknown key 'keywrods' in topic 'rates' (did you mean 'keywords'?)",
+            True,
+        )
     ]
 
 
 def test_unknown_section():
-    assert messages({"usres": {}}) == [(("usres",), "unknown section 'usres' (did you mean 'users'?)", True)]
+    assert messages({"usres": {}}) == [
+        (("usres",), "unknown section 'usres' (did you mean 'users'?)", True)
+    ]
 
 
 def test_x_keys_hold_anchors():
@@ -130,7 +167,11 @@ def test_x_keys_hold_anchors():
 def test_wrong_types_say_what_was_expected():
     found = messages({"topics": {"t": {"keywords": "APR"}}, "rules": {"id": "r"}})
     assert (("rules",), "section 'rules' must be a list, not a mapping", False) in found
-    assert (("topics", "t", "keywords"), "'keywords' of topic 't' must be a list, not text", False) in found
+    assert (
+        ("topics", "t", "keywords"),
+        "'keywords' of topic 't' must be a list, not text",
+        False,
+    ) in found
 
 
 def test_rule_needs_exactly_one_of_allow_and_deny():
@@ -142,17 +183,27 @@ def test_rule_needs_exactly_one_of_allow_and_deny():
 
 def test_bare_principal_suggests_the_fix():
     (found,) = messages({"roles": {"admins": ["dana"]}})
-    assert found[1] == "'dana' in role 'admins' is not a principal: write user:dana or group:dana (or * for everyone)"
+    assert (
+        found[1]
+        == "'dana' in role 'admins' is not a principal: write user:dana or group:dana (or * for everyone)"
+    )
 
 
 def test_kinds_enum_suggests():
-    (found,) = messages({"rules": [{"id": "r", "allow": ["*"], "channels": ["*"], "kinds": ["rely"]}]})
-    assert found[1] == "'rely' in 'kinds' of rule 'r' is not one of post, reply (did you mean 'reply'?)"
+    (found,) = messages(
+        {"rules": [{"id": "r", "allow": ["*"], "channels": ["*"], "kinds": ["rely"]}]}
+    )
+    assert (
+        found[1]
+        == "'rely' in 'kinds' of rule 'r' is not one of post, reply (did you mean 'reply'?)"
+    )
 
 
 def test_version_must_be_1():
     assert messages({"version": 1}) == []
-    assert messages({"version": 2}) == [(("version",), "unsupported policy version 2: only 'version: 1' exists", False)]
+    assert messages({"version": 2}) == [
+        (("version",), "unsupported policy version 2: only 'version: 1' exists", False)
+    ]
 
 
 def test_waiver_requires_reason_expiry_and_a_target():
@@ -165,7 +216,11 @@ def test_waiver_requires_reason_expiry_and_a_target():
 def test_check_items_allow_plugin_options_but_approvals_needs_signoff():
     assert messages({"checks": [{"use": "links", "allow_domains": ["x.example"]}]}) == []
     (found,) = messages({"checks": [{"use": "links", "approvals": 2}]})
-    assert found == (("checks", 0, "approvals"), "'approvals' in check 'links' needs 'signoff' too", True)
+    assert found == (
+        ("checks", 0, "approvals"),
+        "'approvals' in check 'links' needs 'signoff' too",
+        True,
+    )
 
 
 def test_describe():
@@ -188,6 +243,14 @@ def test_suggest():
 def test_numbers_where_text_is_expected_suggest_quotes():
     found = messages({"topics": {"t": {"keywords": [911, "ok"], "message": True}}})
     assert found == [
-        (("topics", "t", "keywords", 0), "911 in 'keywords' of topic 't' must be text (put it in quotes), not a number", False),
-        (("topics", "t", "message"), "'message' of topic 't' must be text (put it in quotes), not true/false", False),
+        (
+            ("topics", "t", "keywords", 0),
+            "911 in 'keywords' of topic 't' must be text (put it in quotes), not a number",
+            False,
+        ),
+        (
+            ("topics", "t", "message"),
+            "'message' of topic 't' must be text (put it in quotes), not true/false",
+            False,
+        ),
     ]

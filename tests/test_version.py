@@ -27,13 +27,20 @@ def test_is_the_documented_encoding():
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)
     assert policy_version(FILES) == digest.hexdigest()
-    assert policy_version(FILES) == "a17e0267ab685e9489e88e0a3ef63cae3b4df5af3074532f2b8b0ea36b3cec46"
+    assert (
+        policy_version(FILES) == "a17e0267ab685e9489e88e0a3ef63cae3b4df5af3074532f2b8b0ea36b3cec46"
+    )
 
 
 def test_changes_with_any_byte_path_or_file():
     base = policy_version(FILES)
     assert policy_version({**FILES, "rules.yaml": b"rules: [] \n"}) != base
-    assert policy_version({"rules2.yaml": FILES["rules.yaml"], "team/users.yaml": FILES["team/users.yaml"]}) != base
+    assert (
+        policy_version(
+            {"rules2.yaml": FILES["rules.yaml"], "team/users.yaml": FILES["team/users.yaml"]}
+        )
+        != base
+    )
     assert policy_version({**FILES, "extra.yaml": b""}) != base
     assert policy_version({"rules.yaml": FILES["rules.yaml"]}) != base
 

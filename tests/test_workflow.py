@@ -169,7 +169,10 @@ def test_escalation_makes_next_owners_eligible_and_is_idempotent(wf):
     assert wf.tick(now=at(2)).escalated == []  # idempotent
     assert [s.id for s in wf.queue("dan", now=at(2))] == [sub.id]
     assert wf.queue("vp", now=at(2)) == []
-    assert [e for e in wf.tick(now=at(30)).escalated] == [(sub.id, "chain", 2), (sub.id, "chain", 3)]
+    assert [e for e in wf.tick(now=at(30)).escalated] == [
+        (sub.id, "chain", 2),
+        (sub.id, "chain", 3),
+    ]
     assert wf.get(sub.id).escalation_level == 3
     assert wf.approve(sub.id, "ceo", now=at(30)).status is Status.PUBLISHED
 
@@ -263,9 +266,7 @@ def test_scheduled_post_is_published_at_its_time_not_before(wf, tmp_path):
 
 
 def test_pending_post_past_its_time_is_overdue_and_never_published_late(wf, tmp_path):
-    sub = wf.submit(
-        "ann", "twitter/help", "We regret the closure.", publish_at=at(1), now=at()
-    )
+    sub = wf.submit("ann", "twitter/help", "We regret the closure.", publish_at=at(1), now=at())
     report = wf.tick(now=at(1))
     assert report.overdue == [sub.id]
     assert wf.tick(now=at(1, 30)).overdue == []  # flagged once
