@@ -263,11 +263,16 @@ def policy_test(ctx: Context, tests_dir, coverage, fail_under, as_json) -> None:
 
 @cli.command()
 @click.argument("directory", metavar="DIR")
-def init(directory: str) -> None:
+@json_option
+def init(directory: str, as_json: bool) -> None:
     """Write a small working example policy, with its tests, into DIR (new or empty)."""
     from engine.scaffold import write_example
 
-    for path in write_example(directory):
+    written = write_example(directory)
+    if as_json:
+        echo_json({"directory": directory, "files": written})
+        return
+    for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: sayso --policy {directory} validate && sayso --policy {directory} test")
 

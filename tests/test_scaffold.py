@@ -51,3 +51,16 @@ def test_init_refuses_a_file(tmp_path):
     target.write_text("x")
     with pytest.raises(SaysoError, match="exists and is not a directory"):
         write_example(target)
+
+
+def test_init_json_lists_the_files(tmp_path):
+    import json
+
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "new"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["directory"] == str(tmp_path / "new")
+    assert data["files"] == [
+        str(tmp_path / "new" / "policy.yaml"),
+        str(tmp_path / "new" / "tests" / "policy_test.yaml"),
+    ]
