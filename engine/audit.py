@@ -174,6 +174,13 @@ class AuditLog:
             conds.append(c.submission_id == int(submission))
         return and_(*conds) if conds else None
 
+    def _filtered(self, filters: dict[str, Any]):
+        names = ("since", "until", "author", "channel", "event", "submission")
+        unknown = set(filters) - set(names)
+        if unknown:
+            raise TypeError(f"unknown audit filter {', '.join(sorted(unknown))}")
+        return self._where(*(filters.get(n) for n in names))
+
     def events(
         self,
         *,
@@ -223,14 +230,7 @@ class AuditLog:
                 left -= len(rows)
 
     def count(self, **filters) -> int:
-        where = self._where(
-            filters.get("since"),
-            filters.get("until"),
-            filters.get("author"),
-            filters.get("channel"),
-            filters.get("event"),
-            filters.get("submission"),
-        )
+        where = self._filtered(filters)
         query = select(func.count()).select_from(audit_events)
         if where is not None:
             query = query.where(where)
@@ -300,14 +300,7 @@ class AuditLog:
         """Stream the filtered events to `out` as JSONL or CSV; returns how many."""
         if fmt not in ("jsonl", "csv"):
             raise SaysoError(f"unknown export format '{fmt}' (jsonl or csv)")
-        where = self._where(
-            filters.get("since"),
-            filters.get("until"),
-            filters.get("author"),
-            filters.get("channel"),
-            filters.get("event"),
-            filters.get("submission"),
-        )
+        where = self._filtered(filters)
         written = 0
         if fmt == "csv":
             writer = csv.writer(out, lineterminator="\n")

@@ -53,7 +53,13 @@ from .submission import (
 
 _INSERT_SUBMISSION = submissions.insert()
 _INSERT_REVISION = revisions.insert()
+_INSERT_VERDICT = verdicts.insert()
 
+STATUS_OF = {
+    Outcome.APPROVED: Status.APPROVED,
+    Outcome.NEEDS_SIGNOFF: Status.PENDING,
+    Outcome.DENIED: Status.DENIED,
+}
 MAX_TEXT = 100_000  # characters; far above any platform's limit
 HISTORY_LIMIT = 200
 
@@ -281,11 +287,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         text = self._check_text(text)
         publish_at = aware(publish_at)
         decision = self._decide(author, channel, text, kind, now)
-        status = {
-            Outcome.APPROVED: Status.APPROVED,
-            Outcome.NEEDS_SIGNOFF: Status.PENDING,
-            Outcome.DENIED: Status.DENIED,
-        }[decision.decision]
+        status = STATUS_OF[decision.decision]
         digest = sha256(text)
         states = self._states(author, decision, (), {})
         due_now = status is Status.APPROVED and (publish_at is None or publish_at <= now)
@@ -312,19 +314,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                     "publish_attempts": 1 if due_now else 0,
                 },
             ).inserted_primary_key[0]
-            conn.execute(
-                _INSERT_REVISION,
-                {
-                    "submission_id": sid,
-                    "number": 1,
-                    "text": text,
-                    "text_sha256": digest,
-                    "policy_version": decision.policy_version,
-                    "decision": decision.to_dict(),
-                    "outcome": decision.decision.value,
-                    "created_at": now,
-                },
-            )
+            self._record_revision(conn, sid, 1, text, decision, now)
             self._write_eligibility(conn, sid, decision, fresh=True)
             sub = Submission(
                 id=sid,
@@ -364,6 +354,23 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         if due_now:
             return self._deliver(sub, now, attempt=1)
         return sub
+
+    @staticmethod
+    def _record_revision(conn, sid: int, number: int, text: str, decision: Decision, now) -> None:
+        """The exact text, its SHA-256 and the decision on it, under the deciding policy."""
+        conn.execute(
+            _INSERT_REVISION,
+            {
+                "submission_id": sid,
+                "number": number,
+                "text": text,
+                "text_sha256": sha256(text),
+                "policy_version": decision.policy_version,
+                "decision": decision.to_dict(),
+                "outcome": decision.decision.value,
+                "created_at": now,
+            },
+        )
 
     def _first_escalation(self, decision: Decision, submitted: datetime) -> datetime | None:
         due = [
@@ -411,25 +418,10 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                     f"submission {row.id} is {row.status}; only pending or denied posts can be revised"
                 )
             decision = self._decide(row.author, row.channel, text, row.kind, now)
-            status = {
-                Outcome.APPROVED: Status.APPROVED,
-                Outcome.NEEDS_SIGNOFF: Status.PENDING,
-                Outcome.DENIED: Status.DENIED,
-            }[decision.decision]
+            status = STATUS_OF[decision.decision]
             number = row.revision + 1
             self._snapshot(conn, now)
-            conn.execute(
-                insert(revisions).values(
-                    submission_id=row.id,
-                    number=number,
-                    text=text,
-                    text_sha256=sha256(text),
-                    policy_version=decision.policy_version,
-                    decision=decision.to_dict(),
-                    outcome=decision.decision.value,
-                    created_at=now,
-                )
-            )
+            self._record_revision(conn, row.id, number, text, decision, now)
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -525,6 +517,22 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         )
         raise WorkflowError(f"{actor} may not act on submission {sub.id} ({needed})")
 
+    @staticmethod
+    def _record_verdict(conn, row, verdict: str, actor, on_behalf, comment, now) -> None:
+        """An approval or rejection, bound to the submission's current revision."""
+        conn.execute(
+            _INSERT_VERDICT,
+            {
+                "submission_id": row.id,
+                "revision": row.revision,
+                "verdict": verdict,
+                "actor": actor,
+                "on_behalf_of": on_behalf,
+                "comment": comment,
+                "at": now,
+            },
+        )
+
     def _pending(self, row) -> None:
         if row.status != Status.PENDING.value:
             raise WorkflowError(f"submission {row.id} is {row.status}, not pending")
@@ -540,17 +548,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             self._pending(row)
             sub = self._view(conn, row)
             on_behalf = self._acting_identity(conn, sub, actor, now, for_approval=True)
-            conn.execute(
-                insert(verdicts).values(
-                    submission_id=row.id,
-                    revision=row.revision,
-                    verdict="approve",
-                    actor=actor,
-                    on_behalf_of=on_behalf,
-                    comment=comment,
-                    at=now,
-                )
-            )
+            self._record_verdict(conn, row, "approve", actor, on_behalf, comment, now)
             after = self._view(conn, row)
             done = all(q.met for q in after.requirements)
             values = {"updated_at": now}
@@ -593,17 +591,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             self._pending(row)
             sub = self._view(conn, row)
             on_behalf = self._acting_identity(conn, sub, actor, now, for_approval=False)
-            conn.execute(
-                insert(verdicts).values(
-                    submission_id=row.id,
-                    revision=row.revision,
-                    verdict="reject",
-                    actor=actor,
-                    on_behalf_of=on_behalf,
-                    comment=reason,
-                    at=now,
-                )
-            )
+            self._record_verdict(conn, row, "reject", actor, on_behalf, reason, now)
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
