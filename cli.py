@@ -805,7 +805,20 @@ def user_set_password(ctx: Context, user_id: str, password_stdin: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="sayso")
+    """The `sayso` command: like click's standalone mode, but a usage mistake is one line."""
+    try:
+        code = cli.main(args=argv, prog_name="sayso", standalone_mode=False)
+    except click.UsageError as err:
+        path = err.ctx.command_path if err.ctx else "sayso"
+        click.echo(f"error: {err.format_message()} (see {path} --help)", err=True)
+        sys.exit(err.exit_code)
+    except click.ClickException as err:
+        click.echo(f"error: {err.format_message()}", err=True)
+        sys.exit(err.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

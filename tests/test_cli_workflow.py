@@ -197,3 +197,27 @@ def test_bad_db_url_is_one_line(run, tmp_path):
     )
     assert result.exit_code == 1
     assert result.output.startswith("error:") and "Traceback" not in result.output
+
+
+def test_usage_mistakes_are_one_line_from_the_real_command(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    for args, needle in (
+        (["approve", "1"], "Missing option '--as'"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (
+            ["check", "--author", "ann", "--channel", "x/y", "--kind", "story", "--text", "x"],
+            "kind",
+        ),
+    ):
+        done = subprocess.run(
+            [sys.executable, str(root / "cli.py"), "--policy", str(POLICY), *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and needle in done.stderr, done.stderr
+        assert done.stderr.startswith("error: ")
