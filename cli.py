@@ -359,7 +359,6 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
 @pass_ctx
 def queue(ctx: Context, actor, at, as_json) -> None:
     """Pending submissions the user may approve or reject now, oldest first."""
-    ctx.workflow._user(actor)
     subs = ctx.workflow.queue(actor, now=parse_time(at))
     if as_json:
         echo_json([s.to_dict() for s in subs])
@@ -439,7 +438,6 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 @pass_ctx
 def retry(ctx: Context, submission_id, actor, as_json) -> None:
     """Try a failed publication again now (`tick` retries on its own a few times)."""
-    ctx.workflow._user(actor)
     _emit(ctx.workflow.retry_publication(submission_id, actor), as_json)
 
 

@@ -25,14 +25,7 @@ from typing import Any
 import re2
 
 from . import plugins as plugin_registry
-from .decide import (
-    allow_reasons,
-    check_rules,
-    decide,
-    deny_reason,
-    matching_rules,
-    no_allow_reason,
-)
+from .decide import allow_reasons, check_rules, decide, deny_reason, matching_rules, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
 from .model import (

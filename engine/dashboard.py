@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime
 from typing import Any
 
@@ -9,12 +10,7 @@ from sqlalchemy import func, select
 
 from . import audit
 from .model import Status
-from .store import (
-    escalations_reached,
-    revisions,
-    submissions,
-    verdicts,
-)
+from .store import escalations_reached, revisions, submissions, verdicts
 from .submission import aware
 
 
@@ -24,8 +20,6 @@ class DashboardMixin:
     def stats(self, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
         """Time to approval (median, p90) by topic and owner, SLA breaches and escalations
         per owner group, pending submissions by escalation level. Over the newest `limit`."""
-        import statistics
-
         now = self._now(now)
         c = submissions.c
         with self.store.read() as conn:

@@ -9,9 +9,7 @@ from sqlalchemy.engine import Connection
 
 from . import audit
 from .errors import NotFound, WorkflowError
-from .store import (
-    delegations,
-)
+from .store import delegations
 from .submission import Delegation, aware
 
 

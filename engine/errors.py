@@ -11,6 +11,14 @@ class SaysoError(Exception):
     """Base of every error meant for a person: `str(err)` is one clear line."""
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (a driver's own error when wrapped), for
+    recording a failure in one line; the error's type when it has no message."""
+    orig = getattr(err, "orig", None) or err
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyProblem:
     loc: Loc

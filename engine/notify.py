@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from .errors import first_line
 from .hookspecs import Notification, Recipient
 from .plugins import notifiers
-from .store import (
-    notifications,
-)
+from .store import notifications
 from .submission import utcnow
 
 MAX_NOTIFY_ATTEMPTS = 5
@@ -33,14 +32,9 @@ class NotifyingMixin:
             self._notifiers = built
         return self._notifiers
 
-    def _recipients(self, principals_or_users: Iterable[str]) -> list[dict[str, str]]:
-        users: dict[str, None] = {}
-        for p in principals_or_users:
-            if p.startswith(("group:", "user:")) or p == "*":
-                for u in sorted(self.engine.members(p)):
-                    users[u] = None
-            else:
-                users[p] = None
+    def _recipients(self, principals: Iterable[str]) -> list[dict[str, str]]:
+        """Everyone the principals (or plain user ids) stand for, with name and email."""
+        users = dict.fromkeys(u for p in principals for u in sorted(self.engine.members(p)))
         out = []
         for u in users:
             info = self.engine.user(u)
@@ -118,7 +112,7 @@ class NotifyingMixin:
                 values = {"sent_at": utcnow(), "error": None}
                 sent += 1
             except Exception as err:  # recorded and retried; never breaks a transition
-                values = {"error": (str(err).strip().splitlines() or [type(err).__name__])[0]}
+                values = {"error": first_line(err)}
             with self.store.write() as conn:
                 conn.execute(
                     update(notifications)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .errors import WorkflowError
+from .errors import WorkflowError, first_line
 from .hookspecs import Publication, PublishError
 from .model import Status
 from .plugins import publishers
@@ -83,7 +83,7 @@ class PublishingMixin:
             name, publisher = self._publisher(sub.channel)
             ref, error = str(publisher.publish(publication)), None
         except Exception as err:  # a publisher's failure must never lose the approval
-            ref, error = None, (str(err).strip().splitlines() or [type(err).__name__])[0]
+            ref, error = None, first_line(err)
         with self.store.write() as conn:
             self._lock(conn, sub.id)
             conn.execute(
@@ -146,8 +146,9 @@ class PublishingMixin:
         return self.get(row.id)
 
     def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
-        """Try a failed publication again now."""
+        """Try a failed publication again now (any known user may ask)."""
         now = self._now(now)
+        self._user(actor)
         sub = self.get(sid)
         if sub.status is not Status.APPROVED or not sub.publish_error:
             raise WorkflowError(f"submission {sid} has no failed publication to retry")

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from .errors import SaysoError
+from .errors import SaysoError, first_line
 
 metadata = MetaData()
 
@@ -267,7 +267,7 @@ class Store:
                 trans = conn.begin()
             except OperationalError as err:
                 if not _is_locked(err) or attempt == 199:
-                    raise StoreError(f"database unavailable: {_first_line(err)}") from None
+                    raise StoreError(f"database unavailable: {first_line(err)}") from None
                 time.sleep(min(0.5, 0.005 * (attempt + 1)) * random.uniform(0.5, 1.5))
                 continue
             break
@@ -314,7 +314,7 @@ class Store:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except OperationalError as err:
-            raise StoreError(f"cannot open database {self.url}: {_first_line(err)}") from None
+            raise StoreError(f"cannot open database {self.url}: {first_line(err)}") from None
 
     def current_revision(self) -> str | None:
         with self._reader.connect() as conn:
@@ -330,8 +330,3 @@ class Store:
 
 def _is_locked(err: OperationalError) -> bool:
     return any(marker in str(err.orig) for marker in _LOCKED_MARKERS)
-
-
-def _first_line(err: Exception) -> str:
-    orig = getattr(err, "orig", err)
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

@@ -225,34 +225,53 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             )
         return tuple(states)
 
-    def _next_escalation(self, sub: Submission) -> datetime | None:
+    def _next_escalation(
+        self, states: tuple[RequirementState, ...], submitted: datetime
+    ) -> datetime | None:
         """When the next escalation level of an unmet requirement comes due."""
         due = []
-        for q in sub.requirements:
+        for q in states:
             if q.met or not q.escalation:
                 continue
             levels = self.engine.escalation_levels(q.escalation)
             if q.level < len(levels):
-                due.append(sub.submitted_at + timedelta(seconds=levels[q.level].after_seconds))
+                due.append(submitted + timedelta(seconds=levels[q.level].after_seconds))
         return min(due, default=None)
 
+    @staticmethod
     def _write_eligibility(
-        self, conn: Connection, sid: int, decision: Decision, *, fresh: bool = False
+        conn: Connection, sid: int, states: tuple[RequirementState, ...], *, fresh: bool = False
     ) -> None:
+        """The queue's index of who may act: each requirement's eligible principals
+        (its sign-off plus the owners of every escalation level reached)."""
         if not fresh:
             conn.execute(eligibility.delete().where(eligibility.c.submission_id == sid))
-        rows = {(q.id, p): "signoff" for q in decision.requirements for p in q.signoff}
+        rows = [
+            {
+                "submission_id": sid,
+                "requirement": q.id,
+                "principal": p,
+                "source": "signoff" if p in q.signoff else "escalation",
+            }
+            for q in states
+            for p in q.eligible
+        ]
         if rows:
-            conn.execute(
-                insert(eligibility),
-                [
-                    {"submission_id": sid, "requirement": q, "principal": p, "source": s}
-                    for (q, p), s in rows.items()
-                ],
-            )
+            conn.execute(insert(eligibility), rows)
 
-    def _event(self, conn, event, actor, now, row_or_sub, **extra) -> None:
-        sub = row_or_sub
+    def _event(
+        self,
+        conn: Connection,
+        event: str,
+        actor: str,
+        now: datetime,
+        sub: Submission,
+        *,
+        details: dict[str, Any] | None = None,
+        on_behalf_of: str | None = None,
+        policy_version: str | None = None,
+    ) -> None:
+        """An audit event about `sub`, in the transaction that changes it."""
         audit.append(
             self.store,
             conn,
@@ -262,10 +281,10 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             submission_id=sub.id,
             author=sub.author,
             channel=sub.channel,
-            text_sha256=extra.pop("text_sha256", getattr(sub, "text_sha256", None)),
-            policy_version=extra.pop("policy_version", getattr(sub, "policy_version", None)),
-            on_behalf_of=extra.pop("on_behalf_of", None),
-            details=extra.pop("details", {}),
+            text_sha256=sub.text_sha256,
+            policy_version=policy_version or sub.policy_version,
+            on_behalf_of=on_behalf_of,
+            details=details,
         )
 
     # ---- submit / revise -----------------------------------------------------------
@@ -291,9 +310,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         digest = sha256(text)
         states = self._states(author, decision, (), {})
         due_now = status is Status.APPROVED and (publish_at is None or publish_at <= now)
-        next_at = None
-        if status is Status.PENDING:
-            next_at = self._first_escalation(decision, now)
+        next_at = self._next_escalation(states, now) if status is Status.PENDING else None
         with self.store.write() as conn:
             self._snapshot(conn, now)
             sid = conn.execute(
@@ -315,7 +332,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 },
             ).inserted_primary_key[0]
             self._record_revision(conn, sid, 1, text, decision, now)
-            self._write_eligibility(conn, sid, decision, fresh=True)
+            self._write_eligibility(conn, sid, states, fresh=True)
             sub = Submission(
                 id=sid,
                 author=author,
@@ -372,14 +389,6 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             },
         )
 
-    def _first_escalation(self, decision: Decision, submitted: datetime) -> datetime | None:
-        due = [
-            submitted + timedelta(seconds=levels[0].after_seconds)
-            for q in decision.requirements
-            if q.escalation and (levels := self.engine.escalation_levels(q.escalation))
-        ]
-        return min(due, default=None)
-
     def _decided_event(self, conn, sub, decision: Decision, now) -> None:
         self._event(
             conn,
@@ -387,7 +396,6 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             "sayso",
             now,
             sub,
-            text_sha256=sub.text_sha256,
             policy_version=decision.policy_version,
             details={
                 "revision": sub.revision,
@@ -427,17 +435,14 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 .where(submissions.c.id == row.id)
                 .values(revision=number, status=status.value, updated_at=now, overdue=False)
             )
-            self._write_eligibility(conn, row.id, decision)
-            self._restore_escalation_eligibility(conn, row.id, decision)
-            sub = self._view(conn, self._lock(conn, row.id))
+            sub = self._view(conn, self._lock(conn, row.id))  # levels reached stay reached
+            self._write_eligibility(conn, row.id, sub.requirements)
+            pending = status is Status.PENDING
+            next_at = self._next_escalation(sub.requirements, sub.submitted_at) if pending else None
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
-                .values(
-                    next_escalation_at=self._next_escalation(sub)
-                    if status is Status.PENDING
-                    else None
-                )
+                .values(next_escalation_at=next_at)
             )
             self._event(
                 conn,
@@ -451,33 +456,6 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         if status is Status.APPROVED:
             self._publish_if_due(row.id, now)
         return self.get(row.id)
-
-    def _restore_escalation_eligibility(self, conn, sid: int, decision: Decision) -> None:
-        """Levels already reached stay reached for a revised post (the clock runs on)."""
-        reached = conn.execute(
-            select(escalations_reached.c.escalation, func.max(escalations_reached.c.level))
-            .where(escalations_reached.c.submission_id == sid)
-            .group_by(escalations_reached.c.escalation)
-        ).all()
-        levels_by_chain = dict(reached)
-        rows = {}
-        for q in decision.requirements:
-            if q.escalation and levels_by_chain.get(q.escalation):
-                levels = self.engine.escalation_levels(q.escalation)
-                for number, level in enumerate(levels[: levels_by_chain[q.escalation]], 1):
-                    for p in level.to:
-                        rows.setdefault((q.id, p), f"escalation:{number}")
-        existing = {
-            (r.requirement, r.principal)
-            for r in conn.execute(select(eligibility).where(eligibility.c.submission_id == sid))
-        }
-        fresh = [
-            {"submission_id": sid, "requirement": q, "principal": p, "source": s}
-            for (q, p), s in rows.items()
-            if (q, p) not in existing
-        ]
-        if fresh:
-            conn.execute(insert(eligibility), fresh)
 
     # ---- approve / reject / withdraw ---------------------------------------------------
 
@@ -555,7 +533,9 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             if done:
                 values.update(status=Status.APPROVED.value, next_escalation_at=None)
             else:
-                values["next_escalation_at"] = self._next_escalation(after)
+                values["next_escalation_at"] = self._next_escalation(
+                    after.requirements, after.submitted_at
+                )
             conn.execute(update(submissions).where(submissions.c.id == row.id).values(**values))
             self._event(
                 conn,
@@ -715,19 +695,6 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                             submission_id=sid, escalation=chain, level=number, at=now
                         )
                     )
-                    fresh = [
-                        {
-                            "submission_id": sid,
-                            "requirement": q.id,
-                            "principal": p,
-                            "source": f"escalation:{number}",
-                        }
-                        for q in reqs
-                        for p in level.to
-                        if p not in q.eligible
-                    ]
-                    if fresh:
-                        conn.execute(insert(eligibility), fresh)
                     owners = sorted(
                         {u for p in level.to for u in self.engine.members(p)} - {sub.author}
                     )
@@ -751,10 +718,13 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                     )
                     applied.append((sid, chain, number))
             after = self._view(conn, row)
+            if applied:
+                self._write_eligibility(conn, sid, after.requirements)
+            next_at = self._next_escalation(after.requirements, submitted)
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == sid)
-                .values(next_escalation_at=self._next_escalation(after))
+                .values(next_escalation_at=next_at)
             )
         return applied
 
@@ -836,6 +806,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
     ) -> list[Submission]:
         """Pending submissions `user` may approve or reject now (also as a delegate), oldest first."""
         now = self._now(now)
+        self._user(user)
         out: list[Submission] = []
         with self.store.read() as conn:
             identities = [user] + self._active_delegators(conn, user, now)

@@ -345,3 +345,21 @@ def test_stats_for_the_dashboard(wf):
     assert stats["sla_breaches_by_owner"] == {"group:member-services": 1}
     assert stats["escalations_by_owner"] == {"group:leads": 1, "user:vp": 1}
     assert stats["pending_by_escalation_level"] == {0: 1}
+
+
+def test_levels_repeating_earlier_owners_escalate_in_one_tick(wf):
+    sub = wf.submit("ann", "twitter/help", "A product recall notice.", now=at())
+    assert wf.tick(now=at(3)).escalated == [(sub.id, "widening", 1), (sub.id, "widening", 2)]
+    [state] = wf.get(sub.id).requirements
+    assert state.eligible == ("group:member-services", "group:leads", "user:vp")
+    assert [s.id for s in wf.queue("vp", now=at(3))] == [sub.id]
+    assert [s.id for s in wf.queue("dan", now=at(3))] == [sub.id]
+
+
+def test_a_revision_keeps_the_escalation_owners_reached(wf):
+    sub = wf.submit("ann", "twitter/help", "We regret the closure.", now=at())
+    wf.tick(now=at(2))
+    revised = wf.revise(sub.id, "ann", "We regret the closure, truly.", now=at(2, 30))
+    assert revised.requirements[0].eligible == ("group:member-services", "group:leads")
+    assert [s.id for s in wf.queue("dan", now=at(2, 30))] == [sub.id]
+    assert revised.next_escalation_at == at(4)
