@@ -5,7 +5,8 @@
 Starts gunicorn on 127.0.0.1 (a free port) over the example policy and a SQLite
 store in a temporary directory, fills it with pending submissions, then keeps N
 client threads busy against each endpoint for S seconds and reports requests per
-second and latency percentiles. Users are named by the trusted-header mode.
+second and latency percentiles. API clients use bearer tokens; the server-side queue
+render names its user with the trusted-header mode.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine import accounts  # noqa: E402
 from engine.compiler import load_engine  # noqa: E402
 from engine.store import Store  # noqa: E402
 from engine.workflow import Workflow  # noqa: E402
@@ -44,12 +46,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fill(policy: str, db: str, pending: int) -> None:
+def fill(policy: str, db: str, pending: int) -> dict[str, str]:
+    """Pending submissions by dana; API tokens for dana and fran."""
     store = Store(db)
     wf = Workflow(load_engine(policy), store)
     for n in range(pending):
         wf.submit("dana", "twitter/nmtw_help", f"{TEXTS[n % 2]} (#{n})", kind="reply")
+    tokens = {user: accounts.create_token(store, user, "bench") for user in ("dana", "fran")}
     store.close()
+    return tokens
 
 
 def wait_for(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -67,14 +72,14 @@ def wait_for(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def hammer(port: int, method: str, path: str, body, user: str, clients: int, seconds: float):
+def hammer(port: int, method: str, path: str, body, token: str, clients: int, seconds: float):
     """(requests, errors, latencies in ms) from `clients` threads for `seconds`."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     payload = json.dumps(body).encode() if body is not None else None
-    headers = {HEADER: user, "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def worker():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -125,14 +130,14 @@ WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = [[%s]]
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["%s"] = "dana"
+wrk.headers["Authorization"] = "Bearer %s"
 """
 
 
-def wrk_check(port: int, body: dict, clients: int, seconds: float, tmp: str):
+def wrk_check(port: int, body: dict, token: str, clients: int, seconds: float, tmp: str):
     """Requests/s and latency percentiles of POST /api/v1/check measured by wrk."""
     script = Path(tmp) / "check.lua"
-    script.write_text(WRK_SCRIPT % (json.dumps(body), HEADER))
+    script.write_text(WRK_SCRIPT % (json.dumps(body), token))
     out = subprocess.run(
         ["wrk", "-t", "1", "-c", str(clients), "-d", f"{seconds:g}s", "--latency",
          "-s", str(script), f"http://127.0.0.1:{port}/api/v1/check"],
@@ -168,7 +173,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        fill(args.policy, db, args.pending)
+        tokens = fill(args.policy, db, args.pending)
         print(f"{args.pending:,} pending submissions in {args.policy}; gunicorn -w {args.workers}")
         print(row("metric", "value", "target"))
         print(f"|{'-' * 54}|{'-' * 24}|{'-' * 14}|{'-' * 8}|")
@@ -208,9 +213,13 @@ def main() -> None:
         try:
             wait_for(port, proc)
             check = {"channel": "twitter/nmtw_help", "kind": "reply", "text": TEXTS[1]}
-            hammer(port, "POST", "/api/v1/check", check, "dana", 2, 0.5)  # warm up both workers
+            hammer(
+                port, "POST", "/api/v1/check", check, tokens["dana"], 2, 0.5
+            )  # warm up both workers
             if shutil.which("wrk"):
-                rate, lat, bad = wrk_check(port, check, args.clients, args.seconds, tmp)
+                rate, lat, bad = wrk_check(
+                    port, check, tokens["dana"], args.clients, args.seconds, tmp
+                )
                 label = f"POST /api/v1/check req/s (wrk, {args.clients} connections)"
                 print(row(label, f"{rate:,.0f}", ">= 1,000", rate >= 1000 and bad == 0))
                 print(
@@ -221,7 +230,7 @@ def main() -> None:
                 )
             else:
                 n, bad, lat = hammer(
-                    port, "POST", "/api/v1/check", check, "dana", args.clients, args.seconds
+                    port, "POST", "/api/v1/check", check, tokens["dana"], args.clients, args.seconds
                 )
                 rate = n / args.seconds
                 label = f"POST /api/v1/check req/s (Python client, {args.clients} threads)"
@@ -232,7 +241,9 @@ def main() -> None:
                         f"{statistics.median(lat):.1f} / {percentile(lat, 0.95):.1f} ms",
                     )
                 )
-            n, bad, lat = hammer(port, "GET", "/api/v1/queue", None, "fran", 4, args.seconds / 2)
+            n, bad, lat = hammer(
+                port, "GET", "/api/v1/queue", None, tokens["fran"], 4, args.seconds / 2
+            )
             print(
                 row(
                     "GET /api/v1/queue over HTTP, p95 (4 clients)",

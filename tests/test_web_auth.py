@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.webhelpers import PASSWORD, WebClient
 
 
@@ -92,3 +94,20 @@ def test_roles_decide_the_navigation(as_user):
     assert 'id="nav-audit"' not in nav["dana"] and 'id="nav-policy"' not in nav["dana"]
     assert 'id="nav-audit"' in nav["audrey"] and 'id="nav-policy"' not in nav["audrey"]
     assert 'id="nav-policy"' in nav["adam"] and 'id="nav-audit"' not in nav["adam"]
+
+
+def test_trusted_header_api_post_needs_the_page_csrf_token(make_app, pending_sid, web_state):
+    """A browser sends the proxy's credentials with a forged cross-site POST too."""
+    client = make_app(SAYSO_TRUSTED_HEADER="X-Remote-User").test_client()
+    fran = {"X-Remote-User": "fran"}
+    forged = client.post(f"/api/v1/submissions/{pending_sid}/approve", headers=fran)
+    assert forged.status_code == 401
+    assert web_state.workflow.get(pending_sid).status.value == "pending"
+    page = client.get("/posts/new", headers=fran).get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    done = client.post(
+        f"/api/v1/submissions/{pending_sid}/approve",
+        headers={**fran, "X-CSRFToken": token},
+        json={},
+    )
+    assert done.status_code == 200 and done.json["status"] == "published"

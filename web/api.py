@@ -1,8 +1,9 @@
 """JSON API `/api/v1`: the same actions and the same authorization as the pages.
 
-Callers authenticate with `Authorization: Bearer TOKEN` (engine.accounts), the
-trusted proxy header when configured, or a signed-in session (in demo mode; else a
-session must also send the page's CSRF token in `X-CSRFToken` for a POST).
+Callers authenticate with `Authorization: Bearer TOKEN` (engine.accounts), or as
+the pages do: a signed-in session or the trusted proxy header. Outside demo mode a
+POST that is not bearer-authenticated must also send the page's CSRF token in
+`X-CSRFToken`, since a browser attaches cookies to cross-site requests.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def authenticate() -> None:
     if header:
         g.user = bearer_user(header)
         g.via = "token" if g.user else None
-    elif g.via == "session" and not session_allowed():
+    elif g.via in ("session", "header") and not session_allowed():
+        # a browser sends the proxy's cookie or the session cookie cross-site too
         g.user = None
     if g.user is None and request.endpoint not in PUBLIC:
         abort(401, "authentication required: send Authorization: Bearer TOKEN")
