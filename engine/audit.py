@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,7 @@ FIELDS = (
     "hash",
 )
 _BATCH = 5000
+EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}  # format -> media type
 
 
 def canonical(obj: Any) -> bytes:
@@ -298,33 +300,48 @@ class AuditLog:
         **filters,
     ) -> int:
         """Stream the filtered events to `out` as JSONL or CSV; returns how many."""
-        if fmt not in ("jsonl", "csv"):
-            raise SaysoError(f"unknown export format '{fmt}' (jsonl or csv)")
-        where = self._filtered(filters)
         written = 0
-        if fmt == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(FIELDS)
-            for rows in self._batches(where):  # details are stored as canonical JSON text
-                writer.writerows(["" if v is None else v for v in row] for row in rows)
-                written += len(rows)
-                if progress is not None:
-                    progress(len(rows))
-            return written
+        for text, count in self._export_chunks(fmt, filters):
+            out.write(text)
+            written += count
+            if progress is not None and count:
+                progress(count)
+        return written
+
+    def export_chunks(self, fmt: str = "jsonl", **filters) -> Iterator[str]:
+        """The same export as text chunks (a header, then one chunk per batch of
+        events), for a caller that streams them itself, such as a web response."""
+        return (text for text, _ in self._export_chunks(fmt, filters))
+
+    def _export_chunks(self, fmt: str, filters: dict[str, Any]) -> Iterator[tuple[str, int]]:
+        if fmt not in EXPORT_FORMATS:
+            raise SaysoError(f"unknown export format '{fmt[:20]}' (jsonl or csv)")
+        where = self._filtered(filters)  # checks the filters before the first chunk
+        return self._csv_chunks(where) if fmt == "csv" else self._jsonl_chunks(where)
+
+    def _csv_chunks(self, where) -> Iterator[tuple[str, int]]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(FIELDS)
+        for rows in self._batches(where):  # details are stored as canonical JSON text
+            writer.writerows(["" if v is None else v for v in row] for row in rows)
+            yield buffer.getvalue(), len(rows)
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():  # the header of an empty export
+            yield buffer.getvalue(), 0
+
+    def _jsonl_chunks(self, where) -> Iterator[tuple[str, int]]:
         dumps, fragment, sort = orjson.dumps, orjson.Fragment, orjson.OPT_SORT_KEYS
         details_at = FIELDS.index("details")
         for rows in self._batches(where):
             lines = []
             for row in rows:
                 record = dict(zip(FIELDS, row, strict=True))
-                record["details"] = fragment(row[details_at])
+                record["details"] = fragment(row[details_at])  # already canonical
                 lines.append(dumps(record, option=sort).decode())
-            out.write("\n".join(lines))
-            out.write("\n")
-            written += len(rows)
-            if progress is not None:
-                progress(len(rows))
-        return written
+            lines.append("")
+            yield "\n".join(lines), len(rows)
 
 
 def _bad(seq: int, message: str) -> VerifyResult:

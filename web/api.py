@@ -15,11 +15,12 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
+from engine.audit import EXPORT_FORMATS
 from engine.errors import SaysoError, WorkflowError
 from engine.model import Post, Status
 
 from .access import may_view, parse_time
-from .auditview import MEDIA, audit_filters, export_lines
+from .auditview import audit_filters
 from .auth import known, sayso
 from .openapi import DOCUMENT, SCHEMAS
 
@@ -218,12 +219,10 @@ def audit_export():
     if not sayso().engine.has_role(g.user, "auditors"):
         abort(403, "the audit log is for auditors")
     fmt = request.args.get("format", "jsonl")
-    if fmt not in MEDIA:
+    if fmt not in EXPORT_FORMATS:
         abort(400, "format must be jsonl or csv")
     try:
-        filters = audit_filters(request.args)
+        chunks = sayso().audit.export_chunks(fmt, **audit_filters(request.args))
     except SaysoError as err:
         abort(400, str(err))
-    return Response(
-        stream_with_context(export_lines(sayso().audit, fmt, filters)), mimetype=MEDIA[fmt]
-    )
+    return Response(stream_with_context(chunks), mimetype=EXPORT_FORMATS[fmt])

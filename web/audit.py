@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context
 
-from engine.audit import EVENTS
+from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.errors import SaysoError
 
-from .auditview import FILTERS, MEDIA, audit_filters, export_lines
+from .auditview import FILTERS, audit_filters
 from .auth import role_required, sayso
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -39,13 +39,12 @@ def log():
 @bp.route("/export.<fmt>")
 @role_required("auditors")
 def export(fmt: str):
-    if fmt not in MEDIA:
+    if fmt not in EXPORT_FORMATS:
         abort(404)
-    filters = audit_filters(request.args)
-    lines = export_lines(sayso().audit, fmt, filters)
+    chunks = sayso().audit.export_chunks(fmt, **audit_filters(request.args))
     return Response(
-        stream_with_context(lines),
-        mimetype=MEDIA[fmt],
+        stream_with_context(chunks),
+        mimetype=EXPORT_FORMATS[fmt],
         headers={"Content-Disposition": f"attachment; filename=sayso-audit.{fmt}"},
     )
 

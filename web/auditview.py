@@ -1,13 +1,11 @@
-"""Audit filters and streamed exports, shared by the auditor pages and the JSON API."""
+"""Audit filters from a query string, shared by the auditor pages and the JSON API."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from engine.audit import EVENTS, FIELDS, AuditLog, canonical
+from engine.audit import EVENTS
 from engine.errors import SaysoError
 
 from .access import clean_text, parse_time
@@ -37,30 +35,3 @@ def audit_filters(args: Mapping[str, Any]) -> dict[str, Any]:
             raise SaysoError("submission must be a submission id (a number)")
         out["submission"] = int(submission)
     return out
-
-
-def export_lines(log: AuditLog, fmt: str, filters: dict[str, Any]) -> Iterator[str]:
-    """The filtered events, one line at a time, in `AuditLog.export`'s exact format."""
-    if fmt not in ("jsonl", "csv"):
-        raise SaysoError(f"unknown export format '{fmt[:20]}' (jsonl or csv)")
-    if fmt == "jsonl":
-        for ev in log.events(**filters):
-            yield canonical(ev.to_dict()).decode() + "\n"
-        return
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-
-    def row(values) -> str:
-        buf.seek(0)
-        buf.truncate()
-        writer.writerow(values)
-        return buf.getvalue()
-
-    yield row(FIELDS)
-    for ev in log.events(**filters):
-        record = ev.to_dict()
-        record["details"] = canonical(record["details"]).decode()
-        yield row(["" if record[k] is None else record[k] for k in FIELDS])
-
-
-MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
