@@ -145,28 +145,40 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         return row
 
     def _view(self, conn: Connection, row) -> Submission:
-        rev = conn.execute(
-            select(revisions).where(
-                revisions.c.submission_id == row.id, revisions.c.number == row.revision
-            )
-        ).one()
-        decision = decision_from_dict(rev.decision)
-        given = tuple(
-            Verdict(v.verdict, v.actor, v.on_behalf_of, v.revision, v.comment, aware(v.at))
-            for v in conn.execute(
-                select(verdicts)
-                .where(verdicts.c.submission_id == row.id, verdicts.c.revision == row.revision)
-                .order_by(verdicts.c.id)
-            )
-        )
-        reached: dict[str, int] = {}
-        for e in conn.execute(
-            select(escalations_reached.c.escalation, escalations_reached.c.level).where(
-                escalations_reached.c.submission_id == row.id
-            )
+        return self._views(conn, [row])[0]
+
+    def _views(self, conn: Connection, rows) -> list[Submission]:
+        """Submission rows as views: three queries for any number of rows."""
+        if not rows:
+            return []
+        current = {row.id: row.revision for row in rows}
+        ids = list(current)
+        revs = {
+            r.submission_id: r
+            for r in conn.execute(select(revisions).where(revisions.c.submission_id.in_(ids)))
+            if r.number == current[r.submission_id]
+        }
+        given: dict[int, list[Verdict]] = {sid: [] for sid in ids}
+        for v in conn.execute(
+            select(verdicts).where(verdicts.c.submission_id.in_(ids)).order_by(verdicts.c.id)
         ):
-            reached[e.escalation] = max(reached.get(e.escalation, 0), e.level)
-        states = self._states(row.author, decision, given, reached)
+            if v.revision == current[v.submission_id]:
+                given[v.submission_id].append(
+                    Verdict(v.verdict, v.actor, v.on_behalf_of, v.revision, v.comment, aware(v.at))
+                )
+        reached: dict[int, dict[str, int]] = {sid: {} for sid in ids}
+        for e in conn.execute(
+            select(escalations_reached).where(escalations_reached.c.submission_id.in_(ids))
+        ):
+            chains = reached[e.submission_id]
+            chains[e.escalation] = max(chains.get(e.escalation, 0), e.level)
+        return [
+            self._build_view(row, revs[row.id], tuple(given[row.id]), reached[row.id])
+            for row in rows
+        ]
+
+    def _build_view(self, row, rev, given: tuple[Verdict, ...], reached: dict[str, int]):
+        decision = decision_from_dict(rev.decision)
         return Submission(
             id=row.id,
             author=row.author,
@@ -178,7 +190,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             text_sha256=rev.text_sha256,
             policy_version=rev.policy_version,
             decision=decision,
-            requirements=states,
+            requirements=self._states(row.author, decision, given, reached),
             submitted_at=aware(row.submitted_at),
             updated_at=aware(row.updated_at),
             publish_at=aware(row.publish_at),
@@ -781,7 +793,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         query = select(submissions).order_by(submissions.c.id.desc()).limit(limit).offset(offset)
         query = self._filter(query, author, status)
         with self.store.read() as conn:
-            return [self._view(conn, row) for row in conn.execute(query).all()]
+            return self._views(conn, conn.execute(query).all())
 
     def count(self, *, author: str | None = None, status: str | None = None) -> int:
         query = self._filter(select(func.count()).select_from(submissions), author, status)
@@ -830,16 +842,17 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 .order_by(c.submitted_at, c.id)
             )
             skipped = 0
-            for row in conn.execute(query).yield_per(200):
-                sub = self._view(conn, row)
-                if not self._may_act(sub, identities):
-                    continue
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                out.append(sub)
-                if limit is not None and len(out) >= limit:
-                    break
+            size = 200 if limit is None else min(200, offset + limit)  # most rows qualify
+            for chunk in conn.execute(query).partitions(size):
+                for sub in self._views(conn, chunk):
+                    if not self._may_act(sub, identities):
+                        continue
+                    if skipped < offset:
+                        skipped += 1
+                        continue
+                    out.append(sub)
+                    if limit is not None and len(out) >= limit:
+                        return out
         return out
 
     def _may_act(self, sub: Submission, identities: list[str]) -> bool:
