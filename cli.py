@@ -134,15 +134,12 @@ def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
 
 def parse_time(value: str | None, option: str = "--at"):
     """An ISO 8601 time (`2026-05-04T09:30:00Z`); a time without zone is UTC."""
-    from datetime import UTC, datetime
+    from engine.times import parse_time as parse
 
-    if value is None:
-        return None
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise BadInput(f"{option}: '{value}' is not an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse(value, option)
+    except SaysoError as err:
+        raise BadInput(str(err)) from None
 
 
 @cli.command()

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from .errors import PolicyError, PolicyProblem
+from .errors import PolicyError, PolicyProblem, SaysoError
 from .model import Decision, Loc, Outcome, Post
+from .times import parse_time
 from .yamlpos import Positions, YamlProblem, read_yaml
 
 if TYPE_CHECKING:
@@ -388,11 +389,10 @@ class _CaseReader:
 
     def time(self, path: tuple, raw: Any) -> datetime | None:
         try:
-            moment = datetime.fromisoformat(str(raw).strip())
-        except ValueError:
-            self.problem(path, f"at: '{raw}' is not an ISO 8601 time (2027-06-01T09:00:00Z)")
+            return parse_time(str(raw), "at")
+        except SaysoError as err:
+            self.problem(path, f"{err} (2027-06-01T09:00:00Z)")
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ---- text output ---------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from engine.errors import SaysoError
 
 
@@ -17,19 +15,6 @@ def may_view(state, sub, user: str) -> bool:
     if any(user in (v.actor, v.on_behalf_of) for v in sub.verdicts):
         return True
     return state.workflow.can_act(sub.id, user)[0]
-
-
-def parse_time(value, what: str = "time") -> datetime | None:
-    """An ISO 8601 time (a time without zone is UTC); empty means none."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if not isinstance(value, str):
-        raise SaysoError(f"{what} must be an ISO 8601 time")
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise SaysoError(f"{what}: '{value[:40]}' is not an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def clean_text(value, what: str = "text", *, limit: int = 100_000) -> str:

@@ -18,8 +18,9 @@ from wtforms.validators import ValidationError
 from engine.audit import EXPORT_FORMATS
 from engine.errors import SaysoError, WorkflowError
 from engine.model import Post, Status
+from engine.times import parse_time
 
-from .access import may_view, parse_time
+from .access import may_view
 from .auditview import audit_filters
 from .auth import known, sayso
 from .openapi import DOCUMENT, SCHEMAS

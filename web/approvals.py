@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
+from engine.times import parse_time
 
-from .access import clean_text, may_view, parse_time
+from .access import clean_text, may_view
 from .auth import login_required, sayso
 
 bp = Blueprint("approvals", __name__)

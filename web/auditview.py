@@ -7,8 +7,9 @@ from typing import Any
 
 from engine.audit import EVENTS
 from engine.errors import SaysoError
+from engine.times import parse_time
 
-from .access import clean_text, parse_time
+from .access import clean_text
 
 FILTERS = ("since", "until", "author", "channel", "event", "submission")
 

@@ -10,8 +10,9 @@ from flask import Blueprint, flash, render_template, request
 from engine.compiler import resolve_globs
 from engine.errors import PolicyError, SaysoError
 from engine.model import Effect, Enforcement, Policy, Status
+from engine.times import parse_time
 
-from .access import clean_text, parse_time
+from .access import clean_text
 from .auth import role_required, sayso
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")

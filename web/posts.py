@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
+from engine.times import parse_time
 
-from .access import clean_text, parse_time
+from .access import clean_text
 from .auth import login_required, sayso
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
