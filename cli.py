@@ -725,8 +725,10 @@ def serve(ctx: Context, host: str, port: int, demo: bool, trusted_header: str | 
     """Serve the web UI and the JSON API (for production, run web:create_app under gunicorn)."""
     from werkzeug.serving import run_simple
 
-    from web import create_app
+    from web import create_app, refuse_demo_off_loopback
 
+    if demo:
+        refuse_demo_off_loopback(host)
     app = create_app(
         {
             "SAYSO_POLICY": ctx.policy_dir,

@@ -234,11 +234,24 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _in_memory_sqlite(url: str) -> bool:
+    """`sqlite://`, `sqlite:///:memory:`, `sqlite:///file::memory:?cache=shared` and the like."""
+    if not url.startswith("sqlite"):
+        return False
+    rest = url.split("://", 1)[-1]
+    return rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest
+
+
 class Store:
     """A database connection pool plus the schema; `Store(url)` migrates to head."""
 
     def __init__(self, url: str, *, migrate: bool = True):
         self.url = url
+        if _in_memory_sqlite(url):
+            raise StoreError(
+                "an in-memory SQLite database keeps nothing and is not shared between "
+                "connections; give a file (sqlite:///sayso.db)"
+            )
         try:
             self.is_sqlite = url.startswith("sqlite")
             options = {"future": True}

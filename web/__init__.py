@@ -11,7 +11,7 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
@@ -69,6 +69,31 @@ def refuse_demo_in_production(config: dict[str, Any]) -> None:
         raise DemoRefused("demo mode cannot run with SAYSO_ENV=production")
 
 
+def has_credentials(store) -> bool:
+    """Whether any local password or API token is stored (a real site, not a demo)."""
+    from sqlalchemy import func, select
+
+    from engine.store import accounts, api_tokens
+
+    with store.read() as conn:
+        return any(
+            conn.execute(select(func.count()).select_from(t)).scalar()
+            for t in (accounts, api_tokens)
+        )
+
+
+def refuse_demo_off_loopback(host: str) -> None:
+    """Demo mode lets anyone be anyone: only this machine may reach it."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise DemoRefused(f"demo mode listens on loopback only (127.0.0.1, ::1), not '{host}'")
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(default_config())
@@ -77,6 +102,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     refuse_demo_in_production(app.config)
 
     state = Sayso.open(app.config["SAYSO_POLICY"], app.config["SAYSO_DB"])
+    if app.config.get("SAYSO_DEMO") and has_credentials(state.store):
+        state.close()
+        raise DemoRefused(
+            "demo mode (no passwords) refuses a database that holds passwords or API tokens"
+        )
     app.extensions["sayso"] = state
 
     app.url_map.converters["id"] = IdConverter
@@ -95,6 +125,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/static/"):
+            # Pages and downloads carry a person's data: no browser or proxy keeps a copy.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -84,11 +86,33 @@ def role_required(role: str) -> Callable:
     return decorate
 
 
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect to another host after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("index")
+    """Only a path on this site: never redirect to another host after signing in.
+
+    The target is first normalized the way a browser's URL parser does (WHATWG:
+    leading/trailing controls and spaces dropped, tabs and newlines removed
+    anywhere, backslash read as slash), so `/%09/evil.example` cannot become
+    `//evil.example` in the browser after passing the check here.
+    """
+    if not isinstance(target, str) or len(target) > 2000:
+        return url_for("index")
+    path = _TAB_OR_NEWLINE.sub("", target).strip(_C0_AND_SPACE)
+    path = path.replace("\\", "/")
+    parts = urlsplit(path)
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or _CONTROL.search(path)
+    ):
+        return url_for("index")
+    return path
 
 
 def check_password(user: str, password: str) -> bool:
@@ -109,9 +133,10 @@ def login():
         user = request.form.get("user", "").strip()
         password = request.form.get("password", "")
         error = None
-        if known(user) is None:
-            error = "Unknown user."
-        elif not demo and not (password and check_password(user, password)):
+        if demo:
+            error = None if known(user) else "Unknown user."
+        elif not check_password(user if known(user) else "", password):
+            # One answer, after the same password work, whether or not the user exists.
             error = "Wrong user or password."
         if error is None:
             session.clear()
