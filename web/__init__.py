@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from engine import sessions
+from engine.durations import parse_duration
 from engine.errors import SaysoError
 
 from . import api, approvals, audit, auth, errors, filters, policy, posts
@@ -46,6 +51,9 @@ def default_config() -> dict[str, Any]:
         "SAYSO_DB": os.environ.get("SAYSO_DB", "sqlite:///sayso.db"),
         "SAYSO_DEMO": False,
         "SAYSO_TRUSTED_HEADER": os.environ.get("SAYSO_TRUSTED_HEADER") or None,
+        "SAYSO_PROXY_FIX": os.environ.get("SAYSO_PROXY_FIX", "0"),
+        "SAYSO_SESSION_IDLE": os.environ.get("SAYSO_SESSION_IDLE", "2h"),
+        "SAYSO_SESSION_ABSOLUTE": os.environ.get("SAYSO_SESSION_ABSOLUTE", "12h"),
         "SAYSO_ENV": os.environ.get("SAYSO_ENV", ""),
         # A fixed key (SAYSO_SECRET_KEY) is needed when several workers serve one site.
         "SECRET_KEY": os.environ.get("SAYSO_SECRET_KEY") or secrets.token_hex(32),
@@ -67,6 +75,35 @@ def refuse_demo_in_production(config: dict[str, Any]) -> None:
         raise DemoRefused("demo mode cannot run against a PostgreSQL database")
     if str(config.get("SAYSO_ENV", "")).lower() == "production":
         raise DemoRefused("demo mode cannot run with SAYSO_ENV=production")
+
+
+class TlsAwareSessions(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the request came over TLS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (
+            has_request_context() and request.is_secure
+        )
+
+
+def session_lifetime(config: dict[str, Any]) -> sessions.Lifetime:
+    """Idle and absolute session lifetimes (`SAYSO_SESSION_IDLE`, `SAYSO_SESSION_ABSOLUTE`)."""
+    try:
+        idle = parse_duration(str(config.get("SAYSO_SESSION_IDLE") or "2h"))
+        absolute = parse_duration(str(config.get("SAYSO_SESSION_ABSOLUTE") or "12h"))
+    except ValueError as err:
+        raise SaysoError(f"session lifetime: {err}") from None
+    return sessions.Lifetime(idle=timedelta(seconds=idle), absolute=timedelta(seconds=absolute))
+
+
+def proxy_count(value: Any) -> int:
+    """`SAYSO_PROXY_FIX`: how many proxies in front of sayso set X-Forwarded-* (0: none)."""
+    text = str(value or "0").strip().lower()
+    if text in ("true", "yes", "on"):
+        return 1
+    if not text.isdigit() or int(text) > 10:
+        raise SaysoError(f"SAYSO_PROXY_FIX must be the number of proxies (0-10), not '{text}'")
+    return int(text)
 
 
 def has_credentials(store) -> bool:
@@ -100,6 +137,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     refuse_demo_in_production(app.config)
+    app.config["SAYSO_SESSION_LIFETIME"] = session_lifetime(app.config)
+    app.session_interface = TlsAwareSessions()
+    proxies = proxy_count(app.config.get("SAYSO_PROXY_FIX"))
+    if proxies:
+        # Only when configured: otherwise a client could claim https or another address.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
 
     state = Sayso.open(app.config["SAYSO_POLICY"], app.config["SAYSO_DB"])
     if app.config.get("SAYSO_DEMO") and has_credentials(state.store):

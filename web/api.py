@@ -111,7 +111,8 @@ def visible(sid: int):
     state = sayso()
     sub = state.workflow.get(sid)
     if not may_view(state, sub, g.user):
-        abort(403, f"{g.user} may not see submission {sid}")
+        # The same answer as for a submission that does not exist: no existence oracle.
+        abort(404, f"no submission {sid}")
     return sub
 
 

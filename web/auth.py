@@ -20,7 +20,10 @@ from flask import (
     url_for,
 )
 
+from engine import sessions
+
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+THROTTLE = sessions.Throttle()
 
 
 def sayso():
@@ -44,7 +47,7 @@ def init_app(app) -> None:
             g.user = known(request.headers.get(header, "").strip())
             g.via = "header" if g.user else None
             return
-        g.user = known(session.get("user"))
+        g.user = known(session_user())
         g.via = "session" if g.user else None
 
     @app.context_processor
@@ -58,6 +61,26 @@ def init_app(app) -> None:
             "trusted_header": bool(current_app.config.get("SAYSO_TRUSTED_HEADER")),
             "policy_users": sorted(engine.policy.users.values(), key=lambda u: u.id),
         }
+
+
+def session_user() -> str | None:
+    """The user of the browser's server-side session, if it is still live."""
+    secret = session.get("sid")
+    return (
+        sessions.user_of(sayso().store, secret, current_app.config["SAYSO_SESSION_LIFETIME"])
+        if secret
+        else None
+    )
+
+
+def begin_session(user: str) -> None:
+    session.clear()
+    session["sid"] = sessions.start(sayso().store, user)
+
+
+def end_session() -> None:
+    sessions.end(sayso().store, session.get("sid"))
+    session.clear()
 
 
 def login_required(view: Callable) -> Callable:
@@ -132,22 +155,30 @@ def login():
     if request.method == "POST":
         user = request.form.get("user", "").strip()
         password = request.form.get("password", "")
-        error = None
         if demo:
-            error = None if known(user) else "Unknown user."
-        elif not check_password(user if known(user) else "", password):
-            # One answer, after the same password work, whether or not the user exists.
-            error = "Wrong user or password."
-        if error is None:
-            session.clear()
-            session["user"] = user
-            return redirect(safe_next(request.args.get("next")))
-        flash(error, "error")
-        return render_template("auth/login.html"), 400
+            if known(user):
+                begin_session(user)
+                return redirect(safe_next(request.args.get("next")))
+            flash("Unknown user.", "error")
+            return render_template("auth/login.html"), 400
+        throttle, store, address = THROTTLE, sayso().store, request.remote_addr
+        wait = throttle.wait(store, user, address)
+        if wait is not None:
+            minutes = max(1, round(wait.total_seconds() / 60))
+            flash(f"Too many failed sign-ins: try again in {minutes} min.", "error")
+            return render_template("auth/login.html"), 429
+        # One answer, after the same password work, whether or not the user exists.
+        if not check_password(user if known(user) else "", password):
+            throttle.failed(store, user, address)
+            flash("Wrong user or password.", "error")
+            return render_template("auth/login.html"), 400
+        throttle.succeeded(store, user)
+        begin_session(user)
+        return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html")
 
 
 @bp.route("/logout", methods=("POST",))
 def logout():
-    session.clear()
+    end_session()
     return redirect(url_for("auth.login"))
