@@ -199,3 +199,20 @@ def test_demo_is_served_on_loopback_only(web_policy, tmp_path):
         assert result.exit_code != 0, host
         assert "loopback only" in result.output, host
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
+        '{"author": "dana", "channel": "facebook/nmtw", "text": ' + "[" * 5000 + "]" * 5000 + "}",
+    ],
+)
+def test_deeply_nested_json_is_400(client, token_for, body):
+    for url in ("/api/v1/check", "/api/v1/submissions"):
+        response = client.post(
+            url, data=body, headers={**token_for("dana"), "Content-Type": "application/json"}
+        )
+        assert response.status_code == 400, url
+        assert response.json["error"]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -77,6 +78,16 @@ def refuse_demo_in_production(config: dict[str, Any]) -> None:
         raise DemoRefused("demo mode cannot run with SAYSO_ENV=production")
 
 
+class BoundedJSON(DefaultJSONProvider):
+    """Request bodies parsed by orjson, which refuses nesting deeper than 1,024 levels
+    with a ValueError (so a 400), where the standard parser overflows the stack."""
+
+    def loads(self, s, **kwargs):
+        import orjson
+
+        return orjson.loads(s)
+
+
 class TlsAwareSessions(SecureCookieSessionInterface):
     """The session cookie is `Secure` whenever the request came over TLS."""
 
@@ -133,6 +144,7 @@ def refuse_demo_off_loopback(host: str) -> None:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = BoundedJSON(app)
     app.config.update(default_config())
     if config:
         app.config.update(config)
