@@ -144,7 +144,24 @@ def test_publisher_and_notifier_receive_the_approved_post(setup):
     done = wf.approve(sub.id, "cat", now=t0 + timedelta(minutes=1))
     assert done.status is Status.PUBLISHED
     assert published == [("main", "GREAT news")]
-    assert sent == [("approved", ["ann"])]
+    assert sent == [("pending", ["cat"]), ("approved", ["ann"])]
+    wf.store.close()
+
+
+def test_a_new_pending_post_tells_its_current_owners_but_never_its_author(setup):
+    engine, pm, sent, published, tmp_path = setup
+    wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"), pm)
+    t0 = datetime(2026, 5, 4, tzinfo=UTC)
+    assert wf.submit("ann", "board/main", "quiet news", now=t0).status is Status.PUBLISHED
+    sub = wf.submit("ann", "board/main", "GREAT news", now=t0)
+    assert sent == [("pending", ["cat"])]  # nothing for the approved post
+    sent.clear()
+    wf.revise(sub.id, "ann", "STILL great news", now=t0 + timedelta(minutes=5))
+    assert sent == [("pending", ["cat"])]  # a new revision asks again
+    # an author who owns the sign-off is never asked to approve their own post
+    assert wf.notifier._recipients(["group:reviewers", "user:ann"], exclude=["cat"]) == [
+        {"id": "ann", "name": "", "email": "ann@x.example"}
+    ]
     wf.store.close()
 
 

@@ -11,7 +11,7 @@ def test_queue_lists_what_the_user_may_act_on(as_user, pending_sid, web_state):
     html = as_user("fran").get("/queue").get_data(as_text=True)
     assert f'id="queue-{pending_sid}"' in html
     assert len(re.findall(r'id="queue-\d+"', html)) == 1
-    assert "account-closure (0/1)" in html and "<time" in html
+    assert "account-closure: 0 of 1" in html and "<time" in html
     assert 'id="queue-empty"' in as_user("dana").get("/queue").get_data(as_text=True)
     assert 'id="queue-empty"' in as_user("tess").get("/queue").get_data(as_text=True)
 

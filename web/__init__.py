@@ -23,7 +23,7 @@ from engine import sessions
 from engine.durations import parse_duration
 from engine.errors import SaysoError
 
-from . import api, approvals, audit, auth, errors, filters, policy, posts
+from . import api, approvals, audit, auth, errors, filters, nav, people, policy, posts, sentences
 from .state import Sayso
 
 CSP = (
@@ -171,6 +171,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    people.init_app(app)
+    sentences.init_app(app)
+    nav.init_app(app)
     for module in (auth, posts, approvals, audit, policy, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from engine.errors import SaysoError, WorkflowError
 from engine.times import parse_time
+from engine.workflow import QueueFilter
 
 from .access import clean_text, may_view, query_int
 from .auth import login_required, sayso
@@ -14,13 +15,54 @@ bp = Blueprint("approvals", __name__)
 PAGE = 50
 
 
+QUEUE_FIELDS = ("topic", "channel", "author", "escalated", "overdue")
+
+
+def queue_filter(args) -> QueueFilter:
+    """The queue's filters from the query string; unknown names are a clear error."""
+    policy = sayso().engine.policy
+    text = {k: clean_text(args.get(k) or "", k, limit=200).strip() for k in QUEUE_FIELDS[:3]}
+    if text["channel"] and text["channel"] not in policy.channels:
+        raise SaysoError(f"no channel '{text['channel'][:60]}'")
+    if text["author"] and text["author"] not in policy.users:
+        raise SaysoError(f"no user '{text['author'][:60]}'")
+    return QueueFilter(
+        topic=text["topic"] or None,
+        channel=text["channel"] or None,
+        author=text["author"] or None,
+        escalated=args.get("escalated") in ("1", "on", "yes"),
+        overdue=args.get("overdue") in ("1", "on", "yes"),
+    )
+
+
 @bp.route("/queue")
 @login_required
 def queue():
-    page = query_int(request.args, "page", 1, 1, 10**6)
-    subs = sayso().workflow.queue(g.user, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    engine = sayso().engine
+    args = {k: request.args.get(k, "") for k in QUEUE_FIELDS}
+    choices = {
+        "topics": sorted({*engine.policy.topics, *(c.id for c in engine.policy.checks)}),
+        "channels": sorted(engine.policy.channels),
+        "users": sorted(engine.policy.users.values(), key=lambda u: u.name or u.id),
+    }
+    try:
+        page = query_int(request.args, "page", 1, 1, 10**6)
+        flt = queue_filter(request.args)
+    except SaysoError as err:
+        flash(str(err), "error")
+        page_html = render_template(
+            "approvals/queue.html", items=[], total=0, page=1, pages=1, args=args, **choices
+        )
+        return page_html, 400
+    items, total = sayso().workflow.queue_page(g.user, flt, limit=PAGE, offset=(page - 1) * PAGE)
     return render_template(
-        "approvals/queue.html", subs=subs[:PAGE], page=page, more=len(subs) > PAGE
+        "approvals/queue.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+        args=args,
+        **choices,
     )
 
 

@@ -5,6 +5,7 @@
 """
 
 from .core import Workflow
+from .inqueue import QueueFilter, QueueItem
 from .views import (
     Delegation,
     RequirementState,
@@ -17,6 +18,8 @@ from .views import (
 
 __all__ = [
     "Delegation",
+    "QueueFilter",
+    "QueueItem",
     "RequirementState",
     "Revision",
     "Submission",

@@ -17,6 +17,7 @@ from ..store import Store
 from .clock import SlaClock
 from .dashboard import Dashboard
 from .delegation import Delegations
+from .inqueue import ApproverQueue, QueueFilter, QueueItem
 from .notify import Notifier
 from .publishing import Publisher
 from .queries import Queries
@@ -40,6 +41,7 @@ class Workflow:
         self.notifier = Notifier(engine, store, self.pm)
         self.delegation = Delegations(engine, store)
         self.queries = Queries(engine, store, rows, self.delegation)
+        self.approver_queue = ApproverQueue(engine, store, rows, self.delegation)
         self.publisher = Publisher(engine, store, self.pm, rows)
         self.dashboard = Dashboard(engine, store)
         self.ticker = Ticker(engine, store, rows, self.clock, self.notifier, self.publisher)
@@ -139,6 +141,20 @@ class Workflow:
         self, user: str, *, now: datetime | None = None, limit: int | None = None, offset: int = 0
     ) -> list[Submission]:
         return self.queries.queue(user, now=now, limit=limit, offset=offset)
+
+    def queue_page(
+        self,
+        user: str,
+        flt: QueueFilter | None = None,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        now: datetime | None = None,
+    ) -> tuple[list[QueueItem], int]:
+        return self.approver_queue.page(user, flt, limit=limit, offset=offset, now=now)
+
+    def queue_count(self, user: str, *, now: datetime | None = None) -> int:
+        return self.approver_queue.count(user, now=now)
 
     def can_act(self, sid: int, user: str, *, now: datetime | None = None) -> tuple[bool, str]:
         return self.queries.can_act(sid, user, now=now)

@@ -41,9 +41,14 @@ class Notifier:
             self._notifiers = built
         return self._notifiers
 
-    def _recipients(self, principals: Iterable[str]) -> list[dict[str, str]]:
+    def _recipients(
+        self, principals: Iterable[str], exclude: Iterable[str] = ()
+    ) -> list[dict[str, str]]:
         """Everyone the principals (or plain user ids) stand for, with name and email."""
-        users = dict.fromkeys(u for p in principals for u in sorted(self.engine.members(p)))
+        skip = set(exclude)
+        users = dict.fromkeys(
+            u for p in principals for u in sorted(self.engine.members(p)) if u not in skip
+        )
         out = []
         for u in users:
             info = self.engine.user(u)
@@ -63,12 +68,17 @@ class Notifier:
         event: str,
         to: Iterable[str],
         now: datetime,
+        *,
+        exclude: Iterable[str] = (),
         **details: Any,
     ) -> None:
-        """A message to the users `to` stands for, queued in the transition's transaction."""
+        """A message to the users `to` stands for (but not `exclude`), queued in the
+        transition's transaction."""
         if not self._notifier_objects():
             return
-        recipients = self._recipients(to)
+        recipients = self._recipients(to, exclude)
+        if not recipients:
+            return
         subject = f"[sayso] submission {sub.id} {event.replace('_', ' ')}"
         body = (
             f"Submission {sub.id} by {sub.author} on {sub.channel} is {event.replace('_', ' ')}.\n\n"

@@ -127,7 +127,7 @@ def record_verdict(
 def write_eligibility(
     conn: Connection, sid: int, states: tuple[RequirementState, ...], *, fresh: bool = False
 ) -> None:
-    """The queue's index of who may act: each requirement's eligible principals
+    """The queue's index of who may act: each unmet requirement's eligible principals
     (its sign-off plus the owners of every escalation level reached)."""
     if not fresh:
         conn.execute(eligibility.delete().where(eligibility.c.submission_id == sid))
@@ -139,6 +139,7 @@ def write_eligibility(
             "source": "signoff" if p in q.signoff else "escalation",
         }
         for q in states
+        if not q.met
         for p in q.eligible
     ]
     if rows:

@@ -114,6 +114,8 @@ class Transitions:
             }
             event(self.store, conn, "submitted", author, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
+            self._tell_owners(conn, sub, now)
+        self.notifier.deliver()
         if due_now:
             return self.publisher.deliver(sub, now, attempt=1)
         return sub
@@ -178,6 +180,21 @@ class Transitions:
             publish_error=None,
         )
 
+    def _tell_owners(self, conn: Connection, sub: Submission, now: datetime) -> None:
+        """A pending post is announced to everyone who may sign it off now (never its author)."""
+        if sub.status is not Status.PENDING:
+            return
+        owners = [p for q in sub.requirements if not q.met for p in q.eligible]
+        self.notifier.queue(
+            conn,
+            sub,
+            "pending",
+            owners,
+            now,
+            exclude=(sub.author,),
+            requirements=", ".join(q.id for q in sub.requirements if not q.met),
+        )
+
     def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:
         """A new revision of a pending (or denied) post: re-decided, approvals cleared."""
         now = moment(now)
@@ -211,6 +228,8 @@ class Transitions:
             details = {"revision": number, "text": text, "previous_revision": row.revision}
             event(self.store, conn, "revised", actor, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
+            self._tell_owners(conn, sub, now)
+        self.notifier.deliver()
         if status is Status.APPROVED:
             self.publisher.publish_if_due(row.id, now)
         return self.rows.get(row.id)
@@ -245,6 +264,7 @@ class Transitions:
                     after.requirements, after.submitted_at
                 )
             conn.execute(update(submissions).where(submissions.c.id == row.id).values(**values))
+            write_eligibility(conn, row.id, after.requirements)  # met ones leave the queues
             event(
                 self.store,
                 conn,
