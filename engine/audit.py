@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from .errors import SaysoError
@@ -157,9 +157,20 @@ class AuditLog:
     def __init__(self, store: Store):
         self.store = store
 
-    def _where(self, since, until, author, channel, event, submission):
+    def _where(self, since, until, author, channel, event, submission, text=None):
         c = audit_events.c
         conds = []
+        if text:
+            # case-insensitive, literal (% and _ match only themselves)
+            needle = str(text).lower()
+            conds.append(
+                or_(
+                    *(
+                        func.lower(col).contains(needle, autoescape=True)
+                        for col in (c.actor, c.on_behalf_of, c.event, c.details)
+                    )
+                )
+            )
         if since is not None:
             conds.append(c.ts >= (iso(since) if isinstance(since, datetime) else since))
         if until is not None:
@@ -177,7 +188,7 @@ class AuditLog:
         return and_(*conds) if conds else None
 
     def _filtered(self, filters: dict[str, Any]):
-        names = ("since", "until", "author", "channel", "event", "submission")
+        names = ("since", "until", "author", "channel", "event", "submission", "text")
         unknown = set(filters) - set(names)
         if unknown:
             raise TypeError(f"unknown audit filter {', '.join(sorted(unknown))}")
@@ -192,23 +203,28 @@ class AuditLog:
         channel=None,
         event=None,
         submission=None,
+        text=None,
         after_seq: int = 0,
+        before_seq: int | None = None,
         limit: int | None = None,
         newest_first: bool = False,
     ) -> Iterator[AuditEvent]:
-        """Events in sequence order, fetched in batches (constant memory)."""
-        where = self._where(since, until, author, channel, event, submission)
-        for rows in self._batches(where, after_seq, limit, newest_first):
+        """Events in sequence order (or newest first, below `before_seq`), fetched in
+        batches (constant memory). `text` searches actor, event type and details."""
+        where = self._where(since, until, author, channel, event, submission, text)
+        for rows in self._batches(where, after_seq, limit, newest_first, before_seq):
             for row in rows:
                 yield _event(row)
 
-    def _batches(self, where, after_seq: int = 0, limit=None, newest_first: bool = False):
+    def _batches(
+        self, where, after_seq: int = 0, limit=None, newest_first: bool = False, before_seq=None
+    ):
         """Lists of raw rows (columns in FIELDS order), each read in its own short
         transaction, keyed on the sequence number so memory stays flat."""
         c = audit_events.c
         columns = [c[name] for name in FIELDS]
         cursor = after_seq
-        upper = None
+        upper = before_seq
         left = limit
         while left is None or left > 0:
             size = _BATCH if left is None else min(_BATCH, left)

@@ -17,6 +17,18 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def stamp(value: str | datetime | None) -> str:
+    """An ISO time as `2026-05-04 09:30 UTC` (the fallback until the page script converts it)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return when(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
 def iso(moment: datetime | None) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
 
@@ -40,5 +52,7 @@ def compact(value: Any) -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(when=when, iso=iso, until=until, short=short, compact=compact)
+    app.jinja_env.filters.update(
+        when=when, stamp=stamp, iso=iso, until=until, short=short, compact=compact
+    )
     app.jinja_env.globals.update(segments=segments)

@@ -43,6 +43,8 @@ AUDIT_FILTERS = [
     {"name": "channel", "in": "query", "schema": NAME},
     {"name": "event", "in": "query", "schema": {"type": "string"}},
     {"name": "submission", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+    {"name": "tz", "in": "query", "schema": {"type": "string", "maxLength": 64}},
 ]
 
 
