@@ -138,3 +138,68 @@ def test_user_text_is_escaped_everywhere(as_user, web_state, payload):
         assert payload not in html
         assert "<script>alert" not in html and "<img src=x" not in html
         assert str(escape(payload)) in html  # shown, as text
+
+
+def test_a_denied_submission_is_shown_as_denied_not_as_success(as_user):
+    client = as_user("dana")
+    response = client.form(
+        "/posts/new",
+        {"channel": "linkedin/nmtw", "kind": "post", "text": "Hi"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert '<p class="flash error" role="alert">Submission 1 is denied: no rule lets dana' in html
+    assert 'class="flash info"' not in html
+
+
+def test_a_publish_time_in_the_past_is_refused(as_user, web_state):
+    client = as_user("dana")
+    for past in ("2020-01-01T09:30", "2020-01-01T09:30:00Z"):
+        data = {"channel": "facebook/nmtw", "kind": "post", "text": "Hi", "publish_at": past}
+        response = client.form("/posts/new", data)
+        assert response.status_code == 400 and "in the past" in response.get_data(as_text=True)
+    assert web_state.workflow.count() == 0
+    # a time typed in the viewer's zone is read in that zone: 09:30 in Tokyo is 00:30 UTC
+    data = {"channel": "facebook/nmtw", "text": "Hi", "publish_at": "2099-05-04T09:30"}
+    sid = submitted_id(client.form("/posts/new", {**data, "tz": "Asia/Tokyo"}))
+    assert web_state.workflow.get(sid).publish_at.isoformat() == "2099-05-04T00:30:00+00:00"
+    bad = client.form("/posts/new", {**data, "tz": "Not/AZone"})
+    assert bad.status_code == 400 and "unknown time zone" in bad.get_data(as_text=True)
+
+
+def test_compose_offers_the_kinds_each_channel_allows(as_user):
+    html = as_user("dana").get("/posts/new").get_data(as_text=True)
+    assert '<option value="twitter/nmtw_help" data-kinds="reply"' in html
+    assert '<option value="facebook/nmtw" data-kinds="post reply"' in html
+    assert '<option value="linkedin/nmtw" data-kinds=""' in html
+    # the live answer sits between the fields and Submit (above it on a phone)
+    assert html.index('id="answer"') < html.index('id="submit-post"')
+
+
+def test_the_check_api_gives_the_hints_to_get_approved(as_user, web_state):
+    client = as_user("dana")
+    token = client.csrf()
+    answer = client.post(
+        "/api/v1/check",
+        json={"channel": "facebook/nmtw", "text": "Our APR is low"},
+        headers={"X-CSRFToken": token},
+    ).get_json()
+    assert answer["decision"] == "denied"
+    assert any("APR" in hint for hint in answer["hints"])
+    fine = client.post(
+        "/api/v1/check",
+        json={"channel": "facebook/nmtw", "text": "Hello"},
+        headers={"X-CSRFToken": token},
+    ).get_json()
+    assert fine["decision"] == "approved" and fine["hints"] == []
+
+
+def test_revise_has_the_live_answer_and_reports_a_denial(as_user, pending_sid):
+    client = as_user("dana")
+    html = client.get(f"/posts/{pending_sid}/revise").get_data(as_text=True)
+    assert 'data-check-url="/api/v1/check"' in html and 'id="answer"' in html
+    assert '<input type="hidden" name="channel" value="facebook/nmtw">' in html
+    response = client.form(
+        f"/posts/{pending_sid}/revise", {"text": "Our APR is 1%"}, follow_redirects=True
+    )
+    assert "is denied: Rate quotes are posted by Treasury only." in response.get_data(as_text=True)

@@ -129,8 +129,11 @@ def check():
     if author != g.user and not engine.has_role(g.user, "admins"):
         abort(403, "only admins may check posts for another author")
     post = Post(author, data["channel"], data["text"], data.get("kind", "post"))
-    decision = engine.decide(post).to_dict()
+    decided = engine.decide(post)
+    decision = decided.to_dict()
     decision.pop("trace", None)
+    # what would change the answer, as `sayso check` prints under "To get approved"
+    decision["hints"] = [s.detail for s in decided.trace if s.stage == "hint"]
     return jsonify(decision)
 
 

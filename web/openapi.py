@@ -122,7 +122,14 @@ SCHEMAS: dict[str, Any] = {
     "Decision": {
         "type": "object",
         "required": ["decision", "reasons", "requirements", "topics", "policy_version"],
-        "properties": DECISION_PROPS,
+        "properties": {
+            **DECISION_PROPS,
+            "hints": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What would get the post approved (empty when it is).",
+            },
+        },
     },
     "Submission": {
         "type": "object",

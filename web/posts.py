@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
 from engine.times import parse_time
 
 from .access import clean_text, query_int
+from .auditview import viewer_zone
 from .auth import login_required, sayso
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 PAGE = 25
+PAST_GRACE = timedelta(minutes=1)  # the time it takes to press Submit
 
 
 def index():
@@ -32,28 +36,49 @@ def channel_choices(user: str) -> list[dict]:
     return out
 
 
+def publish_time(form) -> datetime | None:
+    """The publish time typed in the viewer's zone; a time already past is refused."""
+    moment = parse_time(form.get("publish_at"), "publish time")
+    if moment is None:
+        return None
+    zone = viewer_zone(form)
+    if zone is not None and datetime.fromisoformat(form["publish_at"].strip()).tzinfo is None:
+        moment = moment.replace(tzinfo=zone).astimezone(UTC)
+    if moment < datetime.now(UTC) - PAST_GRACE:
+        raise SaysoError("the publish time is in the past: leave it empty to publish on approval")
+    return moment
+
+
+def outcome_flash(sub, what: str) -> None:
+    """A denied post is reported as denied (an error), never as a green success."""
+    if sub.status.value == "denied":
+        why = "; ".join(r.message for r in sub.decision.reasons if r.effect.value == "deny")
+        flash(f"{what} is denied: {why or 'the policy does not allow it'}.", "error")
+    else:
+        flash(f"{what}: {sub.status.value.replace('_', ' ')}.", "info")
+
+
 @bp.route("/new", methods=("GET", "POST"))
 @login_required
 def compose():
-    form = {"channel": "", "kind": "post", "text": "", "publish_at": ""}
+    form = {"channel": "", "kind": "", "text": "", "publish_at": "", "tz": ""}
+    channels = channel_choices(g.user)
     if request.method == "POST":
         form.update({k: request.form.get(k, "") for k in form})
         try:
             text = clean_text(form["text"], "the post text")
-            publish_at = parse_time(form["publish_at"], "publish time")
+            publish_at = publish_time(form)
             if form["channel"] not in sayso().engine.policy.channels:
                 raise SaysoError("choose a channel")
             sub = sayso().workflow.submit(
-                g.user, form["channel"], text, kind=form["kind"], publish_at=publish_at
+                g.user, form["channel"], text, kind=form["kind"] or "post", publish_at=publish_at
             )
         except SaysoError as err:
             flash(str(err).splitlines()[0], "error")
-            return render_template(
-                "posts/compose.html", form=form, channels=channel_choices(g.user)
-            ), 400
-        flash(f"Submission {sub.id}: {sub.status.value}.", "info")
+            return render_template("posts/compose.html", form=form, channels=channels), 400
+        outcome_flash(sub, f"Submission {sub.id}")
         return redirect(url_for("approvals.detail", sid=sub.id))
-    return render_template("posts/compose.html", form=form, channels=channel_choices(g.user))
+    return render_template("posts/compose.html", form=form, channels=channels)
 
 
 @bp.route("/mine")
@@ -88,7 +113,7 @@ def revise(sid: int):
         except SaysoError as err:
             flash(str(err).splitlines()[0], "error")
             return render_template("posts/revise.html", sub=sub, text=text), 400
-        flash(f"Revision {sub.revision} of submission {sub.id}: {sub.status.value}.", "info")
+        outcome_flash(sub, f"Revision {sub.revision} of submission {sub.id}")
         return redirect(url_for("approvals.detail", sid=sub.id))
     return render_template("posts/revise.html", sub=sub, text=text)
 

@@ -1,9 +1,11 @@
-// Live policy answer on the compose page: asks /api/v1/check as the author types.
-// Builds the answer with DOM nodes and textContent only, never HTML strings.
+// Live policy answer on the compose and revise pages: asks /api/v1/check as the author
+// types; Submit is disabled while the answer is Denied. The kind follows what the chosen
+// channel allows. Builds the answer with DOM nodes and textContent only, never HTML strings.
 (function () {
   "use strict";
-  const form = document.getElementById("compose-form");
+  const form = document.querySelector("form[data-check-url]");
   if (!form) return;
+  const submit = form.querySelector('button[type="submit"]');
   const answerStatus = document.getElementById("answer-status");
   const answerBody = document.getElementById("answer-body");
   const token = document.querySelector('meta[name="csrf-token"]').content;
@@ -57,6 +59,8 @@
     answerStatus.replaceChildren(el("span", labels[d.decision] || d.decision, "status " + d.decision));
     answerStatus.className = "";
     answerStatus.dataset.decision = d.decision;
+    submit.disabled = d.decision === "denied";
+    submit.title = submit.disabled ? "The policy denies this post: change it first." : "";
     if (d.topics.length) answerBody.appendChild(highlighted(text, d.topics));
     if (d.topics.length) {
       answerBody.appendChild(el("h3", "Matched topics"));
@@ -67,6 +71,10 @@
       answerBody.appendChild(el("h3", "Who must sign off"));
       answerBody.appendChild(list(d.requirements, (q) => el("li", q.id + ": " + q.approvals +
         " approval" + (q.approvals === 1 ? "" : "s") + " from " + q.signoff.join(", ")), "answer-requirements"));
+    }
+    if (d.hints && d.hints.length && d.decision !== "approved") {
+      answerBody.appendChild(el("h3", "To get approved"));
+      answerBody.appendChild(list(d.hints, (h) => el("li", h), "answer-hints"));
     }
     const reasons = d.reasons.concat(d.warnings || []);
     if (reasons.length) {
@@ -95,6 +103,7 @@
       const data = await response.json();
       if (mine !== sequence) return;
       if (!response.ok) {
+        submit.disabled = false;
         answerStatus.textContent = data.error || "The policy could not be checked.";
         answerBody.replaceChildren();
         return;
@@ -110,7 +119,30 @@
     timer = setTimeout(check, 250);
   }
 
+  // The kind defaults to one the chosen channel allows this author.
+  function followChannel() {
+    const channel = form.elements.channel;
+    const kind = form.elements.kind;
+    if (!channel || channel.tagName !== "SELECT" || !kind || kind.tagName !== "SELECT") return;
+    const option = channel.options[channel.selectedIndex];
+    const allowed = ((option && option.dataset.kinds) || "").split(" ").filter(Boolean);
+    if (allowed.length && allowed.indexOf(kind.value) < 0) kind.value = allowed[0];
+  }
+
+  // No publish time in the past: the picker starts at now (in the viewer's zone).
+  const publishAt = form.elements.publish_at;
+  if (publishAt) {
+    const now = new Date();
+    now.setSeconds(0, 0);
+    const local = new Date(now.getTime() - now.getTimezoneOffset() * 60000);
+    publishAt.min = local.toISOString().slice(0, 16);
+  }
+
+  if (form.elements.channel && form.elements.channel.tagName === "SELECT") {
+    form.elements.channel.addEventListener("change", followChannel);
+  }
   form.addEventListener("input", later);
   form.addEventListener("change", later);
+  followChannel();
   check();
 })();
