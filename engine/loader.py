@@ -20,6 +20,7 @@ import stat
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .durations import parse_duration
 from .errors import PolicyError, PolicyProblem
@@ -123,6 +124,7 @@ class _Loader:
         self.problems: list[PolicyProblem] = []
         self.files: dict[str, bytes] = {}
         self.draft = Draft()
+        self.timezone: tuple[str, Loc] | None = None
 
     def problem(self, loc: Loc, message: str) -> None:
         self.problems.append(PolicyProblem(loc, message))
@@ -240,6 +242,7 @@ class _Loader:
 
     def merge(self, src: Source) -> None:
         draft = self.draft
+        self.merge_timezone(src)
         for section in DICT_SECTIONS:
             block = src.data.get(section)
             if not isinstance(block, dict):
@@ -301,6 +304,24 @@ class _Loader:
                 )
                 continue
             self.merge_directory(item, what, result, index)
+
+    def merge_timezone(self, src: Source) -> None:
+        """`timezone:` names one IANA zone, in one file only."""
+        value = src.data.get("timezone")
+        if not isinstance(value, str) or not value:
+            return  # absent, or the schema already said what is wrong
+        where = src.loc(("timezone",))
+        if self.timezone is not None:
+            self.problem(where, f"timezone is also set at {self.timezone[1]}")
+            return
+        try:
+            if not value.isascii() or ".." in value:
+                raise ValueError(value)
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            self.problem(where, f"unknown time zone '{value[:64]}' (an IANA name: Europe/Berlin)")
+            return
+        self.timezone = (value, where)
 
     def merge_directory(self, item: Item, what: str, result: dict, index: int) -> None:
         users = result.get("users") or {}
@@ -365,6 +386,7 @@ class _Loader:
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
             files=files,
             warnings=warnings,
+            timezone=self.timezone[0] if self.timezone else "UTC",
         )
 
     def _options(self, item: Item) -> tuple[tuple[str, Any], ...]:

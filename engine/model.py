@@ -200,6 +200,7 @@ class Policy:
     notifiers: tuple[PluginConfig, ...] = ()
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
+    timezone: str = "UTC"  # IANA zone pages show times in when the viewer's is unknown
 
 
 # --------------------------------------------------------------------------

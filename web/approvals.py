@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
-from engine.times import parse_time
 from engine.workflow import QueueFilter
 
-from .access import clean_text, may_view, query_int
+from .access import clean_text, local_time, may_view, query_int
 from .auth import login_required, sayso
 
 bp = Blueprint("approvals", __name__)
@@ -118,13 +119,15 @@ def delegations():
     status = 200
     if request.method == "POST":
         try:
-            until = parse_time(request.form.get("until"), "until")
+            until = local_time(request.form, "until")
             if until is None:
                 raise SaysoError("give the time the delegation ends")
             reason = clean_text(request.form.get("reason", ""), "reason", limit=2000).strip()
             to_user = request.form.get("to_user", "")
             state.workflow.delegate(g.user, to_user, until, reason=reason or None)
-            flash(f"Delegated to {to_user} until {until:%Y-%m-%d %H:%M} UTC.", "info")
+            flash(
+                f"Delegated to {to_user} until {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC.", "info"
+            )
             return redirect(url_for("approvals.delegations"))
         except SaysoError as err:
             flash(str(err).splitlines()[0], "error")

@@ -5,43 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.audit import EVENTS
 from engine.errors import SaysoError
-from engine.times import parse_time
 
-from .access import clean_text
+from .access import clean_text, local_time
 
 FILTERS = ("since", "until", "tz", "q", "author", "channel", "event", "submission")
-
-
-def viewer_zone(args: Mapping[str, Any]) -> ZoneInfo | None:
-    """The viewer's IANA time zone (`tz`, set by the page script), for times typed without one."""
-    name = (args.get("tz") or "").strip()
-    if not name:
-        return None
-    try:
-        if len(name) > 64 or not name.isascii():
-            raise ValueError(name)
-        return ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise SaysoError(f"unknown time zone '{name[:40]}'") from None
 
 
 def audit_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     """The filters given in a query string, checked; empty ones dropped."""
     out: dict[str, Any] = {}
-    zone = viewer_zone(args)
     for name in ("since", "until"):
-        raw = args.get(name)
-        moment = parse_time(raw, name)
-        if (
-            moment is not None
-            and zone is not None
-            and datetime.fromisoformat(raw.strip()).tzinfo is None
-        ):
-            moment = moment.replace(tzinfo=zone).astimezone(UTC)
+        moment = local_time(args, name)
         if moment is not None:
             out[name] = moment
     text = clean_text(args.get("q") or "", "search text", limit=200).strip()

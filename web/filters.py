@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 
 from engine.durations import format_duration
 
 from .highlight import segments
 
 
+def shown_zone() -> tzinfo:
+    """The policy's `timezone:` (UTC by default): times in the page before the page
+    script turns them into the viewer's own zone."""
+    state = current_app.extensions.get("sayso") if has_app_context() else None
+    name = getattr(getattr(state, "engine", None), "policy", None)
+    name = getattr(name, "timezone", "UTC") or "UTC"
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
 def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(shown_zone()).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def stamp(value: str | datetime | None) -> str:

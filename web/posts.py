@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
-from engine.times import parse_time
 
-from .access import clean_text, query_int
-from .auditview import viewer_zone
+from .access import clean_text, local_time, query_int
 from .auth import login_required, sayso
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
@@ -38,13 +36,8 @@ def channel_choices(user: str) -> list[dict]:
 
 def publish_time(form) -> datetime | None:
     """The publish time typed in the viewer's zone; a time already past is refused."""
-    moment = parse_time(form.get("publish_at"), "publish time")
-    if moment is None:
-        return None
-    zone = viewer_zone(form)
-    if zone is not None and datetime.fromisoformat(form["publish_at"].strip()).tzinfo is None:
-        moment = moment.replace(tzinfo=zone).astimezone(UTC)
-    if moment < datetime.now(UTC) - PAST_GRACE:
+    moment = local_time(form, "publish_at", "publish time")
+    if moment is not None and moment < datetime.now(UTC) - PAST_GRACE:
         raise SaysoError("the publish time is in the past: leave it empty to publish on approval")
     return moment
 
