@@ -63,3 +63,32 @@ def test_dashboard_counts(as_user, pending_sid, web_state):
     html = as_user("adam").get("/policy/dashboard").get_data(as_text=True)
     assert '<dd id="count-pending">1</dd>' in html
     assert '<dd id="count-denied">1</dd>' in html
+
+
+def test_dashboard_draws_charts_as_svg_under_the_csp(as_user, web_state):
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from tests.webhelpers import CLOSURE
+
+    wf = web_state.workflow
+    now = datetime.now(UTC)
+    done = wf.submit("dana", "facebook/nmtw", CLOSURE, now=now - timedelta(hours=3))
+    wf.approve(done.id, "fran", now=now - timedelta(hours=1))
+    wf.submit("dana", "facebook/nmtw", CLOSURE, now=now - timedelta(hours=5))  # 4-24h
+    wf.submit("eli", "facebook/nmtw", CLOSURE, now=now - timedelta(days=5))  # over 3 days
+    wf.tick()
+    html = as_user("adam").get("/policy/dashboard").get_data(as_text=True)
+    for chart in (
+        "time_to_approval_by_topic-chart",
+        "time_to_approval_by_owner-chart",
+        "pending-age-chart",
+        "escalations-chart",
+    ):
+        assert re.search(rf'<svg id="{chart}" class="chart" viewBox="[^"]+" role="img"', html)
+    assert "account-closure: 2h" in html  # the chart's description: median 2 hours
+    assert "Member services: Fran Fox: 2h" in html  # owners by name
+    assert "4–24h: 1; 1–3 days: 0; over 3 days: 1" in html
+    today = now.strftime("%m-%d")
+    assert re.search(rf"{today}: [1-9]", html)  # escalations reached today
+    assert " style=" not in html and "<script>" not in html  # nothing inline for the CSP

@@ -23,7 +23,20 @@ from engine import sessions
 from engine.durations import parse_duration
 from engine.errors import SaysoError
 
-from . import api, approvals, audit, auth, errors, filters, nav, people, policy, posts, sentences
+from . import (
+    api,
+    approvals,
+    audit,
+    auth,
+    charts,
+    errors,
+    filters,
+    nav,
+    people,
+    policy,
+    posts,
+    sentences,
+)
 from .state import Sayso
 
 CSP = (
@@ -174,6 +187,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     people.init_app(app)
     sentences.init_app(app)
     nav.init_app(app)
+    charts.init_app(app)
     for module in (auth, posts, approvals, audit, policy, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

@@ -15,6 +15,7 @@ from engine.times import parse_time
 
 from .access import clean_text
 from .auth import role_required, sayso
+from .people import principal_text
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 
@@ -140,4 +141,17 @@ def replay():
 def dashboard():
     wf = sayso().workflow
     counts = {status.value: wf.count(status=status.value) for status in Status}
-    return render_template("policy/dashboard.html", stats=wf.stats(), counts=counts)
+    stats = wf.stats()
+
+    def label(name: str) -> str:
+        return principal_text(name) if ":" in name or name == "*" else name
+
+    bars = {
+        key: [(label(k), v["median_hours"], v["p90_hours"]) for k, v in stats[key].items()]
+        for key in ("time_to_approval_by_topic", "time_to_approval_by_owner")
+    }
+    bars["pending_by_age"] = [(k, n, None) for k, n in stats["pending_by_age"].items()]
+    days = [(day[5:], n) for day, n in stats["escalations_by_day"].items()]
+    return render_template(
+        "policy/dashboard.html", stats=stats, counts=counts, bars=bars, days=days
+    )

@@ -1,9 +1,10 @@
-"""Dashboard figures: time to approval, SLA breaches, escalations, pending by level."""
+"""Dashboard figures: time to approval, SLA breaches, escalations (by owner and by day),
+pending by level and by age."""
 
 from __future__ import annotations
 
 import statistics
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +15,14 @@ from ..model import Status
 from ..store import Store, escalations_reached, revisions, submissions, verdicts
 from .rules import moment
 from .views import aware
+
+AGE_BUCKETS = ((1, "under 1h"), (4, "1–4h"), (24, "4–24h"), (72, "1–3 days"))
+OLDEST_BUCKET = "over 3 days"
+ESCALATION_DAYS = 14
+
+
+def age_bucket(hours: float) -> str:
+    return next((label for top, label in AGE_BUCKETS if hours < top), OLDEST_BUCKET)
 
 
 class Dashboard:
@@ -44,6 +53,14 @@ class Dashboard:
                 .limit(limit)
             ).all()
             ids = [r.id for r in rows]
+            first_day = (now - timedelta(days=ESCALATION_DAYS - 1)).date()
+            start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=now.tzinfo)
+            by_day: dict[str, int] = {}
+            for (at,) in conn.execute(
+                select(escalations_reached.c.at).where(escalations_reached.c.at >= start)
+            ):
+                key = str(aware(at).date())
+                by_day[key] = by_day.get(key, 0) + 1
             approved_at: dict[int, datetime] = {}
             reached: dict[int, dict[str, int]] = {}
             for chunk in range(0, len(ids), 500):
@@ -64,6 +81,7 @@ class Dashboard:
         breaches: dict[str, int] = {}
         escalations: dict[str, int] = {}
         pending_by_level: dict[int, int] = {}
+        pending_by_age = dict.fromkeys([label for _, label in AGE_BUCKETS] + [OLDEST_BUCKET], 0)
         for row in rows:
             reqs = row.decision["requirements"]
             levels = reached.get(row.id, {})
@@ -71,6 +89,8 @@ class Dashboard:
             if row.status == Status.PENDING.value:
                 level = max(levels.values(), default=0)
                 pending_by_level[level] = pending_by_level.get(level, 0) + 1
+                age = (now - aware(row.submitted_at)).total_seconds() / 3600
+                pending_by_age[age_bucket(age)] += 1
             elif row.id in approved_at and reqs:
                 hours = (approved_at[row.id] - aware(row.submitted_at)).total_seconds() / 3600
                 for q in reqs:
@@ -101,4 +121,11 @@ class Dashboard:
             "sla_breaches_by_owner": dict(sorted(breaches.items())),
             "escalations_by_owner": dict(sorted(escalations.items())),
             "pending_by_escalation_level": dict(sorted(pending_by_level.items())),
+            "pending_by_age": pending_by_age,
+            "escalations_by_day": {
+                str(first_day + timedelta(days=n)): by_day.get(
+                    str(first_day + timedelta(days=n)), 0
+                )
+                for n in range(ESCALATION_DAYS)
+            },
         }

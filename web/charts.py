@@ -1,0 +1,131 @@
+"""Small charts drawn on the server as SVG: no script, no CDN, and nothing for the strict
+CSP to refuse (presentation attributes and classes from sayso.css, no inline styles).
+
+Each chart scales to its container (viewBox, width 100%) so it stays readable on a phone,
+carries a <title> and <desc> for screen readers, and the page keeps the figures in a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup
+
+WIDTH = 600
+ROW = 28  # height of one horizontal bar row
+LABEL = 170  # room for the labels left of horizontal bars
+
+
+def _scale(values: Sequence[float]) -> float:
+    top = max(values, default=0)
+    return top if top > 0 else 1
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, int) or value >= 10 else f"{value:.2g}"
+
+
+def hbars(
+    chart_id: str,
+    title: str,
+    rows: Sequence[tuple[str, float, float | None]],
+    unit: str = "",
+) -> Markup:
+    """Horizontal bars (label, value, optional second value drawn lighter behind it)."""
+    height = max(1, len(rows)) * ROW + 10
+    top = _scale([max(v, w or 0) for _, v, w in rows])
+    room = WIDTH - LABEL - 60
+    parts = [
+        Markup(
+            '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
+            'preserveAspectRatio="xMinYMin meet"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>'
+        ).format(
+            chart_id,
+            WIDTH,
+            height,
+            chart_id,
+            chart_id,
+            chart_id,
+            title,
+            chart_id,
+            "; ".join(f"{label}: {_number(v)}{unit}" for label, v, _ in rows) or "no data",
+        )
+    ]
+    for n, (label, value, behind) in enumerate(rows):
+        y = 5 + n * ROW
+        shown = label if len(label) <= 24 else label[:23] + "…"
+        parts.append(
+            Markup('<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>').format(
+                LABEL - 8, y + 18, shown
+            )
+        )
+        if behind:
+            parts.append(
+                Markup(
+                    '<rect class="chart-bar-2" x="{}" y="{}" width="{:.1f}" height="20"/>'
+                ).format(LABEL, y + 4, room * behind / top)
+            )
+        parts.append(
+            Markup('<rect class="chart-bar" x="{}" y="{}" width="{:.1f}" height="20"/>').format(
+                LABEL, y + 4, max(room * value / top, 1 if value else 0)
+            )
+        )
+        parts.append(
+            Markup('<text class="chart-value" x="{:.1f}" y="{}">{}{}</text>').format(
+                LABEL + room * max(value, behind or 0) / top + 6, y + 18, _number(value), unit
+            )
+        )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def columns(chart_id: str, title: str, points: Sequence[tuple[str, float]]) -> Markup:
+    """Vertical bars over time (label under every other bar so a phone can read them)."""
+    height, base, room = 220, 180, 160
+    top = _scale([v for _, v in points])
+    step = (WIDTH - 40) / max(1, len(points))
+    parts = [
+        Markup(
+            '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d">'
+            '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>'
+        ).format(
+            chart_id,
+            WIDTH,
+            height,
+            chart_id,
+            chart_id,
+            chart_id,
+            title,
+            chart_id,
+            "; ".join(f"{label}: {_number(v)}" for label, v in points) or "no data",
+        ),
+        Markup('<line class="chart-axis" x1="20" y1="{}" x2="{}" y2="{}"/>').format(
+            base, WIDTH - 20, base
+        ),
+    ]
+    for n, (label, value) in enumerate(points):
+        x = 20 + n * step
+        h = room * value / top
+        parts.append(
+            Markup(
+                '<rect class="chart-bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"/>'
+            ).format(x + step * 0.15, base - h, step * 0.7, h)
+        )
+        if value:
+            parts.append(
+                Markup(
+                    '<text class="chart-value" x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>'
+                ).format(x + step / 2, base - h - 4, _number(value))
+            )
+        if n % 2 == 0 or len(points) <= 7:
+            parts.append(
+                Markup(
+                    '<text class="chart-label" x="{:.1f}" y="{}" text-anchor="middle">{}</text>'
+                ).format(x + step / 2, base + 18, label)
+            )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(hbars=hbars, columns=columns)
