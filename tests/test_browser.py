@@ -113,7 +113,7 @@ def test_author_approver_auditor_round_trip(live_server, browser, monkeypatch):
     approver_ctx, approver = sign_in(browser, base, "fran")
     approver.click("#nav-queue")
     row = approver.locator(f"#queue-{sid}")
-    assert row.count() == 1 and "dana" in row.inner_text()
+    assert row.count() == 1 and "Dana Diaz" in row.inner_text()
     shot(approver, "3-queue")
     row.locator("a").first.click()
     approver.wait_for_selector("#approve-button")
