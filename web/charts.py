@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-WIDTH = 600
-ROW = 28  # height of one horizontal bar row
-LABEL = 170  # room for the labels left of horizontal bars
+WIDTH = 360  # about a phone's width, so text keeps its size there
+ROW = 40  # one horizontal bar: its label above, the bar below
+LABEL_MAX = 44  # characters of a label shown
 
 
 def _scale(values: Sequence[float]) -> float:
@@ -32,9 +32,9 @@ def hbars(
     unit: str = "",
 ) -> Markup:
     """Horizontal bars (label, value, optional second value drawn lighter behind it)."""
-    height = max(1, len(rows)) * ROW + 10
+    height = max(1, len(rows)) * ROW + 4
     top = _scale([max(v, w or 0) for _, v, w in rows])
-    room = WIDTH - LABEL - 60
+    room = WIDTH - 50
     parts = [
         Markup(
             '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
@@ -52,27 +52,25 @@ def hbars(
         )
     ]
     for n, (label, value, behind) in enumerate(rows):
-        y = 5 + n * ROW
-        shown = label if len(label) <= 24 else label[:23] + "…"
+        y = 2 + n * ROW
+        shown = label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
         parts.append(
-            Markup('<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>').format(
-                LABEL - 8, y + 18, shown
-            )
+            Markup('<text class="chart-label" x="0" y="{}">{}</text>').format(y + 13, shown)
         )
         if behind:
             parts.append(
                 Markup(
-                    '<rect class="chart-bar-2" x="{}" y="{}" width="{:.1f}" height="20"/>'
-                ).format(LABEL, y + 4, room * behind / top)
+                    '<rect class="chart-bar-2" x="0" y="{}" width="{:.1f}" height="16"/>'
+                ).format(y + 18, room * behind / top)
             )
         parts.append(
-            Markup('<rect class="chart-bar" x="{}" y="{}" width="{:.1f}" height="20"/>').format(
-                LABEL, y + 4, max(room * value / top, 1 if value else 0)
+            Markup('<rect class="chart-bar" x="0" y="{}" width="{:.1f}" height="16"/>').format(
+                y + 18, max(room * value / top, 1 if value else 0)
             )
         )
         parts.append(
             Markup('<text class="chart-value" x="{:.1f}" y="{}">{}{}</text>').format(
-                LABEL + room * max(value, behind or 0) / top + 6, y + 18, _number(value), unit
+                room * max(value, behind or 0) / top + 5, y + 31, _number(value), unit
             )
         )
     parts.append(Markup("</svg>"))
@@ -81,9 +79,9 @@ def hbars(
 
 def columns(chart_id: str, title: str, points: Sequence[tuple[str, float]]) -> Markup:
     """Vertical bars over time (label under every other bar so a phone can read them)."""
-    height, base, room = 220, 180, 160
+    height, base, room = 170, 140, 120
     top = _scale([v for _, v in points])
-    step = (WIDTH - 40) / max(1, len(points))
+    step = (WIDTH - 20) / max(1, len(points))
     parts = [
         Markup(
             '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d">'
@@ -99,12 +97,12 @@ def columns(chart_id: str, title: str, points: Sequence[tuple[str, float]]) -> M
             chart_id,
             "; ".join(f"{label}: {_number(v)}" for label, v in points) or "no data",
         ),
-        Markup('<line class="chart-axis" x1="20" y1="{}" x2="{}" y2="{}"/>').format(
-            base, WIDTH - 20, base
+        Markup('<line class="chart-axis" x1="10" y1="{}" x2="{}" y2="{}"/>').format(
+            base, WIDTH - 10, base
         ),
     ]
     for n, (label, value) in enumerate(points):
-        x = 20 + n * step
+        x = 10 + n * step
         h = room * value / top
         parts.append(
             Markup(
@@ -117,7 +115,7 @@ def columns(chart_id: str, title: str, points: Sequence[tuple[str, float]]) -> M
                     '<text class="chart-value" x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>'
                 ).format(x + step / 2, base - h - 4, _number(value))
             )
-        if n % 2 == 0 or len(points) <= 7:
+        if n % 3 == 0 or len(points) <= 5:
             parts.append(
                 Markup(
                     '<text class="chart-label" x="{:.1f}" y="{}" text-anchor="middle">{}</text>'
