@@ -56,6 +56,8 @@ def queue():
         )
         return page_html, 400
     items, total = sayso().workflow.queue_page(g.user, flt, limit=PAGE, offset=(page - 1) * PAGE)
+    if flt == QueueFilter():
+        g.queue_count = total  # the navigation shows the same number: no second count
     return render_template(
         "approvals/queue.html",
         items=items,

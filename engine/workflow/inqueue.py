@@ -3,11 +3,13 @@
 The eligibility index (sign-off principals and reached escalation owners of each
 unmet requirement) narrows the candidates in SQL, so the total is one count
 query; the page itself still passes every row through `may_act`, the one rule
-for who may act.
+for who may act. Every change of state appends an audit event, so an unfiltered
+count is kept until the audit head moves (the navigation shows it on every page).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,11 +18,20 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from ..compiler import Engine
 from ..model import Status
-from ..store import Store, eligibility, escalations_reached, submissions, verdicts
+from ..store import (
+    Store,
+    audit_head,
+    eligibility,
+    escalations_reached,
+    submissions,
+    verdicts,
+)
 from .delegation import Delegations
 from .rows import SubmissionRows
 from .rules import known_user, may_act, moment
 from .views import Submission
+
+COUNTS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +78,13 @@ class ApproverQueue:
         self.store = store
         self.rows = rows
         self.delegations = delegations
+        self._counts: OrderedDict[tuple, int] = OrderedDict()  # unfiltered, by audit head
 
-    def _where(self, user: str, principals: set[str], flt: QueueFilter, now: datetime) -> Any:
+    def _where(
+        self, user: str, principals: set[str], flt: QueueFilter, now: datetime, *, exact: bool
+    ) -> Any:
+        """The candidates; `exact` also leaves out posts the user already approved (for the
+        count: the page's rows pass through `may_act`, which knows that already)."""
         c = submissions.c
         owned = select(eligibility.c.submission_id).where(
             eligibility.c.principal.in_(sorted(principals))
@@ -82,7 +98,9 @@ class ApproverQueue:
             v.verdict == "approve",
             or_(v.on_behalf_of == user, and_(v.on_behalf_of.is_(None), v.actor == user)),
         )
-        conds = [c.status == Status.PENDING.value, c.author != user, c.id.in_(owned), ~mine]
+        conds = [c.status == Status.PENDING.value, c.author != user, c.id.in_(owned)]
+        if exact:
+            conds.append(~mine)
         if flt.channel:
             conds.append(c.channel == flt.channel)
         if flt.author:
@@ -100,20 +118,37 @@ class ApproverQueue:
             principals |= self.engine.principals_of(who)
         return identities, principals
 
+    def _total(
+        self, conn: Any, user: str, identities: list[str], principals: set[str], flt, now
+    ) -> int:
+        key = None
+        if flt == QueueFilter():
+            head = conn.execute(select(audit_head.c.seq)).scalar()
+            key = (user, tuple(identities), head)
+            if key in self._counts:
+                self._counts.move_to_end(key)
+                return self._counts[key]
+        where = self._where(user, principals, flt, now, exact=True)
+        total = conn.execute(
+            select(func.count()).select_from(submissions).where(where)
+        ).scalar_one()
+        if key is not None:
+            self._counts[key] = total
+            if len(self._counts) > COUNTS_KEPT:
+                self._counts.popitem(last=False)
+        return total
+
     def count(
         self, user: str, flt: QueueFilter | None = None, *, now: datetime | None = None
     ) -> int:
-        """How many posts wait for `user` (one query; for the navigation and the total)."""
+        """How many posts wait for `user` (for the navigation and the total)."""
         now = moment(now)
         known_user(self.engine, user)
         with self.store.read() as conn:
-            _, principals = self._identities(conn, user, now)
+            identities, principals = self._identities(conn, user, now)
             if not principals:
                 return 0
-            where = self._where(user, principals, flt or QueueFilter(), now)
-            return conn.execute(
-                select(func.count()).select_from(submissions).where(where)
-            ).scalar_one()
+            return self._total(conn, user, identities, principals, flt or QueueFilter(), now)
 
     def page(
         self,
@@ -133,11 +168,9 @@ class ApproverQueue:
             identities, principals = self._identities(conn, user, now)
             if not principals:
                 return out, 0
-            where = self._where(user, principals, flt, now)
-            total = conn.execute(
-                select(func.count()).select_from(submissions).where(where)
-            ).scalar_one()
+            total = self._total(conn, user, identities, principals, flt, now)
             c = submissions.c
+            where = self._where(user, principals, flt, now, exact=False)
             query = select(submissions).where(where).order_by(c.submitted_at, c.id)
             skipped = 0
             for chunk in conn.execute(query).partitions(min(200, offset + limit)):
