@@ -274,6 +274,47 @@ def init(directory: str, as_json: bool) -> None:
     click.echo(f"next: sayso --policy {directory} validate && sayso --policy {directory} test")
 
 
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text: FILE:LINE:COL: SEVERITY ID: message; json: a list of findings; sarif: SARIF 2.1.0.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option("--tests", "tests_dir", metavar="DIR", help="Test directory (default POLICY/tests).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@pass_ctx
+def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: bool) -> None:
+    """Find likely mistakes in a policy: approvers nobody can reach, shadowed rules, unused
+    entries, risky keywords... (rules and examples: docs/lint.md).
+
+    Each finding has an id, a severity (error or warning), FILE:LINE:COL and a message;
+    --json (or --format json) prints a JSON list of {id, severity, file, line, col,
+    message, item}. A policy silences a finding with lint: {ignore: [{rule, item, reason}]}.
+    A policy that does not validate gives invalid-policy errors. Exit 1 when a finding
+    reaches --fail-on (default error), else 0.
+    """
+    from engine.lint import Severity, format_text, lint_policy, to_json, to_sarif
+
+    report = lint_policy(ctx.policy_dir, tests_dir=tests_dir)
+    if as_json or fmt == "json":
+        echo_json(to_json(report))
+    elif fmt == "sarif":
+        echo_json(to_sarif(report))
+    else:
+        click.echo(format_text(report))
+    click.get_current_context().exit(1 if report.reaches(Severity(fail_on)) else 0)
+
+
 # ---------------------------------------------------------------- workflow
 
 
