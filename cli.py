@@ -315,6 +315,47 @@ def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: b
     click.get_current_context().exit(1 if report.reaches(Severity(fail_on)) else 0)
 
 
+@cli.command("fmt")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would change.")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@json_option
+@pass_ctx
+def fmt_command(ctx: Context, check: bool, files: tuple[str, ...], as_json: bool) -> None:
+    """Format policy YAML canonically, keeping comments, key order and quoting.
+
+    Formats the given files, or every policy file and test file of the policy
+    directory. With --check, lists the files that would change and exits 1 if any
+    would (for CI and pre-commit). A file that is not valid YAML is reported as
+    FILE:LINE:COL: message and left alone (exit 1).
+    """
+    from engine.fmt import format_files, policy_yaml_files
+
+    if files:
+        paths = list(files)
+    elif os.path.isdir(ctx.policy_dir):
+        paths = policy_yaml_files(ctx.policy_dir)
+    else:
+        raise BadInput(f"no policy directory '{ctx.policy_dir}' (give one with --policy)")
+    result = format_files(paths, check=check)
+    if as_json:
+        echo_json(
+            {
+                "changed": list(result.changed),
+                "problems": [str(p) for p in result.problems],
+                "checked": result.checked,
+            }
+        )
+    else:
+        for path in result.changed:
+            click.echo(f"{'would reformat' if check else 'reformatted'} {path}")
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        unchanged = result.checked - len(result.changed) - len(result.problems)
+        click.echo(f"{len(result.changed)} changed, {unchanged} unchanged", err=True)
+    failed = result.problems or (check and result.changed)
+    click.get_current_context().exit(1 if failed else 0)
+
+
 # ---------------------------------------------------------------- workflow
 
 

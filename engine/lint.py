@@ -169,6 +169,7 @@ class LintContext:
     today: date
     tests_dir: str
     _cache: dict[str, Any] = field(default_factory=dict)
+    memo: dict[tuple, Any] = field(default_factory=dict)  # helpers' results, by arguments
 
     @property
     def policy(self) -> Policy:

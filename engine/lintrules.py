@@ -99,10 +99,15 @@ Found = Iterator[tuple[Any, str, str]]
 
 
 def people(ctx: LintContext, principals: Iterable[str]) -> frozenset[str]:
-    out: set[str] = set()
-    for principal in principals:
-        out |= ctx.engine.members(principal)
-    return frozenset(out)
+    """The user ids any of `principals` stands for (memoised per lint run)."""
+    key = ("people", tuple(principals))
+    found = ctx.memo.get(key)
+    if found is None:
+        out: set[str] = set()
+        for principal in key[1]:
+            out |= ctx.engine.members(principal)
+        found = ctx.memo[key] = frozenset(out)
+    return found
 
 
 def _names(users: Iterable[str], limit: int = 5) -> str:
@@ -112,7 +117,11 @@ def _names(users: Iterable[str], limit: int = 5) -> str:
 
 
 def channels_of(ctx: LintContext, globs: Iterable[str]) -> frozenset[str]:
-    return resolve_globs(globs, ctx.policy.channels)
+    key = ("channels", tuple(globs))
+    found = ctx.memo.get(key)
+    if found is None:
+        found = ctx.memo[key] = resolve_globs(key[1], ctx.policy.channels)
+    return found
 
 
 def posters(ctx: LintContext, channels: Iterable[str]) -> frozenset[str]:
@@ -259,6 +268,11 @@ def _covering(ctx: LintContext, candidates: list[Rule], r: Rule) -> list[Rule] |
     return list(covered_by.values())
 
 
+def _rules(effect: str, rules: list[Rule]) -> str:
+    names = ", ".join(f"'{r.id}'" for r in rules)
+    return f"{effect} rule{'s' if len(rules) > 1 else ''} {names}"
+
+
 @rule(
     "rule-shadowed-by-deny",
     WARNING,
@@ -269,10 +283,9 @@ def rule_shadowed_by_deny(ctx: LintContext) -> Found:
     for r in _enforced(ctx.policy.rules, Effect.ALLOW):
         covering = _covering(ctx, denies, r)
         if covering:
-            names = ", ".join(f"'{d.id}'" for d in covering)
             yield (
                 ctx.where.at("rules", r.id, fallback=r.loc),
-                f"allow rule '{r.id}' is shadowed entirely by deny rule {names}: "
+                f"allow rule '{r.id}' is shadowed entirely by {_rules('deny', covering)}: "
                 "everyone it allows is denied wherever it applies; remove it or narrow the deny",
                 r.id,
             )
@@ -291,11 +304,10 @@ def rule_shadowed_by_allow(ctx: LintContext) -> Found:
             continue
         covering = _covering(ctx, allows[:position], r)
         if covering:
-            names = ", ".join(f"'{a.id}'" for a in covering)
             yield (
                 ctx.where.at("rules", r.id, fallback=r.loc),
-                f"allow rule '{r.id}' adds nothing: earlier allow rule {names} already "
-                "lets everyone it names post wherever it applies; remove one of them",
+                f"allow rule '{r.id}' adds nothing: earlier {_rules('allow', covering)} "
+                "already let everyone it names post wherever it applies; remove it",
                 r.id,
             )
 
