@@ -214,12 +214,14 @@ def validate(ctx: Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--tests", "for_tests", is_flag=True, help="The schema of policy test files instead.")
 @json_option
-def schema(as_json: bool) -> None:
-    """Print the JSON Schema of policy files (for editor completion). Always JSON."""
-    from engine.schema import policy_schema
+def schema(for_tests: bool, as_json: bool) -> None:
+    """Print the JSON Schema of policy files, or with --tests of policy test files
+    (tests/*.yaml), for editor completion (docs/editors.md). Always JSON."""
+    from engine.schema import policy_schema, policy_tests_schema
 
-    echo_json(policy_schema())
+    echo_json(policy_tests_schema() if for_tests else policy_schema())
 
 
 @cli.command("test")
