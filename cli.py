@@ -358,6 +358,44 @@ def fmt_command(ctx: Context, check: bool, files: tuple[str, ...], as_json: bool
     click.get_current_context().exit(1 if failed else 0)
 
 
+@cli.command()
+@click.option("--user", metavar="U", help="Where may U post? (every channel and kind)")
+@click.option("--channel", metavar="C", help="Who may post to C? (by kind)")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (user,channel,kind,allowed,rules).")
+@json_option
+@pass_ctx
+def who(ctx: Context, user: str | None, channel: str | None, as_csv: bool, as_json: bool) -> None:
+    """Who may post where, from the policy's rules (deny overrides allow; waivers in force
+    today count). Give exactly one of --user U or --channel C.
+
+    --user lists every channel and kind with yes or no and the deciding rules; --channel
+    lists the people who may post there. Columns: user, channel, kind, allowed, rules.
+    """
+    from engine import who as access
+    from engine.errors import NotFound
+
+    if (user is None) == (channel is None):
+        raise BadInput("give exactly one of --user U or --channel C")
+    if as_csv and as_json:
+        raise BadInput("give at most one of --csv and --json")
+    try:
+        rows = (
+            access.for_user(ctx.engine, user)
+            if user is not None
+            else access.for_channel(ctx.engine, channel)
+        )
+    except NotFound as err:
+        raise BadInput(str(err)) from None
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+    elif as_csv:
+        click.echo(access.to_csv(rows), nl=False)
+    elif rows:
+        click.echo(access.to_table(rows))
+    else:
+        click.echo(f"nobody may post to {channel}")
+
+
 # ---------------------------------------------------------------- workflow
 
 
