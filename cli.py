@@ -561,6 +561,31 @@ def retry(ctx: Context, submission_id, actor, as_json) -> None:
 
 
 @cli.command()
+@click.option("--since", metavar="ISO-TIME", help="Only submissions made at or after this time.")
+@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows (figure,key,count,...).")
+@json_option
+@pass_ctx
+def stats(ctx: Context, since, at, as_csv: bool, as_json: bool) -> None:
+    """The dashboard's figures: time to approval (median, p90) by topic and owner, SLA
+    breaches and escalations by owner, pending posts by escalation level."""
+    from datetime import UTC
+
+    from engine import statsview
+
+    if as_csv and as_json:
+        raise BadInput("give at most one of --csv and --json")
+    start = parse_time(since, "--since")
+    figures = ctx.workflow.stats(now=parse_time(at), since=start.astimezone(UTC) if start else None)
+    if as_json:
+        echo_json(figures)
+    elif as_csv:
+        click.echo(statsview.to_csv(figures), nl=False)
+    else:
+        click.echo(statsview.to_text(figures))
+
+
+@cli.command()
 @click.option(
     "--at", "at", metavar="ISO-TIME", help="Apply what is due by this time (default now)."
 )
