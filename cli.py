@@ -160,6 +160,7 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     """
     from engine.errors import PolicyError
     from engine.explain import format_decision, format_trace
+    from engine.historycheck import NOT_RUN, checks_without_history
     from engine.model import Outcome, Post
 
     if not author or not channel:
@@ -174,10 +175,13 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
         err.exit_code = 2
         raise
     decision = engine.decide(post, now=now, explain=True)
+    not_run = checks_without_history(engine, post)
     if as_json:
-        echo_json(decision.to_dict())
+        echo_json({**decision.to_dict(), "checks_not_run": not_run})
     else:
         click.echo(format_decision(decision))
+        for check_id in not_run:
+            click.echo(f"Not run: check {check_id} {NOT_RUN} (submit compares with the store's)")
         if explain:
             click.echo("Considered:\n" + format_trace(decision))
     codes = {Outcome.APPROVED: 0, Outcome.DENIED: 1, Outcome.NEEDS_SIGNOFF: 3}

@@ -73,5 +73,6 @@ def register_checks() -> list[CheckSpec]:
             options_schema=OPTIONS_SCHEMA,
             default_action=Effect.WARN,
             description="Flags a reply nearly identical to earlier ones on the same channel.",
+            uses_history=True,
         )
     ]
