@@ -311,6 +311,8 @@ def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: b
     """
     from engine.lint import Severity, format_text, lint_policy, to_json, to_sarif
 
+    if tests_dir is not None and not os.path.isdir(tests_dir):
+        raise BadInput(f"no test directory '{tests_dir}' (give one with --tests DIR)")
     report = lint_policy(ctx.policy_dir, tests_dir=tests_dir)
     if as_json or fmt == "json":
         echo_json(to_json(report))
@@ -464,15 +466,19 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
     if kind not in ("post", "reply"):
         raise BadInput(f"--kind must be post or reply, not '{kind}'")
     body = read_post_text(text, file, dash)
-    sub = ctx.workflow.submit(
-        author,
-        channel,
-        body,
-        kind=kind,
-        publish_at=parse_time(publish_at, "--publish-at"),
-        now=parse_time(at),
-    )
+    when, now = parse_time(publish_at, "--publish-at"), parse_time(at)
+    if when is not None and when < (now or _utcnow()):
+        raise BadInput(
+            f"--publish-at {publish_at} is in the past: give a later time or leave it out"
+        )
+    sub = ctx.workflow.submit(author, channel, body, kind=kind, publish_at=when, now=now)
     _emit(sub, as_json, decision=True)
+
+
+def _utcnow():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 @cli.command()
@@ -560,8 +566,18 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 @json_option
 @pass_ctx
 def retry(ctx: Context, submission_id, actor, as_json) -> None:
-    """Try a failed publication again now (`tick` retries on its own a few times)."""
-    _emit(ctx.workflow.retry_publication(submission_id, actor), as_json)
+    """Try a failed publication again now (`tick` retries on its own a few times).
+
+    Exit 0 when it is published, 1 when it failed again or is not due yet."""
+    from engine.model import Status
+
+    sub = ctx.workflow.retry_publication(submission_id, actor)
+    _emit(sub, as_json)
+    if sub.status is not Status.PUBLISHED:
+        if not as_json:
+            why = f"failed again: {sub.publish_error}" if sub.publish_error else "is not due yet"
+            click.echo(f"error: publishing submission {submission_id} {why}", err=True)
+        click.get_current_context().exit(1)
 
 
 @cli.command()
@@ -770,6 +786,8 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
     from engine.replay import replay as run_replay
     from engine.store import submissions
 
+    if not os.path.isdir(with_dir):
+        raise BadInput(f"--with: no policy directory '{with_dir}'")
     other = load_engine(with_dir)
     total = 0
     if sys.stderr.isatty():
@@ -810,6 +828,9 @@ def diff(old_dir: str, new_dir: str, as_json: bool) -> None:
 
     engines, problems = [], []
     for directory in (old_dir, new_dir):
+        if not os.path.isdir(directory):
+            problems.append(f"no policy directory '{directory}'")
+            continue
         try:
             engines.append(load_engine(directory))
         except PolicyError as err:

@@ -26,7 +26,7 @@ from datetime import datetime
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from .errors import PolicyError, PolicyProblem, SaysoError
+from .errors import NotFound, PolicyError, PolicyProblem, SaysoError
 from .model import Decision, Loc, Outcome, Post
 from .times import parse_time
 from .yamlpos import Positions, YamlProblem, read_yaml
@@ -241,9 +241,9 @@ def case_files(tests_dir: str | os.PathLike) -> list[str]:
     try:
         names = os.listdir(tests_dir)
     except FileNotFoundError:
-        raise PolicyError([PolicyProblem(Loc(str(tests_dir), 0, 0), "no such directory")]) from None
+        raise NotFound(f"no test directory '{tests_dir}' (give one with --tests DIR)") from None
     except NotADirectoryError:
-        raise PolicyError([PolicyProblem(Loc(str(tests_dir), 0, 0), "not a directory")]) from None
+        raise NotFound(f"'{tests_dir}' is not a directory: --tests takes a directory") from None
     return sorted(
         os.path.join(tests_dir, n)
         for n in names
