@@ -16,9 +16,10 @@ from engine.errors import SaysoError
 class Context:
     """What every command shares: where the policy and the store are, built on first use."""
 
-    def __init__(self, policy_dir: str, db_url: str):
+    def __init__(self, policy_dir: str, db_url: str, use_cache: bool = True):
         self.policy_dir = policy_dir
         self.db_url = db_url
+        self.use_cache = use_cache
         self._engine = None
         self._store = None
         self._workflow = None
@@ -29,7 +30,7 @@ class Context:
         if self._engine is None:
             from engine.compiler import load_engine
 
-            self._engine = load_engine(self.policy_dir)
+            self._engine = load_engine(self.policy_dir, use_cache=self.use_cache)
         return self._engine
 
     @property
@@ -96,11 +97,17 @@ def echo_json(data: Any) -> None:
     metavar="URL",
     help="Store URL: sqlite:///FILE or postgresql+psycopg://... (env SAYSO_DB).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="SAYSO_NO_CACHE",
+    help="Load the policy from its files, not from the cache of loaded policies (env SAYSO_NO_CACHE).",
+)
 @click.version_option("0.1.0", prog_name="sayso")
 @click.pass_context
-def cli(ctx: click.Context, policy: str, db: str) -> None:
+def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
-    ctx.obj = Context(policy, db)
+    ctx.obj = Context(policy, db, use_cache=not no_cache)
 
 
 # ---------------------------------------------------------------- commands
@@ -197,10 +204,10 @@ def validate(ctx: Context, as_json: bool) -> None:
     Prints every problem as FILE:LINE:COL: message (warnings as FILE:LINE:COL:
     warning: message). Exit 0 valid, 1 invalid.
     """
-    from engine.validate import validate_policy
+    from engine.validation import validate_policy
     from engine.version import short_version
 
-    result = validate_policy(ctx.policy_dir)
+    result = validate_policy(ctx.policy_dir, use_cache=ctx.use_cache)
     if as_json:
         echo_json(result.to_dict())
     else:

@@ -24,7 +24,6 @@ from typing import Any
 from engine.errors import PolicyError, PolicyProblem
 from engine.hookspecs import DirectorySpec, hookimpl
 from engine.model import Loc
-from engine.schema import ID
 
 OPTIONS_SCHEMA = {
     "path": {"type": "string", "required": True, "empty": False},
@@ -58,6 +57,8 @@ def build(options: dict[str, Any], policy_dir: str) -> dict[str, Any]:
 
 def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users and groups from the CSV bytes; PolicyError naming each bad row's line."""
+    from engine.schema import ID  # the id rule of policy files (a heavy module: load late)
+
     problems: list[PolicyProblem] = []
 
     def problem(line: int, message: str, col: int = 1) -> None:
