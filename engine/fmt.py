@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 
 from .model import Loc
-from .yamlpos import YamlProblem, decode, read_yaml
+from .policycache import read_regular
+from .yamlpos import MAX_FILE_BYTES, YamlProblem, decode, read_yaml
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _TRAILING = re.compile(r"[ \t]+$", re.M)
@@ -123,8 +124,7 @@ def format_files(paths: list[str], *, check: bool = False) -> FormatResult:
     changed, problems = [], []
     for path in paths:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = read_regular(path, MAX_FILE_BYTES + 1)
             text = format_yaml(data, path)
         except FormatProblem as err:
             problems.append(err)

@@ -26,6 +26,7 @@ from typing import Any
 from .model import Policy
 
 FORMAT = b"sayso-policy-cache-v1"
+MAX_HASHED_BYTES = 64 * 1024 * 1024  # a bigger file in the policy directory: no caching
 _CODE = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "plugins")
 
 
@@ -65,15 +66,34 @@ def _policy_files(policy_dir: str) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def read_regular(path: str, limit: int) -> bytes:
+    """Up to `limit` bytes of a regular file. A FIFO, device or socket raises OSError
+    without blocking (opened non-blocking, then checked): a hostile path cannot hang us."""
+    import errno
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
+
+
 def cache_key(policy_dir: str, plugins: list[str], today: date) -> str | None:
-    """The entry's name, or None when the directory cannot be read (let the loader say why)."""
+    """The entry's name, or None when the directory cannot be read, holds something that
+    is not a regular file, or a very large file (the loader then says what is wrong)."""
     digest = hashlib.sha256(FORMAT)
     digest.update(f"{policy_dir}\n{today.isoformat()}\n{' '.join(plugins)}\n".encode())
     _code_fingerprint(digest)
     try:
         for rel, full in _policy_files(policy_dir):
-            with open(full, "rb") as handle:
-                data = handle.read()
+            data = read_regular(full, MAX_HASHED_BYTES + 1)
+            if len(data) > MAX_HASHED_BYTES:
+                return None
             digest.update(f"{rel}\n{len(data)}\n".encode())
             digest.update(data)
     except OSError:

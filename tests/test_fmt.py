@@ -196,3 +196,12 @@ def test_missing_policy_directory(tmp_path):
     result = fmt(policy=tmp_path / "nope")
     assert result.exit_code == 2
     assert "no policy directory" in result.output
+
+
+def test_a_fifo_is_reported_not_waited_for(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    result = fmt(str(tmp_path / "pipe.yaml"))
+    assert result.exit_code == 1
+    assert "not a regular file" in result.output

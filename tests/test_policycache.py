@@ -3,6 +3,7 @@ depends on changes, and never trusted when it cannot be read back."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -156,3 +157,12 @@ def test_commands_use_the_cache_unless_told_not_to(policy, monkeypatch):
     assert first.exit_code == 0 and len(entries()) == 1
     again = run()
     assert again.output == first.output and len(entries()) == 1
+
+
+def test_a_fifo_in_the_policy_never_hangs(policy):
+    from engine.errors import PolicyError
+
+    os.mkfifo(policy / "pipe.yaml")
+    with pytest.raises(PolicyError, match="not a regular file"):
+        load(policy)
+    assert entries() == []
