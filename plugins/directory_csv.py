@@ -73,6 +73,7 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     users: dict[str, dict[str, str]] = {}
     first_line: dict[str, int] = {}
     groups: dict[str, dict[str, list[str]]] = {}
+    membership: set[tuple[str, str]] = set()
     try:
         header = next(reader, None)
         if header is None:
@@ -119,7 +120,8 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
                     problem(line, f"invalid group id '{gid}' for user '{uid}'")
                     continue
                 members = groups.setdefault(gid, {"members": []})["members"]
-                if uid not in members:
+                if (gid, uid) not in membership:  # a set: a list look-up is quadratic
+                    membership.add((gid, uid))
                     members.append(uid)
     except csv.Error as err:
         problem(reader.line_num or 1, f"unreadable CSV: {err}")
