@@ -311,12 +311,13 @@ def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: b
     entries, risky keywords... (rules and examples: docs/lint.md).
 
     Each finding has an id, a severity (error or warning), FILE:LINE:COL and a message;
-    --json (or --format json) prints a JSON list of {id, severity, file, line, col,
+    text prints one FILE:LINE:COL: SEVERITY ID: message line per finding (the count goes
+    to stderr); --json (or --format json) prints a JSON list of {id, severity, file, line, col,
     message, item}. A policy silences a finding with lint: {ignore: [{rule, item, reason}]}.
     A policy that does not validate gives invalid-policy errors. Exit 1 when a finding
     reaches --fail-on (default error), else 0.
     """
-    from engine.lint import Severity, format_text, lint_policy, to_json, to_sarif
+    from engine.lint import Severity, format_text, lint_policy, summary, to_json, to_sarif
 
     if tests_dir is not None and not os.path.isdir(tests_dir):
         raise BadInput(f"no test directory '{tests_dir}' (give one with --tests DIR)")
@@ -326,7 +327,9 @@ def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: b
     elif fmt == "sarif":
         echo_json(to_sarif(report))
     else:
-        click.echo(format_text(report))
+        if report.findings:
+            click.echo(format_text(report))
+        click.echo(summary(report), err=True)  # stdout holds only findings
     click.get_current_context().exit(1 if report.reaches(Severity(fail_on)) else 0)
 
 

@@ -259,14 +259,18 @@ def _apply_ignores(
 
 
 def format_text(report: LintReport) -> str:
-    lines = [str(f) for f in report.findings]
+    """One `FILE:LINE:COL: SEVERITY ID: message` line per finding."""
+    return "\n".join(str(f) for f in report.findings)
+
+
+def summary(report: LintReport) -> str:
+    """`N errors, N warnings (N ignored)`."""
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
-    lines.append(
+    return (
         f"{errors} error{'s' if errors != 1 else ''}, "
         f"{warnings} warning{'s' if warnings != 1 else ''}"
         + (f" ({report.ignored} ignored)" if report.ignored else "")
     )
-    return "\n".join(lines)
 
 
 def to_json(report: LintReport) -> list[dict[str, Any]]:
