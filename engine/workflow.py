@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from . import audit
+from . import audit, duties
 from .compiler import Engine
 from .dashboard import DashboardMixin
 from .delegation import DelegationMixin
@@ -62,6 +62,15 @@ STATUS_OF = {
 }
 MAX_TEXT = 100_000  # characters; far above any platform's limit
 HISTORY_LIMIT = 200
+
+
+def _approvals(verdicts: Iterable[Verdict]) -> list[duties.Approval]:
+    """Approvals on a revision as (person, identity acted as), in order."""
+    return [
+        duties.Approval(v.actor, v.on_behalf_of or v.actor)
+        for v in verdicts
+        if v.verdict == "approve"
+    ]
 
 
 class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin):
@@ -211,16 +220,12 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         return tuple(dict.fromkeys(principals))
 
     def _states(self, author, decision, given, reached) -> tuple[RequirementState, ...]:
-        approvers = [
-            v.on_behalf_of or v.actor for v in given if v.verdict == "approve"
-        ]  # effective identities, in order
+        approvals = _approvals(given)
         states = []
         for q in decision.requirements:
             eligible = self._eligible(q, reached)
             counted = tuple(
-                dict.fromkeys(
-                    who for who in approvers if who != author and self.engine.covers(who, eligible)
-                )
+                a.identity for a in duties.counted(approvals, author, eligible, self.engine.covers)
             )
             states.append(
                 RequirementState(
@@ -481,21 +486,22 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 f"(submission {sub.id}; separation of duties)"
             )
         open_reqs = [q for q in sub.requirements if not q.met]
-        already = {v.on_behalf_of or v.actor for v in sub.verdicts if v.verdict == "approve"}
+        given = _approvals(sub.verdicts)
         candidates = [actor] + [u for u in self._active_delegators(conn, actor, now) if u != actor]
         blocked_self = False
         for who in candidates:
             if who == sub.author:
                 blocked_self = True
                 continue
-            if for_approval and who in already:
-                continue
-            pool = open_reqs if for_approval else sub.requirements
-            if any(self.engine.covers(who, q.eligible) for q in pool):
+            if for_approval:
+                if self._adds_approval(sub, given, duties.Approval(actor, who), open_reqs):
+                    return None if who == actor else who
+            elif any(self.engine.covers(who, q.eligible) for q in sub.requirements):
                 return None if who == actor else who
-        if for_approval and actor in already:
+        if for_approval and any(a.actor == actor for a in given):
             raise WorkflowError(
                 f"{actor} has already approved revision {sub.revision} of submission {sub.id}"
+                " (each person counts once, whatever delegations they hold)"
             )
         if blocked_self:
             raise WorkflowError(
@@ -856,13 +862,19 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         return out
 
     def _may_act(self, sub: Submission, identities: list[str]) -> bool:
-        already = {v.on_behalf_of or v.actor for v in sub.verdicts if v.verdict == "approve"}
-        for who in identities:
-            if who == sub.author or who in already:
-                continue
-            if any(not q.met and self.engine.covers(who, q.eligible) for q in sub.requirements):
-                return True
-        return False
+        """Whether identities[0], acting as any of `identities`, adds a needed approval."""
+        given = _approvals(sub.verdicts)
+        open_reqs = [q for q in sub.requirements if not q.met]
+        actor = identities[0]
+        return any(
+            who != sub.author
+            and self._adds_approval(sub, given, duties.Approval(actor, who), open_reqs)
+            for who in identities
+        )
+
+    def _adds_approval(self, sub: Submission, given, candidate, open_reqs) -> bool:
+        eligible = [q.eligible for q in open_reqs]
+        return duties.adds_approval(given, candidate, sub.author, eligible, self.engine.covers)
 
     def can_act(self, sid: int, user: str, *, now: datetime | None = None) -> tuple[bool, str]:
         """Whether `user` may approve or reject the submission now, and why not."""

@@ -1,0 +1,55 @@
+"""Separation of duties: which approvals count, person by person.
+
+An approval is given by a person (the actor) as an identity: themself, or someone
+who delegated to them. A requirement counts each *person* at most once and each
+identity at most once, and never the author, in either role. So one person holding
+several delegations, or acting both for themself and for someone else, supplies one
+approval per requirement, whatever the delegation graph looks like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+Covers = Callable[[str, Sequence[str]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    actor: str  # the person who pressed Approve
+    identity: str  # whom they acted as (themself or a delegator)
+
+
+def counted(
+    approvals: Iterable[Approval], author: str, eligible: Sequence[str], covers: Covers
+) -> tuple[Approval, ...]:
+    """The approvals that count for one requirement, in the order given."""
+    people: set[str] = set()
+    identities: set[str] = set()
+    out = []
+    for a in approvals:
+        if author in (a.actor, a.identity) or a.actor in people or a.identity in identities:
+            continue
+        if not covers(a.identity, eligible):
+            continue
+        people.add(a.actor)
+        identities.add(a.identity)
+        out.append(a)
+    return tuple(out)
+
+
+def adds_approval(
+    given: Sequence[Approval],
+    candidate: Approval,
+    author: str,
+    open_eligible: Iterable[Sequence[str]],
+    covers: Covers,
+) -> bool:
+    """Whether `candidate` counts for at least one of the open requirements (each given
+    as its eligible principals) on top of the approvals already given."""
+    more = [*given, candidate]
+    return any(
+        len(counted(more, author, eligible, covers)) > len(counted(given, author, eligible, covers))
+        for eligible in open_eligible
+    )
