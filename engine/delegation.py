@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit
+from . import audit, duties
 from .errors import NotFound, WorkflowError
 from .store import delegations
 from .submission import Delegation, aware
@@ -25,6 +25,20 @@ class DelegationMixin:
             .order_by(c.id)
         )
         return list(dict.fromkeys(r.from_user for r in rows))
+
+    def _delegates_of(self, conn: Connection, users: list[str], now: datetime) -> list[str]:
+        """Users to whom any of `users` has delegated, active at `now`."""
+        if not users:
+            return []
+        c = delegations.c
+        rows = conn.execute(
+            select(c.to_user)
+            .where(
+                c.from_user.in_(users), c.starts_at <= now, c.until > now, c.revoked_at.is_(None)
+            )
+            .order_by(c.id)
+        )
+        return list(dict.fromkeys(r.to_user for r in rows))
 
     def delegate(
         self,
@@ -44,6 +58,11 @@ class DelegationMixin:
             raise WorkflowError("a user cannot delegate to themself")
         if until is None or until <= now:
             raise WorkflowError("a delegation must end in the future (--until)")
+        refusal = duties.delegation_refusal(
+            self.engine, from_user, to_user, (until - now).total_seconds()
+        )
+        if refusal:
+            raise WorkflowError(refusal)
         with self.store.write() as conn:
             did = conn.execute(
                 insert(delegations).values(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .durations import format_duration
+
 Covers = Callable[[str, Sequence[str]], bool]
 
 
@@ -53,3 +55,24 @@ def adds_approval(
         len(counted(more, author, eligible, covers)) > len(counted(given, author, eligible, covers))
         for eligible in open_eligible
     )
+
+
+def delegation_refusal(engine, from_user: str, to_user: str, seconds: float) -> str | None:
+    """Why the policy's `delegation:` section forbids this delegation, or None.
+    `engine` is the compiled policy (an `engine.compiler.Engine`)."""
+    limits = engine.policy.delegation
+    longest = limits.max_seconds
+    if longest is not None and seconds > longest:
+        return f"a delegation may last at most {format_duration(longest)} (delegation.max_duration)"
+    if limits.allow is None:
+        return None
+    for rule in limits.allow:
+        if not engine.covers(from_user, rule.from_):
+            continue
+        if rule.same_group:
+            groups = (p for p in rule.from_ if p.startswith("group:"))
+            if any(engine.is_member(from_user, g) and engine.is_member(to_user, g) for g in groups):
+                return None
+        elif engine.covers(to_user, rule.to):
+            return None
+    return f"the policy does not let {from_user} delegate to {to_user} (see delegation.allow)"

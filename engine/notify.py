@@ -16,6 +16,8 @@ from .store import notifications
 from .submission import utcnow
 
 MAX_NOTIFY_ATTEMPTS = 5
+# notices asking owners to sign off: their active delegates are told too
+OWNER_EVENTS = frozenset({"escalated", "overdue"})
 
 
 class NotifyingMixin:
@@ -51,6 +53,12 @@ class NotifyingMixin:
         if not self._notifier_objects():
             return
         recipients = self._recipients(to)
+        if event in OWNER_EVENTS:
+            owners = [r["id"] for r in recipients]
+            delegates = self._delegates_of(conn, owners, now)
+            recipients += self._recipients(
+                d for d in delegates if d not in owners and d != sub.author
+            )
         subject = f"[sayso] submission {sub.id} {event.replace('_', ' ')}"
         body = (
             f"Submission {sub.id} by {sub.author} on {sub.channel} is {event.replace('_', ' ')}.\n\n"
