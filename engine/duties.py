@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .durations import format_duration
+from .errors import SaysoError, StaleRevision
 
 Covers = Callable[[str, Sequence[str]], bool]
 
@@ -55,6 +56,20 @@ def adds_approval(
         len(counted(more, author, eligible, covers)) > len(counted(given, author, eligible, covers))
         for eligible in open_eligible
     )
+
+
+def check_revision(sid: int, current: int, seen: int | None) -> None:
+    """Refuse a verdict on a revision other than the current one: the approver must
+    approve the text they read. `seen` None: the caller acts on the current revision."""
+    if seen is None:
+        return
+    if isinstance(seen, bool) or not isinstance(seen, int) or seen < 1:
+        raise SaysoError(f"a revision is a whole number from 1, not {seen!r}")
+    if seen != current:
+        raise StaleRevision(
+            f"submission {sid} was revised since you opened it: you saw revision {seen}, "
+            f"the current one is revision {current}; read it again before acting"
+        )
 
 
 def delegation_refusal(engine, from_user: str, to_user: str, seconds: float) -> str | None:

@@ -534,13 +534,21 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
             raise WorkflowError(f"submission {row.id} is {row.status}, not pending")
 
     def approve(
-        self, sid: int, actor: str, *, comment: str | None = None, now: datetime | None = None
+        self,
+        sid: int,
+        actor: str,
+        *,
+        comment: str | None = None,
+        revision: int | None = None,
+        now: datetime | None = None,
     ) -> Submission:
-        """One approval of the current revision; the last one needed approves the post."""
+        """One approval of `revision` (None: the current one), refused with StaleRevision
+        unless it is the current revision; the last approval needed approves the post."""
         now = self._now(now)
         self._user(actor, "approver")
         with self.store.write() as conn:
             row = self._lock(conn, sid)
+            duties.check_revision(row.id, row.revision, revision)
             self._pending(row)
             sub = self._view(conn, row)
             on_behalf = self._acting_identity(conn, sub, actor, now, for_approval=True)
@@ -577,15 +585,22 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         return self.get(row.id)
 
     def reject(
-        self, sid: int, actor: str, reason: str, *, now: datetime | None = None
+        self,
+        sid: int,
+        actor: str,
+        reason: str,
+        *,
+        revision: int | None = None,
+        now: datetime | None = None,
     ) -> Submission:
-        """One eligible rejection rejects the submission."""
+        """One eligible rejection of `revision` (None: the current one) rejects the submission."""
         now = self._now(now)
         self._user(actor, "approver")
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("a rejection needs a reason")
         with self.store.write() as conn:
             row = self._lock(conn, sid)
+            duties.check_revision(row.id, row.revision, revision)
             self._pending(row)
             sub = self._view(conn, row)
             on_behalf = self._acting_identity(conn, sub, actor, now, for_approval=False)
