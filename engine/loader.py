@@ -367,6 +367,7 @@ class _Loader:
             publisher_options=self._options(item),
             attrs=tuple((v.get("attrs") or {}).items()),
             loc=item.where,
+            publish_grace=parse_duration(v.get("publish_grace") or "1h"),
         )
 
     def _check(self, item: Item) -> CheckConfig:

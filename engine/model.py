@@ -92,6 +92,7 @@ class Channel:
     publisher_options: tuple[tuple[str, Any], ...] = ()
     attrs: tuple[tuple[str, Any], ...] = ()
     loc: Loc = NOWHERE
+    publish_grace: int = 3600  # seconds a scheduled post may be late and still go out
 
 
 @dataclass(frozen=True, slots=True)

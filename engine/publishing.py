@@ -6,14 +6,16 @@ outcome recorded in another: a failing publisher never loses the approval.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
+from . import audit, delivery
 from .errors import WorkflowError, first_line
-from .hookspecs import Publication, PublishError
+from .hookspecs import PublishError
 from .model import Status
 from .plugins import publishers
 from .store import publications, submissions
@@ -31,7 +33,7 @@ class PublishingMixin:
         channel = self.engine.channel(channel_id)
         name = channel.publisher if channel else "outbox"
         options = dict(channel.publisher_options) if channel else {}
-        key = (name, tuple(sorted(options.items(), key=lambda kv: kv[0])))
+        key = (name, json.dumps(options, sort_keys=True, default=str))  # options nest dicts
         if key not in self._publishers:
             spec = publishers(self.pm).get(name)
             if spec is None:
@@ -50,9 +52,13 @@ class PublishingMixin:
             publish_at = aware(row.publish_at)
             if publish_at is not None and publish_at > now:
                 return False
+            if publish_at is not None and now - publish_at > self._grace(row.channel):
+                self._flag_late(conn, row, now)
+                return False
             claimed = aware(row.publish_claimed_at)
             if claimed is not None and claimed > utcnow() - CLAIM_TIMEOUT:
                 return False
+            recovering = claimed is not None  # its claimer died mid-delivery
             attempt = row.publish_attempts + 1
             conn.execute(
                 update(submissions)
@@ -60,32 +66,46 @@ class PublishingMixin:
                 .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
             )
             sub = self._view(conn, row)
-        return self._deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
+        delivered = self._deliver(sub, now, attempt=attempt, recovering=recovering)
+        return delivered.status is Status.PUBLISHED
 
-    def _deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
-        """Publish a claimed post outside any transaction, then record the outcome.
-        The exact approved revision is what the publisher receives."""
-        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
-        publication = Publication(
-            submission_id=str(sub.id),
-            revision=sub.revision,
-            channel=sub.channel,
-            kind=sub.kind,
-            author=sub.author,
-            text=sub.text,
-            text_sha256=sub.text_sha256,
-            approved_by=approvers,
-            policy_version=sub.policy_version,
-            publish_at=sub.publish_at,
+    def _grace(self, channel_id: str) -> timedelta:
+        channel = self.engine.channel(channel_id)
+        return timedelta(seconds=channel.publish_grace if channel else 3600)
+
+    def _flag_late(self, conn, row, now: datetime) -> None:
+        """An approved post past its time and its channel's grace: never published late
+        silently; flagged overdue and left for its author (`publish_now`)."""
+        conn.execute(
+            update(submissions)
+            .where(submissions.c.id == row.id)
+            .values(overdue=True, updated_at=now, publish_claimed_at=None)
         )
-        name = "outbox"
+        sub = self._view(conn, row)
+        publish_at = audit.iso(sub.publish_at)
+        details = {"revision": sub.revision, "publish_at": publish_at, "status": sub.status.value}
+        self._event(conn, "overdue", "sayso", now, sub, details=details)
+        self._queue_notification(conn, sub, "overdue", [sub.author], now, publish_at=publish_at)
+
+    def _deliver(
+        self, sub: Submission, now: datetime, *, attempt: int, recovering: bool = False
+    ) -> Submission:
+        """Publish a claimed post outside any transaction, then record the outcome.
+        The exact approved revision is what the publisher receives (see engine.delivery)."""
+        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
+        name, earlier = "outbox", False
         try:
+            publication = delivery.publication_for(sub, approvers)
             name, publisher = self._publisher(sub.channel)
-            ref, error = str(publisher.publish(publication)), None
+            (ref, earlier), error = (
+                delivery.send(publisher, publication, recovering=recovering),
+                None,
+            )
         except Exception as err:  # a publisher's failure must never lose the approval
             ref, error = None, first_line(err)
         with self.store.write() as conn:
-            self._lock(conn, sub.id)
+            if self._lock(conn, sub.id).published_at is not None:
+                return self.get(sub.id)  # recorded by whoever recovered our claim
             conn.execute(
                 _INSERT_PUBLICATION,
                 {
@@ -117,6 +137,8 @@ class PublishingMixin:
                     "error": error,
                     "approved_by": list(approvers),
                     "attempt": attempt,
+                    "idempotency_key": delivery.idempotency_key(sub),
+                    "recovered": earlier,  # delivered before a crash; not sent again
                 },
             )
         if error is None:

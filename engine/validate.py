@@ -523,6 +523,15 @@ class _Checker:
 
     def channels(self) -> None:
         for channel in self.d.channels.values():
+            grace = channel.get("publish_grace")
+            if isinstance(grace, str) and _DURATION.fullmatch(grace):
+                try:
+                    parse_duration(grace)
+                except ValueError as err:
+                    self.r.error(
+                        channel.loc("publish_grace"),
+                        f"{channel.describe('publish_grace')}: {err}",
+                    )
             platform = channel.get("platform")
             prefix = channel.id.split("/", 1)[0]
             if isinstance(platform, str) and platform != prefix:

@@ -699,7 +699,9 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 report.published.append(sid)
             else:
                 sub = self.get(sid)
-                if sub.publish_error and sub.status is Status.APPROVED:
+                if sub.overdue:
+                    report.overdue.append(sid)
+                elif sub.publish_error and sub.status is Status.APPROVED:
                     report.failed.append((sid, sub.publish_error))
         report.notified = self._deliver_notifications()
         return report
