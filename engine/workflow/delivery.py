@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .hookspecs import Publication, PublishError
-from .submission import Submission, sha256
+from ..hookspecs import Publication, PublishError
+from .views import Submission, sha256
 
 
 def idempotency_key(sub: Submission) -> str:

@@ -13,23 +13,38 @@ from typing import Any
 
 from sqlalchemy import update
 
-from . import audit, delivery
-from .errors import WorkflowError, first_line
-from .hookspecs import PublishError
-from .model import Status
-from .plugins import publishers
-from .store import publications, submissions
-from .submission import Submission, aware, utcnow
+from .. import audit
+from ..compiler import Engine
+from ..errors import WorkflowError, first_line
+from ..hookspecs import PublishError
+from ..model import Status
+from ..plugins import publishers
+from ..store import Store, publications, submissions
+from . import delivery
+from .records import event
+from .rows import SubmissionRows
+from .rules import known_user, moment, require_author
+from .views import Submission, aware, utcnow
 
 _INSERT_PUBLICATION = publications.insert()
 MAX_PUBLISH_ATTEMPTS = 5
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
-class PublishingMixin:
-    """Workflow methods that deliver approved posts."""
+class Publisher:
+    """Delivers approved posts through their channel's publisher plugin."""
 
-    def _publisher(self, channel_id: str):
+    def __init__(
+        self, engine: Engine, store: Store, pm: Any, rows: SubmissionRows, notifier: Any = None
+    ):
+        self.engine = engine
+        self.store = store
+        self.pm = pm
+        self.rows = rows
+        self.notifier = notifier  # tells the author when a late post is left to them
+        self._publishers: dict[tuple, Any] = {}
+
+    def _publisher(self, channel_id: str) -> tuple[str, Any]:
         channel = self.engine.channel(channel_id)
         name = channel.publisher if channel else "outbox"
         options = dict(channel.publisher_options) if channel else {}
@@ -41,10 +56,10 @@ class PublishingMixin:
             self._publishers[key] = (name, spec.build(options))
         return self._publishers[key]
 
-    def _publish_if_due(self, sid: int, now: datetime) -> bool:
-        """Claim the post in one transaction, then publish it (see `_deliver`)."""
+    def publish_if_due(self, sid: int, now: datetime) -> bool:
+        """Claim the post in one transaction, then publish it (see `deliver`)."""
         with self.store.write() as conn:
-            row = self._lock(conn, sid)
+            row = self.rows.lock(conn, sid)
             if row.status != Status.APPROVED.value or row.published_at is not None:
                 return False
             if row.overdue:  # approved after its time: a person decides (`publish_now`)
@@ -65,15 +80,15 @@ class PublishingMixin:
                 .where(submissions.c.id == sid)
                 .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
             )
-            sub = self._view(conn, row)
-        delivered = self._deliver(sub, now, attempt=attempt, recovering=recovering)
+            sub = self.rows.view(conn, row)
+        delivered = self.deliver(sub, now, attempt=attempt, recovering=recovering)
         return delivered.status is Status.PUBLISHED
 
     def _grace(self, channel_id: str) -> timedelta:
         channel = self.engine.channel(channel_id)
         return timedelta(seconds=channel.publish_grace if channel else 3600)
 
-    def _flag_late(self, conn, row, now: datetime) -> None:
+    def _flag_late(self, conn: Any, row: Any, now: datetime) -> None:
         """An approved post past its time and its channel's grace: never published late
         silently; flagged overdue and left for its author (`publish_now`)."""
         conn.execute(
@@ -81,17 +96,18 @@ class PublishingMixin:
             .where(submissions.c.id == row.id)
             .values(overdue=True, updated_at=now, publish_claimed_at=None)
         )
-        sub = self._view(conn, row)
+        sub = self.rows.view(conn, row)
         publish_at = audit.iso(sub.publish_at)
         details = {"revision": sub.revision, "publish_at": publish_at, "status": sub.status.value}
-        self._event(conn, "overdue", "sayso", now, sub, details=details)
-        self._queue_notification(conn, sub, "overdue", [sub.author], now, publish_at=publish_at)
+        event(self.store, conn, "overdue", "sayso", now, sub, details=details)
+        if self.notifier is not None:
+            self.notifier.queue(conn, sub, "overdue", [sub.author], now, publish_at=publish_at)
 
-    def _deliver(
+    def deliver(
         self, sub: Submission, now: datetime, *, attempt: int, recovering: bool = False
     ) -> Submission:
         """Publish a claimed post outside any transaction, then record the outcome.
-        The exact approved revision is what the publisher receives (see engine.delivery)."""
+        The exact approved revision is what the publisher receives (see delivery.py)."""
         approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
         name, earlier = "outbox", False
         try:
@@ -104,8 +120,8 @@ class PublishingMixin:
         except Exception as err:  # a publisher's failure must never lose the approval
             ref, error = None, first_line(err)
         with self.store.write() as conn:
-            if self._lock(conn, sub.id).published_at is not None:
-                return self.get(sub.id)  # recorded by whoever recovered our claim
+            if self.rows.lock(conn, sub.id).published_at is not None:
+                return self.rows.get(sub.id)  # recorded by whoever recovered our claim
             conn.execute(
                 _INSERT_PUBLICATION,
                 {
@@ -124,7 +140,8 @@ class PublishingMixin:
             else:
                 values.update(publish_error=error)
             conn.execute(update(submissions).where(submissions.c.id == sub.id).values(**values))
-            self._event(
+            event(
+                self.store,
                 conn,
                 "published" if error is None else "publish_failed",
                 "sayso",
@@ -148,13 +165,10 @@ class PublishingMixin:
     def publish_now(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         """The author publishes an approved post whose publish time passed while it was
         pending (never done automatically: no surprise late publishing)."""
-        now = self._now(now)
+        now = moment(now)
         with self.store.write() as conn:
-            row = self._lock(conn, sid)
-            if actor != row.author:
-                raise WorkflowError(
-                    f"only the author ({row.author}) may publish submission {row.id}"
-                )
+            row = self.rows.lock(conn, sid)
+            require_author(row, actor, "publish")
             if row.status != Status.APPROVED.value:
                 raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
             if not row.overdue:
@@ -164,15 +178,15 @@ class PublishingMixin:
                 .where(submissions.c.id == row.id)
                 .values(overdue=False, publish_at=now, updated_at=now)
             )
-        self._publish_if_due(row.id, now)
-        return self.get(row.id)
+        self.publish_if_due(row.id, now)
+        return self.rows.get(row.id)
 
     def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         """Try a failed publication again now (any known user may ask)."""
-        now = self._now(now)
-        self._user(actor)
-        sub = self.get(sid)
+        now = moment(now)
+        known_user(self.engine, actor)
+        sub = self.rows.get(sid)
         if sub.status is not Status.APPROVED or not sub.publish_error:
             raise WorkflowError(f"submission {sid} has no failed publication to retry")
-        self._publish_if_due(sub.id, now)
-        return self.get(sub.id)
+        self.publish_if_due(sub.id, now)
+        return self.rows.get(sub.id)
