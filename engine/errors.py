@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .model import Loc
+if TYPE_CHECKING:  # only an annotation here: `sayso --help` need not load the model
+    from .model import Loc
 
 
 class SaysoError(Exception):
@@ -38,6 +40,10 @@ class PolicyError(SaysoError):
 
 class WorkflowError(SaysoError):
     """A workflow action was refused (not eligible, wrong state, self-approval...)."""
+
+
+class StaleRevision(WorkflowError):
+    """An approval or rejection of a revision that is no longer the current one."""
 
 
 class NotFound(SaysoError):

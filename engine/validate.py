@@ -40,7 +40,7 @@ from .yamlpos import Positions
 GLOB_CHARS = frozenset("*?[")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DURATION = re.compile(r"([0-9]+[wdhms])+")
-DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles")
+DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles", "delegation")
 LIST_SECTIONS = ("rules", "checks", "waivers", "notifiers", "directory")
 
 
@@ -97,6 +97,7 @@ class Draft:
     topics: dict[str, Item] = field(default_factory=dict)
     escalations: dict[str, Item] = field(default_factory=dict)
     roles: dict[str, Item] = field(default_factory=dict)
+    delegation: dict[str, Item] = field(default_factory=dict)  # max_duration, allow
     rules: dict[str, Item] = field(default_factory=dict)
     checks: dict[str, Item] = field(default_factory=dict)
     waivers: dict[str, Item] = field(default_factory=dict)
@@ -138,6 +139,7 @@ def check_draft(
     checker.escalations()
     checker.checks()
     checker.roles()
+    checker.delegation()
     checker.waivers(today)
     checker.channels()
     return report
@@ -461,6 +463,31 @@ class _Checker:
             if isinstance(values, list):
                 self.principals(role)
 
+    def delegation(self) -> None:
+        rules = self.d.delegation.get("allow")
+        for index, entry in enumerate(
+            rules.value if rules and isinstance(rules.value, list) else []
+        ):
+            if not isinstance(entry, dict):
+                continue
+            self.principals(rules, index, "from")
+            to = entry.get("to")
+            if isinstance(to, list):
+                self.principals(rules, index, "to")
+            elif to == "same-group" and not any(
+                isinstance(p, str) and p.startswith("group:") for p in entry.get("from") or ()
+            ):
+                self.r.error(
+                    rules.loc(index, "to"),
+                    f"{rules.describe(index, 'to')}: same-group needs a group:ID in 'from'",
+                )
+        limit = self.d.delegation.get("max_duration")
+        if limit and isinstance(limit.value, str) and _DURATION.fullmatch(limit.value):
+            try:
+                parse_duration(limit.value)
+            except ValueError as err:
+                self.r.error(limit.loc(), f"{limit.describe()}: {err}")
+
     def waivers(self, today: date) -> None:
         targets = {"rules": self.d.rules, "topics": self.d.topics, "checks": self.d.checks}
         for waiver in self.d.waivers.values():
@@ -496,6 +523,15 @@ class _Checker:
 
     def channels(self) -> None:
         for channel in self.d.channels.values():
+            grace = channel.get("publish_grace")
+            if isinstance(grace, str) and _DURATION.fullmatch(grace):
+                try:
+                    parse_duration(grace)
+                except ValueError as err:
+                    self.r.error(
+                        channel.loc("publish_grace"),
+                        f"{channel.describe('publish_grace')}: {err}",
+                    )
             platform = channel.get("platform")
             prefix = channel.id.split("/", 1)[0]
             if isinstance(platform, str) and platform != prefix:
@@ -520,69 +556,5 @@ def _walk(value: Any, path: Iterable[Any]) -> Any:
     return value
 
 
-# ---------------------------------------------------------------- `sayso validate`
-
-_LOCATED = re.compile(r"^(.+?):(\d+):(\d+): (.*)$", re.S)
-
-
-@dataclass(frozen=True, slots=True)
-class Validation:
-    """What `sayso validate` reports about a policy directory."""
-
-    valid: bool
-    errors: tuple[tuple[Loc, str], ...]
-    warnings: tuple[tuple[Loc, str], ...]
-    policy: Any = None  # the loaded Policy when valid
-
-    @property
-    def version(self) -> str | None:
-        return self.policy.version if self.policy is not None else None
-
-    def counts(self) -> dict[str, int]:
-        p = self.policy
-        if p is None:
-            return {}
-        return {
-            "users": len(p.users),
-            "groups": len(p.groups),
-            "channels": len(p.channels),
-            "rules": len(p.rules),
-            "topics": len(p.topics),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        def row(loc: Loc, message: str) -> dict[str, Any]:
-            return {"file": loc.file, "line": loc.line, "col": loc.col, "message": message}
-
-        return {
-            "valid": self.valid,
-            "errors": [row(*e) for e in self.errors],
-            "warnings": [row(*w) for w in self.warnings],
-            "version": self.version,
-            "counts": self.counts(),
-        }
-
-
-def parse_located(text: str) -> tuple[Loc, str]:
-    """ "FILE:LINE:COL: message" (as in Policy.warnings) back into (Loc, message)."""
-    match = _LOCATED.match(text)
-    if match is None:
-        return Loc("<policy>", 0, 0), text
-    file, line, col, message = match.groups()
-    return Loc(file, int(line), int(col)), message
-
-
-def validate_policy(policy_dir: Any, pm: Any = None, *, today: date | None = None) -> Validation:
-    """Load and compile a policy directory, collecting every error and warning."""
-    from .compiler import compile_policy
-    from .errors import PolicyError
-    from .loader import load_policy
-
-    try:
-        policy = load_policy(policy_dir, pm, today=today)
-        compile_policy(policy, pm)
-    except PolicyError as err:
-        errors = tuple((p.loc, p.message) for p in err.problems)
-        warnings = tuple(parse_located(w) for w in getattr(err, "warnings", ()))
-        return Validation(False, errors, warnings)
-    return Validation(True, (), tuple(parse_located(w) for w in policy.warnings), policy)
+# `sayso validate` lives in engine.validation (light to import); kept importable from here.
+from .validation import Validation, parse_located, validate_policy  # noqa: E402, F401

@@ -26,7 +26,7 @@ def test_total_and_real_pages(as_user, web_state):
     assert rows(second) == sids[50:] and 'id="prev-page"' in second
     assert 'id="nav-queue-count"' in first and ">53</span>" in first
     # approving one takes it out of the queue, the total and the navigation count
-    fran.form(f"/submissions/{sids[0]}/approve")
+    fran.form(f"/submissions/{sids[0]}/approve", {"revision": "1"})
     again = fran.get("/queue?page=2").get_data(as_text=True)
     assert rows(again) == sids[51:] and "<strong>52</strong>" in again
     assert web_state.workflow.queue_count("fran") == 52
