@@ -32,7 +32,9 @@ class Token:
     revoked_at: datetime | None
 
 
-def _hash_password(password: str, salt: bytes) -> str:
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """The stored form of a password: scrypt with its parameters and a random salt."""
+    salt = secrets.token_bytes(16) if salt is None else salt
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
@@ -40,7 +42,7 @@ def _hash_password(password: str, salt: bytes) -> str:
 def set_password(store: Store, user: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise SaysoError(f"a password needs at least {MIN_PASSWORD} characters")
-    hashed = _hash_password(password, secrets.token_bytes(16))
+    hashed = hash_password(password)
     now = datetime.now(UTC)
     with store.write() as conn:
         done = conn.execute(
@@ -60,7 +62,7 @@ def check_password(store: Store, user: str, password: str) -> bool:
             select(accounts.c.password_hash).where(accounts.c.user_id == user)
         ).scalar()
     if not stored:
-        _hash_password(password, b"0" * 16)  # same work whether or not the user exists
+        hash_password(password, b"0" * 16)  # same work whether or not the user exists
         return False
     _, n, r, p, salt, digest = stored.split("$")
     candidate = hashlib.scrypt(

@@ -12,4 +12,6 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("SAYSO_TESTING", "1")
 
+import tests.profiles  # noqa: E402,F401  (hypothesis profile: quick locally, thorough in CI)
+
 pytest_plugins: list[str] = ["tests.webhelpers", "tests.fixtures_engine", "tests.pgserver"]

@@ -228,6 +228,8 @@ def fuzz(app, headers, path, method, mode, examples):
         status_code_conformance,
     )
 
+    import tests.profiles
+
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operation = schema[path][method]
     checks = [
@@ -239,7 +241,7 @@ def fuzz(app, headers, path, method, mode, examples):
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=examples,
+        max_examples=tests.profiles.examples(examples),
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
