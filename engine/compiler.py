@@ -25,7 +25,7 @@ from typing import Any
 import re2
 
 from . import plugins as plugin_registry
-from .decide import allow_reasons, check_rules, decide, deny_reason, matching_rules, no_allow_reason
+from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
 from .model import (
@@ -43,22 +43,10 @@ from .model import (
     User,
     Waiver,
 )
+from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 ROLES: tuple[str, ...] = ("auditors", "admins")
-
-
-@dataclass(frozen=True, slots=True)
-class RuleIndex:
-    """The rules that apply to one (channel, kind), keyed by the principal they name."""
-
-    allow: Mapping[str, tuple[Rule, ...]]
-    deny: Mapping[str, tuple[Rule, ...]]
-    advisory_allow: Mapping[str, tuple[Rule, ...]]
-    advisory_deny: Mapping[str, tuple[Rule, ...]]
-    allowed_principals: tuple[str, ...]  # who the enforced allow rules name, for hints
-    denied_principals: frozenset[str] = frozenset()  # who the enforced deny rules name
-    allowing_principals: frozenset[str] = frozenset()  # set form of `allowed_principals`
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +54,6 @@ class CompiledCheck:
     config: CheckConfig
     run: CheckFunction
     action: Effect
-
-
-_EMPTY_INDEX = RuleIndex({}, {}, {}, {}, ())
 
 
 def resolve_globs(globs: Iterable[str], names: Iterable[str]) -> frozenset[str]:
@@ -81,32 +66,6 @@ def resolve_globs(globs: Iterable[str], names: Iterable[str]) -> frozenset[str]:
         elif glob in names:
             out.add(glob)
     return frozenset(out)
-
-
-def _group_members(policy: Policy) -> dict[str, frozenset[str]]:
-    """Group id -> user ids, through nested `includes` (cycles tolerated)."""
-    direct: dict[str, set[str]] = {}
-    includes: dict[str, set[str]] = {}
-    for group in policy.groups.values():
-        users, nested = set(), set(group.includes)
-        for member in group.members:
-            if member.startswith("group:"):
-                nested.add(member[6:])
-            else:
-                users.add(member.removeprefix("user:"))
-        direct[group.id], includes[group.id] = users, nested
-    members: dict[str, frozenset[str]] = {}
-    for group_id in direct:
-        seen, stack, users = {group_id}, [group_id], set()
-        while stack:
-            current = stack.pop()
-            users |= direct.get(current, set())
-            for child in includes.get(current, ()):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        members[group_id] = frozenset(users)
-    return members
 
 
 class Engine:
@@ -135,7 +94,7 @@ class Engine:
         self.version = policy.version
         channel_ids = tuple(policy.channels)
 
-        self._group_members = _group_members(policy)
+        self._group_members = group_members(policy)
         groups_of: dict[str, set[str]] = defaultdict(set)
         for group_id, users in self._group_members.items():
             for user_id in users:
@@ -297,8 +256,13 @@ class Engine:
 
     # ---- deciding ----------------------------------------------------------
 
+    @property
+    def rule_order(self) -> Mapping[str, int]:
+        """Rule id -> its position in the policy (reasons are listed in this order)."""
+        return self._rule_order
+
     def rule_index(self, channel_id: str, kind: str) -> RuleIndex:
-        return self._rule_index.get((channel_id, kind), _EMPTY_INDEX)
+        return self._rule_index.get((channel_id, kind), EMPTY_INDEX)
 
     def waiver_for(self, target: str, user_id: str, today: date) -> Waiver | None:
         """A waiver in force today that exempts the user from a rule, topic or check."""
@@ -316,21 +280,18 @@ class Engine:
         if principals is None or index is None:  # unknowns, or no rule here at all
             verdict = check_rules(self, author, channel, kind, today or datetime.now(UTC).date())
             return verdict.allowed, verdict.reasons
-        if not principals.isdisjoint(index.denied_principals):
-            denials = []
-            for rule in matching_rules(index.deny, principals, self._rule_order):
-                if rule.id in self._waivers:
-                    today = today or datetime.now(UTC).date()
-                    if self.waiver_for(rule.id, author, today) is not None:
-                        continue
-                denials.append(deny_reason(rule, author, channel))
-            if denials:
-                return False, tuple(denials)
-        allow = index.allow
-        allows = [allow[p] for p in principals.intersection(index.allowing_principals)]
-        if not allows:
+
+        def exempt(rule: Rule) -> Waiver | None:
+            if rule.id not in self._waivers:
+                return None
+            return self.waiver_for(rule.id, author, today or datetime.now(UTC).date())
+
+        match = evaluate(index, principals, self._rule_order, exempt)
+        if match.denials:
+            return False, tuple(deny_reason(rule, author, channel) for rule in match.denials)
+        if not match.allows:
             return False, (no_allow_reason(author, channel, kind),)
-        return True, allow_reasons(self, author, channel, allows)
+        return True, allow_reasons(match.allows, author, channel)
 
     def decide(
         self,
