@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from engine.errors import SaysoError
+from engine.errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
 
 
 class Context:
@@ -59,7 +59,7 @@ class SaysoGroup(click.Group):
         except SaysoError as err:
             for line in str(err).splitlines() or [type(err).__name__]:
                 click.echo(f"error: {line}", err=True)
-            ctx.exit(getattr(err, "exit_code", 1) or 1)
+            ctx.exit(exit_code(err))
         except BrokenPipeError:  # `sayso audit export | head`: the reader has enough
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
             ctx.exit(0)
@@ -110,7 +110,21 @@ def cli(ctx: click.Context, policy: str, db: str) -> None:
 class BadInput(SaysoError):
     """Unusable command-line input (exit 2)."""
 
-    exit_code = 2
+
+# The exit status of every error a user can cause, most specific first (SPEC: a
+# refused workflow action exits 1; `check` keeps 1 for "denied", so bad input is 2).
+EXIT_CODES: tuple[tuple[type[SaysoError], int], ...] = (
+    (BadInput, 2),
+    (NotFound, 1),
+    (NotAuthor, 1),
+    (NotEligible, 1),
+    (WrongState, 1),
+    (SaysoError, 1),
+)
+
+
+def exit_code(err: SaysoError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
 
 
 def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
@@ -171,8 +185,7 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     try:
         engine = ctx.engine
     except PolicyError as err:
-        err.exit_code = 2
-        raise
+        raise BadInput(str(err)) from None
     decision = engine.decide(post, now=now, explain=True)
     if as_json:
         echo_json(decision.to_dict())

@@ -39,6 +39,7 @@ from .model import (
     Policy,
     Post,
     Reason,
+    Role,
     Rule,
     User,
     Waiver,
@@ -46,7 +47,7 @@ from .model import (
 from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
-ROLES: tuple[str, ...] = ("auditors", "admins")
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,21 @@ class PolicyError(SaysoError):
 
 
 class WorkflowError(SaysoError):
-    """A workflow action was refused (not eligible, wrong state, self-approval...)."""
+    """A workflow action was refused. The subclasses say why; CLI exit codes and HTTP
+    statuses are chosen from the type (cli.EXIT_CODES, web/errors.STATUSES)."""
 
 
-class NotFound(SaysoError):
+class NotFound(WorkflowError):
     """An id (submission, user, version...) that does not exist."""
+
+
+class NotAuthor(WorkflowError):
+    """Only the author (or the delegation's giver) may do this."""
+
+
+class NotEligible(WorkflowError):
+    """The user may not act on this submission: not an owner, the author, or done already."""
+
+
+class WrongState(WorkflowError):
+    """The submission (or delegation) is not in a state that allows the action."""

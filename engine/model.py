@@ -46,6 +46,13 @@ class Enforcement(StrEnum):
     ADVISORY = "advisory"  # evaluated and reported as a warning, never changes the decision
 
 
+class Role(StrEnum):
+    """Policy `roles:`; members of a role see every submission."""
+
+    AUDITORS = "auditors"  # the audit log and every submission
+    ADMINS = "admins"  # the policy pages, replay, the dashboard and every submission
+
+
 # --------------------------------------------------------------------------
 # Source policy, as loaded and validated (engine.loader produces a Policy).
 # --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request, s
 
 from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.errors import SaysoError
+from engine.model import Role
 
 from .auditview import FILTERS, audit_filters
 from .auth import role_required, sayso
@@ -15,7 +16,7 @@ PAGE = 100
 
 
 @bp.route("/")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def log():
     log = sayso().audit
     after = max(request.args.get("after", 0, type=int) or 0, 0)
@@ -37,7 +38,7 @@ def log():
 
 
 @bp.route("/export.<fmt>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def export(fmt: str):
     if fmt not in EXPORT_FORMATS:
         abort(404)
@@ -50,12 +51,12 @@ def export(fmt: str):
 
 
 @bp.route("/verify")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def verify():
     return render_template("audit/verify.html", result=sayso().audit.verify())
 
 
 @bp.route("/submissions/<id:sid>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def record(sid: int):
     return render_template("audit/record.html", record=sayso().workflow.record(sid))

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, flash, render_template, request
 
 from engine.errors import PolicyError, SaysoError
-from engine.model import Status
+from engine.model import Role, Status
 from engine.permissions import group_matrix
 from engine.times import parse_time
 
@@ -19,7 +19,7 @@ bp = Blueprint("policy", __name__, url_prefix="/policy")
 
 
 @bp.route("/")
-@role_required("admins")
+@role_required(Role.ADMINS)
 def show():
     state = sayso()
     policy = state.engine.policy
@@ -35,7 +35,7 @@ def show():
 
 
 @bp.route("/replay", methods=("GET", "POST"))
-@role_required("admins")
+@role_required(Role.ADMINS)
 def replay():
     from engine.compiler import load_engine
     from engine.replay import replay as run_replay
@@ -62,7 +62,7 @@ def replay():
 
 
 @bp.route("/dashboard")
-@role_required("admins")
+@role_required(Role.ADMINS)
 def dashboard():
     wf = sayso().workflow
     counts = {status.value: wf.count(status=status.value) for status in Status}

@@ -143,6 +143,9 @@ class Workflow:
     def can_act(self, sid: int, user: str, *, now: datetime | None = None) -> tuple[bool, str]:
         return self.queries.can_act(sid, user, now=now)
 
+    def may_view(self, sub: Submission, user: str) -> bool:
+        return self.queries.may_view(sub, user)
+
     def record(self, sid: int) -> SubmissionRecord:
         return self.queries.record(sid)
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 
 from ..compiler import Engine
-from ..errors import WorkflowError, first_line
+from ..errors import WrongState, first_line
 from ..hookspecs import Publication, PublishError
 from ..model import Status
 from ..plugins import publishers
@@ -143,9 +143,9 @@ class Publisher:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "publish")
             if row.status != Status.APPROVED.value:
-                raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
+                raise WrongState(f"submission {row.id} is {row.status}, not approved")
             if not row.overdue:
-                raise WorkflowError(f"submission {row.id} is published on schedule by `sayso tick`")
+                raise WrongState(f"submission {row.id} is published on schedule by `sayso tick`")
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -160,6 +160,6 @@ class Publisher:
         known_user(self.engine, actor)
         sub = self.rows.get(sid)
         if sub.status is not Status.APPROVED or not sub.publish_error:
-            raise WorkflowError(f"submission {sid} has no failed publication to retry")
+            raise WrongState(f"submission {sid} has no failed publication to retry")
         self.publish_if_due(sub.id, now)
         return self.rows.get(sub.id)

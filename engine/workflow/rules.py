@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from ..compiler import Engine
-from ..errors import SaysoError, WorkflowError
-from ..model import Decision, Outcome, Requirement, Status
+from ..errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
+from ..model import Decision, Outcome, Requirement, Role, Status
 from .views import RequirementState, Submission, Verdict, aware, utcnow
 
 STATUS_OF = {
@@ -30,7 +30,7 @@ def moment(now: datetime | None) -> datetime:
 
 def known_user(engine: Engine, user: Any, what: str = "user") -> str:
     if not isinstance(user, str) or user not in engine.policy.users:
-        raise WorkflowError(f"unknown {what} '{user}'")
+        raise NotFound(f"unknown {what} '{user}'")
     return user
 
 
@@ -48,12 +48,12 @@ def check_text(text: Any) -> str:
 def require_author(row: Any, actor: str, action: str) -> None:
     """The one author guard: only the author may revise, withdraw or publish late."""
     if actor != row.author:
-        raise WorkflowError(f"only the author ({row.author}) may {action} submission {row.id}")
+        raise NotAuthor(f"only the author ({row.author}) may {action} submission {row.id}")
 
 
 def require_pending(row: Any) -> None:
     if row.status != Status.PENDING.value:
-        raise WorkflowError(f"submission {row.id} is {row.status}, not pending")
+        raise WrongState(f"submission {row.id} is {row.status}, not pending")
 
 
 def eligible(engine: Engine, requirement: Requirement, reached: dict[str, int]) -> tuple[str, ...]:
@@ -113,6 +113,18 @@ def may_act(engine: Engine, sub: Submission, identities: Iterable[str]) -> bool:
     return False
 
 
+def sees(engine: Engine, sub: Submission, user: str) -> bool:
+    """Who may view a submission without asking the database: the author, auditors,
+    admins, anyone eligible for a requirement, and anyone who gave a verdict on it."""
+    if user == sub.author or engine.has_role(user, Role.AUDITORS):
+        return True
+    if engine.has_role(user, Role.ADMINS):
+        return True
+    if any(engine.covers(user, q.eligible) for q in sub.requirements):
+        return True
+    return any(user in (v.actor, v.on_behalf_of) for v in sub.verdicts)
+
+
 def acting_identity(
     engine: Engine,
     sub: Submission,
@@ -122,9 +134,9 @@ def acting_identity(
     for_approval: bool,
 ) -> str | None:
     """Whom `actor` acts as: None for themself if eligible, else the first of
-    `delegators` (users who delegated to them) who is; WorkflowError if nobody."""
+    `delegators` (users who delegated to them) who is; NotEligible if nobody."""
     if actor == sub.author:
-        raise WorkflowError(
+        raise NotEligible(
             f"{actor} cannot {'approve' if for_approval else 'reject'} their own post "
             f"(submission {sub.id}; separation of duties)"
         )
@@ -142,15 +154,15 @@ def acting_identity(
         if any(engine.covers(who, q.eligible) for q in pool):
             return None if who == actor else who
     if for_approval and actor in already:
-        raise WorkflowError(
+        raise NotEligible(
             f"{actor} has already approved revision {sub.revision} of submission {sub.id}"
         )
     if blocked_self:
-        raise WorkflowError(
+        raise NotEligible(
             f"{actor} acts for {sub.author}, the author; a delegation cannot approve one's own post"
         )
     needed = "; ".join(
         f"{q.id} needs {' or '.join(q.eligible) or 'nobody'}"
         for q in (open_reqs or sub.requirements)
     )
-    raise WorkflowError(f"{actor} may not act on submission {sub.id} ({needed})")
+    raise NotEligible(f"{actor} may not act on submission {sub.id} ({needed})")

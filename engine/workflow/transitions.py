@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from .. import audit
 from ..compiler import Engine
-from ..errors import SaysoError, WorkflowError
+from ..errors import SaysoError, WrongState
 from ..model import Decision, Post, Status
 from ..store import Store, submissions
 from .clock import SlaClock
@@ -186,7 +186,7 @@ class Transitions:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "revise")
             if row.status not in (Status.PENDING.value, Status.DENIED.value):
-                raise WorkflowError(
+                raise WrongState(
                     f"submission {row.id} is {row.status}; only pending or denied posts can be revised"
                 )
             decision = self._decide(row.author, row.channel, text, row.kind, now)
@@ -307,11 +307,9 @@ class Transitions:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "withdraw")
             if row.status not in (Status.PENDING.value, Status.APPROVED.value):
-                raise WorkflowError(f"submission {row.id} is {row.status}; it cannot be withdrawn")
+                raise WrongState(f"submission {row.id} is {row.status}; it cannot be withdrawn")
             if row.publish_claimed_at is not None:
-                raise WorkflowError(
-                    f"submission {row.id} is being published; it cannot be withdrawn"
-                )
+                raise WrongState(f"submission {row.id} is being published; it cannot be withdrawn")
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
