@@ -141,9 +141,12 @@ def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as err:
             raise BadInput(f"cannot read {source}: {err}") from None
-    if not text.strip():
-        raise BadInput("the post text is empty")
-    return text
+    from engine.posttext import check_post_text
+
+    try:
+        return check_post_text(text)
+    except SaysoError as err:
+        raise BadInput(str(err)) from None
 
 
 def parse_time(value: str | None, option: str = "--at"):
@@ -213,16 +216,16 @@ def validate(ctx: Context, as_json: bool) -> None:
     if as_json:
         echo_json(result.to_dict())
     else:
-        for loc, message in result.errors:
-            click.echo(f"{loc}: {message}")
+        for problem in result.errors:
+            click.echo(str(problem))
         if result.valid:
             counts = ", ".join(
                 f"{n} {what if n != 1 else what[:-1]}" for what, n in result.counts().items()
             )
             version = short_version(result.version)
             click.echo(f"{ctx.policy_dir}: valid ({counts}; version {version})")
-        for loc, message in result.warnings:
-            click.echo(f"{loc}: warning: {message}")
+        for warning in result.warnings:
+            click.echo(f"{warning.loc}: warning: {warning.message}")
     click.get_current_context().exit(0 if result.valid else 1)
 
 

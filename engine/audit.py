@@ -23,24 +23,11 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from .errors import SaysoError
+from .model import EventType
 from .store import Store, audit_events, audit_head
 
 GENESIS = "0" * 64
-EVENTS = (
-    "policy_loaded",
-    "submitted",
-    "decided",
-    "approved",
-    "rejected",
-    "escalated",
-    "withdrawn",
-    "revised",
-    "published",
-    "publish_failed",
-    "overdue",
-    "delegated",
-    "delegation_revoked",
-)
+EVENTS = tuple(e.value for e in EventType)
 FIELDS = (
     "seq",
     "ts",

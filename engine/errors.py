@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .model import PolicyProblem
 
-from .model import Loc
+__all__ = [
+    "NotAuthor",
+    "NotEligible",
+    "NotFound",
+    "PolicyError",
+    "PolicyProblem",
+    "SaysoError",
+    "WorkflowError",
+    "WrongState",
+    "first_line",
+]
 
 
 class SaysoError(Exception):
@@ -19,20 +29,12 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(orig).__name__
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyProblem:
-    loc: Loc
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
-
-
 class PolicyError(SaysoError):
     """A policy directory is invalid; carries every problem found, each with its location."""
 
-    def __init__(self, problems: list[PolicyProblem]):
+    def __init__(self, problems: list[PolicyProblem], warnings: tuple[PolicyProblem, ...] = ()):
         self.problems = sorted(problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.col))
+        self.warnings = warnings  # found alongside the problems, for `validate`
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

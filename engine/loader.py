@@ -129,15 +129,13 @@ class _Loader:
         for loc, message in report.errors:
             self.problem(loc, message)
         warnings = tuple(
-            f"{loc}: {message}"
+            PolicyProblem(loc, message)
             for loc, message in sorted(
                 report.warnings, key=lambda w: (w[0].file, w[0].line, w[0].col)
             )
         )
         if self.problems:
-            error = PolicyError(self.problems)
-            error.warnings = warnings
-            raise error
+            raise PolicyError(self.problems, warnings)
         return self.build(warnings)
 
     def read_sources(self) -> list[Source]:
@@ -332,7 +330,7 @@ class _Loader:
 
     # ------------------------------------------------------------ building
 
-    def build(self, warnings: tuple[str, ...]) -> Policy:
+    def build(self, warnings: tuple[PolicyProblem, ...]) -> Policy:
         d = self.draft
         files = dict(sorted(self.files.items()))
         return Policy(

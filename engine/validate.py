@@ -33,7 +33,7 @@ from typing import Any
 import re2
 
 from .durations import format_duration, parse_duration
-from .model import Loc
+from .model import Loc, PolicyProblem
 from .permissions import reachable
 from .schema import describe, suggest
 from .yamlpos import Positions
@@ -518,16 +518,14 @@ def _walk(value: Any, path: Iterable[Any]) -> Any:
 
 # ---------------------------------------------------------------- `sayso validate`
 
-_LOCATED = re.compile(r"^(.+?):(\d+):(\d+): (.*)$", re.S)
-
 
 @dataclass(frozen=True, slots=True)
 class Validation:
     """What `sayso validate` reports about a policy directory."""
 
     valid: bool
-    errors: tuple[tuple[Loc, str], ...]
-    warnings: tuple[tuple[Loc, str], ...]
+    errors: tuple[PolicyProblem, ...]
+    warnings: tuple[PolicyProblem, ...]
     policy: Any = None  # the loaded Policy when valid
 
     @property
@@ -547,25 +545,16 @@ class Validation:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        def row(loc: Loc, message: str) -> dict[str, Any]:
-            return {"file": loc.file, "line": loc.line, "col": loc.col, "message": message}
+        def row(p: PolicyProblem) -> dict[str, Any]:
+            return {"file": p.loc.file, "line": p.loc.line, "col": p.loc.col, "message": p.message}
 
         return {
             "valid": self.valid,
-            "errors": [row(*e) for e in self.errors],
-            "warnings": [row(*w) for w in self.warnings],
+            "errors": [row(e) for e in self.errors],
+            "warnings": [row(w) for w in self.warnings],
             "version": self.version,
             "counts": self.counts(),
         }
-
-
-def parse_located(text: str) -> tuple[Loc, str]:
-    """ "FILE:LINE:COL: message" (as in Policy.warnings) back into (Loc, message)."""
-    match = _LOCATED.match(text)
-    if match is None:
-        return Loc("<policy>", 0, 0), text
-    file, line, col, message = match.groups()
-    return Loc(file, int(line), int(col)), message
 
 
 def validate_policy(policy_dir: Any, pm: Any = None, *, today: date | None = None) -> Validation:
@@ -578,7 +567,5 @@ def validate_policy(policy_dir: Any, pm: Any = None, *, today: date | None = Non
         policy = load_policy(policy_dir, pm, today=today)
         compile_policy(policy, pm)
     except PolicyError as err:
-        errors = tuple((p.loc, p.message) for p in err.problems)
-        warnings = tuple(parse_located(w) for w in getattr(err, "warnings", ()))
-        return Validation(False, errors, warnings)
-    return Validation(True, (), tuple(parse_located(w) for w in policy.warnings), policy)
+        return Validation(False, tuple(err.problems), err.warnings)
+    return Validation(True, (), policy.warnings, policy)

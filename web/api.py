@@ -18,6 +18,7 @@ from wtforms.validators import ValidationError
 from engine.audit import EXPORT_FORMATS
 from engine.errors import SaysoError
 from engine.model import Post, Role, Status
+from engine.posttext import check_post_text
 from engine.times import parse_time
 
 from .access import may_view
@@ -128,7 +129,7 @@ def check():
     author = data.get("author", g.user)
     if author != g.user and not engine.has_role(g.user, Role.ADMINS):
         abort(403, "only admins may check posts for another author")
-    post = Post(author, data["channel"], data["text"], data.get("kind", "post"))
+    post = Post(author, data["channel"], check_post_text(data["text"]), data.get("kind", "post"))
     decision = engine.decide(post).to_dict()
     decision.pop("trace", None)
     return jsonify(decision)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..compiler import Engine
-from ..model import Status
+from ..model import Status, VerdictType
 from ..store import Store, escalations_reached, revisions, submissions, verdicts
 from .rules import moment
 from .views import aware
@@ -50,7 +50,10 @@ class Dashboard:
                 part = ids[chunk : chunk + 500]
                 for v in conn.execute(
                     select(verdicts.c.submission_id, func.max(verdicts.c.at))
-                    .where(verdicts.c.submission_id.in_(part), verdicts.c.verdict == "approve")
+                    .where(
+                        verdicts.c.submission_id.in_(part),
+                        verdicts.c.verdict == VerdictType.APPROVE.value,
+                    )
                     .group_by(verdicts.c.submission_id)
                 ):
                     approved_at[v[0]] = aware(v[1])

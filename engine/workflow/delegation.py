@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..compiler import Engine
 from ..errors import NotAuthor, NotFound, WorkflowError, WrongState
+from ..model import EventType
 from ..store import Store, delegations
 from .records import new_id
 from .rules import known_user, moment
@@ -67,7 +68,7 @@ class Delegations:
             audit.append(
                 self.store,
                 conn,
-                event="delegated",
+                event=EventType.DELEGATED,
                 actor=from_user,
                 now=now,
                 details={
@@ -103,7 +104,7 @@ class Delegations:
             audit.append(
                 self.store,
                 conn,
-                event="delegation_revoked",
+                event=EventType.DELEGATION_REVOKED,
                 actor=actor,
                 now=now,
                 details={"delegation": row.id, "to": row.to_user},

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from ..compiler import Engine
 from ..errors import WrongState, first_line
 from ..hookspecs import Publication, PublishError
-from ..model import Status
+from ..model import EventType, Status, VerdictType
 from ..plugins import publishers
 from ..store import Store, publications, submissions
 from .records import event
@@ -76,7 +76,7 @@ class Publisher:
     def deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
         """Publish a claimed post outside any transaction, then record the outcome.
         The exact approved revision is what the publisher receives."""
-        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
+        approvers = tuple(v.who for v in sub.verdicts if v.verdict == VerdictType.APPROVE)
         publication = Publication(
             submission_id=str(sub.id),
             revision=sub.revision,
@@ -118,7 +118,7 @@ class Publisher:
             event(
                 self.store,
                 conn,
-                "published" if error is None else "publish_failed",
+                EventType.PUBLISHED if error is None else EventType.PUBLISH_FAILED,
                 "sayso",
                 now,
                 sub,

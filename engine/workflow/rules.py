@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from ..compiler import Engine
-from ..errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
-from ..model import Decision, Outcome, Requirement, Role, Status
+from ..errors import NotAuthor, NotEligible, NotFound, WrongState
+from ..model import Decision, Outcome, Requirement, Role, Status, VerdictType
 from .views import RequirementState, Submission, Verdict, aware, utcnow
 
 STATUS_OF = {
@@ -20,7 +20,6 @@ STATUS_OF = {
     Outcome.NEEDS_SIGNOFF: Status.PENDING,
     Outcome.DENIED: Status.DENIED,
 }
-MAX_TEXT = 100_000  # characters; far above any platform's limit
 
 
 def moment(now: datetime | None) -> datetime:
@@ -32,17 +31,6 @@ def known_user(engine: Engine, user: Any, what: str = "user") -> str:
     if not isinstance(user, str) or user not in engine.policy.users:
         raise NotFound(f"unknown {what} '{user}'")
     return user
-
-
-def check_text(text: Any) -> str:
-    """The post text, or a one-line error: empty, too long, or with a NUL."""
-    if not isinstance(text, str) or not text.strip():
-        raise SaysoError("the post text is empty")
-    if len(text) > MAX_TEXT:
-        raise SaysoError(f"the post text is {len(text)} characters; the limit is {MAX_TEXT}")
-    if "\x00" in text:
-        raise SaysoError("the post text contains a NUL character")
-    return text
 
 
 def require_author(row: Any, actor: str, action: str) -> None:
@@ -68,7 +56,7 @@ def eligible(engine: Engine, requirement: Requirement, reached: dict[str, int]) 
 
 def approvers(given: Iterable[Verdict]) -> list[str]:
     """Effective identities of the approvals given (the delegator when a delegate acted)."""
-    return [v.on_behalf_of or v.actor for v in given if v.verdict == "approve"]
+    return [v.on_behalf_of or v.actor for v in given if v.verdict == VerdictType.APPROVE]
 
 
 def requirement_states(

@@ -9,7 +9,7 @@ from typing import Any, overload
 
 from .. import audit
 from ..errors import NotFound
-from ..model import Decision, Status
+from ..model import Decision, Status, VerdictType
 
 
 def utcnow() -> datetime:
@@ -77,7 +77,7 @@ class RequirementState:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    verdict: str  # approve | reject
+    verdict: str  # a VerdictType value
     actor: str
     on_behalf_of: str | None
     revision: int
@@ -140,7 +140,7 @@ class Submission:
             text=self.text,
             text_sha256=self.text_sha256,
             requirements=[q.to_dict() for q in self.requirements],
-            approvals=[v.to_dict() for v in self.verdicts if v.verdict == "approve"],
+            approvals=[v.to_dict() for v in self.verdicts if v.verdict == VerdictType.APPROVE],
             submitted_at=when(self.submitted_at),
             updated_at=when(self.updated_at),
             publish_at=when(self.publish_at),
