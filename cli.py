@@ -209,7 +209,7 @@ def validate(ctx: Context, as_json: bool) -> None:
     Prints every problem as FILE:LINE:COL: message (warnings as FILE:LINE:COL:
     warning: message). Exit 0 valid, 1 invalid.
     """
-    from engine.validate import validate_policy
+    from engine.policies import validate_policy
     from engine.version import short_version
 
     result = validate_policy(ctx.policy_dir)

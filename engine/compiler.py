@@ -28,6 +28,7 @@ from . import plugins as plugin_registry
 from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
+from .loader import load_policy
 from .model import (
     Channel,
     CheckConfig,
@@ -75,6 +76,7 @@ class Engine:
     __slots__ = (
         "policy",
         "version",
+        "pm",
         "_principals",
         "_groups_of",
         "_group_members",
@@ -91,6 +93,7 @@ class Engine:
 
     def __init__(self, policy: Policy, pm: Any = None):
         pm = pm or plugin_registry.default_plugin_manager()
+        self.pm = pm  # the plugins this policy was compiled with (checks, publishers...)
         self.policy = policy
         self.version = policy.version
         channel_ids = tuple(policy.channels)
@@ -257,6 +260,29 @@ class Engine:
 
     # ---- deciding ----------------------------------------------------------
 
+    # ---- the compiled view `decide` reads (read-only) -------------------------
+
+    @property
+    def rule_channels(self) -> Mapping[str, frozenset[str]]:
+        """Rule id -> the channels its globs match."""
+        return self._rule_channels
+
+    @property
+    def detectors(self) -> tuple[TopicDetector, ...]:
+        return self._detectors
+
+    @property
+    def topic_order(self) -> Mapping[str, int]:
+        return self._topic_order
+
+    @property
+    def topics_by_channel(self) -> Mapping[str, frozenset[str]]:
+        return self._topics_by_channel
+
+    @property
+    def checks_by_channel(self) -> Mapping[str, tuple[CompiledCheck, ...]]:
+        return self._checks_by_channel
+
     @property
     def rule_order(self) -> Mapping[str, int]:
         """Rule id -> its position in the policy (reasons are listed in this order)."""
@@ -312,8 +338,6 @@ def compile_policy(policy: Policy, pm: Any = None) -> Engine:
 
 
 def load_engine(policy_dir: str, pm: Any = None) -> Engine:
-    """Load, validate and compile a policy directory."""
-    from .loader import load_policy
-
+    """Load, validate and compile a policy directory (also `engine.policies.load_engine`)."""
     pm = pm or plugin_registry.default_plugin_manager()
     return compile_policy(load_policy(policy_dir, pm), pm)

@@ -189,7 +189,7 @@ def _unmatched_rules(
     for rule in engine.policy.rules:
         if rule.id in seen:
             continue
-        if channel_id not in engine._rule_channels[rule.id]:
+        if channel_id not in engine.rule_channels[rule.id]:
             why = f"channels {', '.join(rule.channels)} do not include {channel_id}"
         elif kind not in rule.kinds:
             why = f"applies to {', '.join(rule.kinds)} only, not {kind}"
@@ -264,9 +264,9 @@ def _decision(
 def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
     """Topic id -> spans, merged over every detector, for topics of the policy."""
     found: dict[str, list[Span]] = {}
-    for detector in engine._detectors:
+    for detector in engine.detectors:
         for topic_id, spans in detector.detect(text).items():
-            if spans and topic_id in engine._topic_order:
+            if spans and topic_id in engine.topic_order:
                 if topic_id in found:
                     merged = {(s.start, s.end, s.source): s for s in (*found[topic_id], *spans)}
                     found[topic_id] = sorted(merged.values(), key=lambda s: (s.start, s.end))
@@ -283,7 +283,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         out.denials.append(Reason("topics", "topic", message, Effect.DENY))
         out.trace.append(TraceStep("topic", "topics", True, message))
         return ()
-    in_force = engine._topics_by_channel.get(post.channel, frozenset())
+    in_force = engine.topics_by_channel.get(post.channel, frozenset())
     if out.explain:
         for topic_id in engine.policy.topics:
             if topic_id not in found:
@@ -292,7 +292,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
     if not found:
         return ()
     matches = []
-    for topic_id in sorted(found, key=engine._topic_order.__getitem__):
+    for topic_id in sorted(found, key=engine.topic_order.__getitem__):
         spans = found[topic_id]
         words = ", ".join(dict.fromkeys(f"'{' '.join(s.text.split())}'" for s in spans))
         if topic_id not in in_force:
@@ -369,7 +369,7 @@ def _signers(requirement: Requirement) -> str:
 
 
 def _checks(engine, post: Post, now, history, today: date, out: _Collector) -> None:
-    checks = engine._checks_by_channel.get(post.channel, ())
+    checks = engine.checks_by_channel.get(post.channel, ())
     if not checks:
         return
     given = CheckInput(post, engine.policy.channels[post.channel], now, history)

@@ -33,7 +33,7 @@ from typing import Any
 import re2
 
 from .durations import format_duration, parse_duration
-from .model import Loc, PolicyProblem
+from .model import Loc
 from .permissions import reachable
 from .schema import describe, suggest
 from .yamlpos import Positions
@@ -514,58 +514,3 @@ def _walk(value: Any, path: Iterable[Any]) -> Any:
         else:
             return None
     return value
-
-
-# ---------------------------------------------------------------- `sayso validate`
-
-
-@dataclass(frozen=True, slots=True)
-class Validation:
-    """What `sayso validate` reports about a policy directory."""
-
-    valid: bool
-    errors: tuple[PolicyProblem, ...]
-    warnings: tuple[PolicyProblem, ...]
-    policy: Any = None  # the loaded Policy when valid
-
-    @property
-    def version(self) -> str | None:
-        return self.policy.version if self.policy is not None else None
-
-    def counts(self) -> dict[str, int]:
-        p = self.policy
-        if p is None:
-            return {}
-        return {
-            "users": len(p.users),
-            "groups": len(p.groups),
-            "channels": len(p.channels),
-            "rules": len(p.rules),
-            "topics": len(p.topics),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        def row(p: PolicyProblem) -> dict[str, Any]:
-            return {"file": p.loc.file, "line": p.loc.line, "col": p.loc.col, "message": p.message}
-
-        return {
-            "valid": self.valid,
-            "errors": [row(e) for e in self.errors],
-            "warnings": [row(w) for w in self.warnings],
-            "version": self.version,
-            "counts": self.counts(),
-        }
-
-
-def validate_policy(policy_dir: Any, pm: Any = None, *, today: date | None = None) -> Validation:
-    """Load and compile a policy directory, collecting every error and warning."""
-    from .compiler import compile_policy
-    from .errors import PolicyError
-    from .loader import load_policy
-
-    try:
-        policy = load_policy(policy_dir, pm, today=today)
-        compile_policy(policy, pm)
-    except PolicyError as err:
-        return Validation(False, tuple(err.problems), err.warnings)
-    return Validation(True, (), policy.warnings, policy)

@@ -36,9 +36,9 @@ from engine.compiler import load_engine
 from engine.errors import PolicyError
 from engine.model import Outcome, Post
 from engine.plugins import get_plugin_manager
+from engine.policies import validate_policy
 from engine.policytest import run_policy_tests
 from engine.schema import policy_schema
-from engine.validate import validate_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DOC = ROOT / "docs" / "policy.md"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import re
@@ -59,6 +60,38 @@ def test_engine_imports_neither_flask_nor_click():
     assert "engine.diff" in loaded
     offenders = [m for m in loaded if m.split(".")[0] in {"flask", "click", "werkzeug"}]
     assert offenders == []
+
+
+LAYERS = ("loader", "validate", "compiler", "permissions", "decide")
+
+
+def engine_imports(name: str) -> tuple[set[str], set[str]]:
+    """(engine modules imported at the top of engine/NAME.py, those imported inside functions)."""
+    tree = ast.parse((ROOT / "engine" / f"{name}.py").read_text(encoding="utf-8"))
+
+    def relative(nodes) -> set[str]:
+        return {
+            n.module.split(".")[0]
+            for n in nodes
+            if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module
+        }
+
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    nested = relative(n for f in functions for n in ast.walk(f))
+    return relative(tree.body), nested  # TYPE_CHECKING imports are neither
+
+
+def test_loading_validating_and_compiling_have_no_import_cycle():
+    """`engine.policies` is the facade; below it nothing imports its way back up lazily."""
+    graph = {}
+    for name in LAYERS:
+        top, nested = engine_imports(name)
+        assert not nested & set(LAYERS), f"engine/{name}.py imports {nested} inside a function"
+        graph[name] = top & set(LAYERS)
+    assert graph["validate"].isdisjoint({"loader", "compiler"})
+    assert "compiler" not in graph["loader"]
+    top, _ = engine_imports("policies")
+    assert {"loader", "compiler"} <= top
 
 
 # ---- (b) every hook is documented, implemented and tested ------------------------

@@ -10,7 +10,8 @@ import pytest
 
 from engine.errors import PolicyError
 from engine.loader import load_policy
-from engine.validate import re2_problem, validate_policy
+from engine.policies import validate_policy
+from engine.validate import re2_problem
 
 PEOPLE = """\
 users: {dana: {}, eli: {}, fran: {}}
