@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from engine.errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
+from engine.version import package_version
 
 
 class Context:
@@ -96,7 +97,7 @@ def echo_json(data: Any) -> None:
     metavar="URL",
     help="Store URL: sqlite:///FILE or postgresql+psycopg://... (env SAYSO_DB).",
 )
-@click.version_option("0.1.0", prog_name="sayso")
+@click.version_option(package_version(), prog_name="sayso")
 @click.pass_context
 def cli(ctx: click.Context, policy: str, db: str) -> None:
     """sayso: policy-as-code governance for social-media publishing."""

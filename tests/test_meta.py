@@ -9,11 +9,13 @@ import re
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 import cli
 from engine import hookspecs
@@ -92,6 +94,43 @@ def test_loading_validating_and_compiling_have_no_import_cycle():
     assert "compiler" not in graph["loader"]
     top, _ = engine_imports("policies")
     assert {"loader", "compiler"} <= top
+
+
+PURE_CORE = [
+    "engine.model",
+    "engine.errors",
+    "engine.times",
+    "engine.posttext",
+    "engine.durations",
+    "engine.permissions",
+    "engine.compiler",
+    "engine.decide",
+    "engine.explain",
+    "engine.policies",
+    "engine.workflow.rules",
+    "engine.workflow.clock",
+    "engine.workflow.views",
+]
+
+
+def test_pure_core_imports_no_framework_and_no_database():
+    """Deciding, permissions and the workflow's rules run without flask, click or sqlalchemy."""
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL, json.dumps(PURE_CORE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
+    assert "engine" in loaded
+    assert loaded.isdisjoint({"flask", "click", "werkzeug", "sqlalchemy", "alembic"})
+
+
+def test_version_comes_from_package_metadata():
+    result = CliRunner().invoke(cli.cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"sayso, version {metadata.version('sayso')}"
 
 
 # ---- (b) every hook is documented, implemented and tested ------------------------
