@@ -18,7 +18,7 @@ import copy
 import difflib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -218,106 +218,156 @@ def _container(path: Path, data: Any) -> str:
     return describe(path[:-1] if path and isinstance(path[-1], int) else path, data)
 
 
-def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
-    path = tuple(error.absolute_path)
-    kind = error.validator
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    value = error.instance
-    where = describe(path, data)
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """One schema error, with what every explanation needs."""
 
+    error: jsonschema.ValidationError
+    data: Any
+    path: tuple
+    schema: dict
+    value: Any
+    where: str
+
+    @property
+    def expected(self) -> Any:
+        return self.error.validator_value
+
+    def item_or_where(self) -> str:
+        """`'x' in the list ...` for a list item, else where the value is."""
+        if self.path and isinstance(self.path[-1], int):
+            return f"{_show(self.value)} in {_container(self.path, self.data)}"
+        return self.where
+
+
+def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
+    """A schema error in a person's words, at the exact key or item (one per problem)."""
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    failure = _Failure(error, data, path, schema, error.instance, describe(path, data))
     if "propertyNames" in error.relative_schema_path:
-        hint = _PATTERN_HINTS.get(schema.get("x-def", ""), "is not a valid name")
-        noun = SINGULAR.get(path[0], "key") if len(path) == 1 else "key"
-        if noun == "channel":
-            yield Found(path + (value,), f"'{value}' {hint}", True)
+        yield from _bad_name(failure)
+        return
+    explain = _EXPLAIN.get(str(error.validator))
+    if explain is None:
+        yield Found(path, f"{failure.where}: {error.message}")
+    else:
+        yield from explain(failure)
+
+
+def _bad_name(f: _Failure) -> Iterator[Found]:
+    hint = _PATTERN_HINTS.get(f.schema.get("x-def", ""), "is not a valid name")
+    noun = SINGULAR.get(f.path[0], "key") if len(f.path) == 1 else "key"
+    if noun == "channel":
+        yield Found(f.path + (f.value,), f"'{f.value}' {hint}", True)
+    else:
+        yield Found(f.path + (f.value,), f"{noun} id '{f.value}' {hint}", True)
+
+
+def _unknown_keys(f: _Failure) -> Iterator[Found]:
+    allowed = list(f.schema.get("properties", {}))
+    patterns = list(f.schema.get("patternProperties", {}))
+    for key in f.value:
+        if key in allowed or any(re.search(p, key) for p in patterns):
+            continue
+        if not f.path:
+            message = f"unknown section '{key}'{suggest(key, allowed)}"
         else:
-            yield Found(path + (value,), f"{noun} id '{value}' {hint}", True)
+            message = f"unknown key '{key}' in {f.where}{suggest(key, allowed)}"
+        yield Found(f.path + (key,), message, True)
+
+
+def _missing_keys(f: _Failure) -> Iterator[Found]:
+    for name in f.expected:
+        if isinstance(f.value, dict) and name not in f.value:
+            yield Found(f.path, f"{f.where} is missing the required key '{name}'")
+
+
+def _wrong_type(f: _Failure) -> Iterator[Found]:
+    expected = f.expected
+    expected = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
+    wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+    quote = " (put it in quotes)" if expected == ["string"] and _is_scalar(f.value) else ""
+    yield Found(f.path, f"{f.item_or_where()} must be {wanted}{quote}, not {type_name(f.value)}")
+
+
+def _no_match(f: _Failure) -> Iterator[Found]:
+    hint = _PATTERN_HINTS.get(f.schema.get("x-def", ""), f"does not match {f.expected}")
+    if f.schema.get("x-def") == "principal" and isinstance(f.value, str) and ID.fullmatch(f.value):
+        hint = f"is not a principal: write user:{f.value} or group:{f.value} (or * for everyone)"
+    if f.path and f.path[-1] == "expires":
+        hint = "is not a date: write YYYY-MM-DD"
+    yield Found(f.path, f"{_show(f.value)} in {_container(f.path, f.data)} {hint}")
+
+
+def _not_one_of(f: _Failure) -> Iterator[Found]:
+    options = [str(o) for o in f.expected]
+    hint = suggest(str(f.value), options)
+    if f.path and isinstance(f.path[-1], int):
+        yield Found(f.path, f"{f.item_or_where()} is not one of {', '.join(options)}{hint}")
+    else:
+        message = f"{f.where} must be one of {', '.join(options)}, not {_show(f.value)}{hint}"
+        yield Found(f.path, message)
+
+
+def _not_const(f: _Failure) -> Iterator[Found]:
+    if f.path == ("version",):
+        message = f"unsupported policy version {_show(f.value)}: only 'version: 1' exists"
+        yield Found(f.path, message)
+    else:
+        yield Found(f.path, f"{f.where} must be {f.expected!r}")
+
+
+def _alternatives(f: _Failure) -> Iterator[Found]:
+    """`oneOf`/`anyOf` of required keys: which keys to give."""
+    if not all(isinstance(s, dict) and set(s) == {"required"} for s in f.expected):
+        yield Found(f.path, f"{f.where}: {f.error.message}")
         return
-    if kind == "additionalProperties":
-        allowed = list(schema.get("properties", {}))
-        patterns = list(schema.get("patternProperties", {}))
-        for key in value:
-            if key in allowed or any(re.search(p, key) for p in patterns):
-                continue
-            if not path:
-                message = f"unknown section '{key}'{suggest(key, allowed)}"
-            else:
-                message = f"unknown key '{key}' in {where}{suggest(key, allowed)}"
-            yield Found(path + (key,), message, True)
-        return
-    if kind == "required":
-        for name in error.validator_value:
-            if isinstance(value, dict) and name not in value:
-                yield Found(path, f"{where} is missing the required key '{name}'")
-        return
-    if kind == "type":
-        expected = error.validator_value
-        expected = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
-        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
-        if path and isinstance(path[-1], int):
-            where = f"{_show(value)} in {_container(path, data)}"
-        quote = " (put it in quotes)" if expected == ["string"] and _is_scalar(value) else ""
-        yield Found(path, f"{where} must be {wanted}{quote}, not {type_name(value)}")
-        return
-    if kind == "pattern":
-        hint = _PATTERN_HINTS.get(
-            schema.get("x-def", ""), f"does not match {error.validator_value}"
-        )
-        if schema.get("x-def") == "principal" and isinstance(value, str) and ID.fullmatch(value):
-            hint = f"is not a principal: write user:{value} or group:{value} (or * for everyone)"
-        if path and path[-1] == "expires":
-            hint = "is not a date: write YYYY-MM-DD"
-        yield Found(path, f"{_show(value)} in {_container(path, data)} {hint}")
-        return
-    if kind == "enum":
-        options = [str(o) for o in error.validator_value]
-        hint = suggest(str(value), options)
-        if path and isinstance(path[-1], int):
-            where = f"{_show(value)} in {_container(path, data)}"
-            yield Found(path, f"{where} is not one of {', '.join(options)}{hint}")
-        else:
-            yield Found(
-                path, f"{where} must be one of {', '.join(options)}, not {_show(value)}{hint}"
-            )
-        return
-    if kind == "const":
-        if path == ("version",):
-            yield Found(
-                path, f"unsupported policy version {_show(value)}: only 'version: 1' exists"
-            )
-        else:
-            yield Found(path, f"{where} must be {error.validator_value!r}")
-        return
-    if kind in ("oneOf", "anyOf") and all(
-        isinstance(s, dict) and set(s) == {"required"} for s in error.validator_value
-    ):
-        names = [s["required"][0] for s in error.validator_value]
-        listed = " or ".join(f"'{n}'" for n in names)
-        if kind == "oneOf":
-            yield Found(path, f"{where} needs exactly one of {listed}")
-        else:
-            yield Found(path, f"{where} needs at least one of {listed}")
-        return
-    if kind == "dependentRequired":
-        for key, needed in error.validator_value.items():
-            if isinstance(value, dict) and key in value:
-                for name in needed:
-                    if name not in value:
-                        yield Found(path + (key,), f"'{key}' in {where} needs '{name}' too", True)
-        return
-    if kind == "minItems" and error.validator_value == 1:
-        yield Found(path, f"{where} must not be empty")
-        return
-    if kind == "minLength" and error.validator_value == 1:
-        yield Found(path, f"{where} must not be empty")
-        return
-    if kind == "minimum":
-        yield Found(path, f"{where} must be at least {error.validator_value}, not {_show(value)}")
-        return
-    if kind == "uniqueItems":
-        yield Found(path, f"{where} lists the same item twice")
-        return
-    yield Found(path, f"{where}: {error.message}")
+    listed = " or ".join(f"'{s['required'][0]}'" for s in f.expected)
+    if f.error.validator == "oneOf":
+        yield Found(f.path, f"{f.where} needs exactly one of {listed}")
+    else:
+        yield Found(f.path, f"{f.where} needs at least one of {listed}")
+
+
+def _needs_too(f: _Failure) -> Iterator[Found]:
+    for key, needed in f.expected.items():
+        if isinstance(f.value, dict) and key in f.value:
+            for name in needed:
+                if name not in f.value:
+                    yield Found(f.path + (key,), f"'{key}' in {f.where} needs '{name}' too", True)
+
+
+def _too_short(f: _Failure) -> Iterator[Found]:
+    if f.expected == 1:
+        yield Found(f.path, f"{f.where} must not be empty")
+    else:
+        yield Found(f.path, f"{f.where}: {f.error.message}")
+
+
+def _too_small(f: _Failure) -> Iterator[Found]:
+    yield Found(f.path, f"{f.where} must be at least {f.expected}, not {_show(f.value)}")
+
+
+def _repeated(f: _Failure) -> Iterator[Found]:
+    yield Found(f.path, f"{f.where} lists the same item twice")
+
+
+_EXPLAIN: dict[str, Callable[[_Failure], Iterator[Found]]] = {
+    "additionalProperties": _unknown_keys,
+    "required": _missing_keys,
+    "type": _wrong_type,
+    "pattern": _no_match,
+    "enum": _not_one_of,
+    "const": _not_const,
+    "oneOf": _alternatives,
+    "anyOf": _alternatives,
+    "dependentRequired": _needs_too,
+    "minItems": _too_short,
+    "minLength": _too_short,
+    "minimum": _too_small,
+    "uniqueItems": _repeated,
+}
 
 
 # ---------------------------------------------------------------- plugins
