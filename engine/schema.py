@@ -473,63 +473,76 @@ def plugin_problems(
     )
     for section, noun, available, common in kinds:
         items = data.get(section)
-        if not isinstance(items, list):
-            continue
-        for index, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("use"), str):
-                continue
-            use = item["use"]
-            path = (section, index)
-            spec = available.get(use)
-            if spec is None:
-                listing = ", ".join(sorted(available)) or "none"
-                found.append(
-                    Found(
-                        path + ("use",),
-                        f"unknown {noun} '{use}'{suggest(use, available)}; available: {listing}",
-                    )
-                )
-                continue
-            options = {k: v for k, v in item.items() if k not in common}
-            what = f"{noun} '{_item_name(data, section, index) or use}'"
-            problems, normalised = checker.problems(spec, options, path, what, common)
-            found.extend(problems)
-            if not problems:
-                options_at[path] = normalised
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if isinstance(item, dict) and isinstance(item.get("use"), str):
+                    where = (data, section, index, noun, common)
+                    _used_plugin(where, item, available, checker, found, options_at)
     channels = data.get("channels")
     if isinstance(channels, dict):
         for channel_id, channel in channels.items():
-            if not isinstance(channel, dict):
-                continue
-            name = channel.get("publisher", "outbox")
-            if not isinstance(name, str):
-                continue
-            path = ("channels", channel_id)
-            spec = specs.publishers.get(name)
-            options = channel.get("publisher_options") or {}
-            if spec is None:
-                if name in ALWAYS_ACCEPTED_PUBLISHERS:
-                    if isinstance(options, dict):
-                        options_at[path] = dict(options)  # nothing to check them against yet
-                else:
-                    listing = ", ".join(sorted({*specs.publishers, *ALWAYS_ACCEPTED_PUBLISHERS}))
-                    found.append(
-                        Found(
-                            path + ("publisher",),
-                            f"unknown publisher '{name}'{suggest(name, specs.publishers)}"
-                            f" for channel '{channel_id}'; available: {listing}",
-                        )
-                    )
-                continue
-            if not isinstance(options, dict):
-                continue
-            problems, normalised = checker.problems(
-                spec,
-                options,
-                path + ("publisher_options",),
-                f"publisher '{name}' of channel '{channel_id}'",
-            )
-            found.extend(problems)
-            if not problems:
-                options_at[path] = normalised
+            if isinstance(channel, dict) and isinstance(channel.get("publisher", "outbox"), str):
+                _channel_publisher(channel_id, channel, specs, checker, found, options_at)
     return found, options_at
+
+
+def _used_plugin(
+    where: tuple,
+    item: dict,
+    available: Mapping,
+    checker: OptionChecker,
+    found: list,
+    options_at: dict,
+) -> None:
+    """A `checks:`, `notifiers:` or `directory:` item: a known `use:` with valid options."""
+    data, section, index, noun, common = where
+    use = item["use"]
+    path = (section, index)
+    spec = available.get(use)
+    if spec is None:
+        listing = ", ".join(sorted(available)) or "none"
+        message = f"unknown {noun} '{use}'{suggest(use, available)}; available: {listing}"
+        found.append(Found(path + ("use",), message))
+        return
+    options = {k: v for k, v in item.items() if k not in common}
+    what = f"{noun} '{_item_name(data, section, index) or use}'"
+    problems, normalised = checker.problems(spec, options, path, what, common)
+    found.extend(problems)
+    if not problems:
+        options_at[path] = normalised
+
+
+def _channel_publisher(
+    channel_id: str,
+    channel: dict,
+    specs: PluginSpecs,
+    checker: OptionChecker,
+    found: list,
+    options_at: dict,
+) -> None:
+    """A channel's `publisher:` is known and its `publisher_options` valid."""
+    name = channel.get("publisher", "outbox")
+    path = ("channels", channel_id)
+    spec = specs.publishers.get(name)
+    options = channel.get("publisher_options") or {}
+    if spec is None:
+        if name in ALWAYS_ACCEPTED_PUBLISHERS:
+            if isinstance(options, dict):
+                options_at[path] = dict(options)  # nothing to check them against yet
+        else:
+            listing = ", ".join(sorted({*specs.publishers, *ALWAYS_ACCEPTED_PUBLISHERS}))
+            found.append(
+                Found(
+                    path + ("publisher",),
+                    f"unknown publisher '{name}'{suggest(name, specs.publishers)}"
+                    f" for channel '{channel_id}'; available: {listing}",
+                )
+            )
+        return
+    if not isinstance(options, dict):
+        return
+    what = f"publisher '{name}' of channel '{channel_id}'"
+    problems, normalised = checker.problems(spec, options, path + ("publisher_options",), what)
+    found.extend(problems)
+    if not problems:
+        options_at[path] = normalised
