@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .model import Kind, Policy, Rule, Waiver
 
@@ -37,9 +37,9 @@ class RuleIndex:
 EMPTY_INDEX = RuleIndex({}, {}, {}, {}, ())
 
 
-@dataclass(frozen=True, slots=True)
-class RuleMatch:
-    """What the enforced rules say about one set of principals on one (channel, kind)."""
+class RuleMatch(NamedTuple):
+    """What the enforced rules say about one set of principals on one (channel, kind).
+    (A named tuple: `may_post` builds one per question, so it must be cheap.)"""
 
     allows: tuple[Rule, ...]  # matching allow rules, in policy order
     denials: tuple[Rule, ...]  # matching deny rules not waived, in policy order
@@ -55,12 +55,15 @@ def matching_rules(
     by_principal: Mapping[str, tuple[Rule, ...]],
     principals: frozenset[str],
     order: Mapping[str, int],
+    named: frozenset[str] | None = None,
 ) -> tuple[Rule, ...]:
-    """The rules naming any of `principals`, each once, in policy order."""
+    """The rules naming any of `principals`, each once, in policy order (`named`: the
+    principals `by_principal` has, to intersect first)."""
     if not by_principal:
         return ()
+    keys = principals if named is None else principals.intersection(named)
     found: list[Rule] = []
-    for principal in principals:
+    for principal in keys:
         rules = by_principal.get(principal)
         if rules:
             found.extend(rules)
@@ -82,15 +85,17 @@ def evaluate(
     waived: list[tuple[Rule, Waiver]] = []
     if not principals.isdisjoint(index.denied_principals):
         kept = []
-        for rule in matching_rules(index.deny, principals, order):
+        for rule in matching_rules(index.deny, principals, order, index.denied_principals):
             exempt = waiver(rule) if waiver is not None else None
             if exempt is None:
                 kept.append(rule)
             else:
                 waived.append((rule, exempt))
         denials = tuple(kept)
-    allows = matching_rules(index.allow, principals, order)
-    return RuleMatch(allows, denials, tuple(waived))
+    allows: tuple[Rule, ...] = ()
+    if not principals.isdisjoint(index.allowing_principals):
+        allows = matching_rules(index.allow, principals, order, index.allowing_principals)
+    return RuleMatch(allows, denials, tuple(waived) if waived else ())
 
 
 # ---- groups ------------------------------------------------------------------------
