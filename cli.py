@@ -630,24 +630,15 @@ def audit_verify(ctx: Context, as_json):
 @pass_ctx
 def replay(ctx: Context, with_dir, since, as_json) -> None:
     """Re-decide stored submissions under another policy and list what changes."""
-    from sqlalchemy import func, select
-
     from engine.compiler import load_engine
+    from engine.replay import count
     from engine.replay import replay as run_replay
-    from engine.store import submissions
 
     other = load_engine(with_dir)
-    total = 0
-    if sys.stderr.isatty():
-        with ctx.store.read() as conn:
-            total = conn.execute(select(func.count()).select_from(submissions)).scalar_one()
+    start = parse_time(since, "--since")
+    total = count(ctx.store, start) if sys.stderr.isatty() else 0
     with _progress(total, "replaying") as bar:
-        report = run_replay(
-            ctx.store,
-            other,
-            since=parse_time(since, "--since"),
-            progress=bar.update if bar else None,
-        )
+        report = run_replay(ctx.store, other, since=start, progress=bar.update if bar else None)
     if as_json:
         echo_json(report.to_dict())
         return
