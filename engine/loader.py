@@ -39,13 +39,11 @@ from .model import (
     User,
     Waiver,
 )
+from .pluginoptions import OptionChecker, PluginSpecs, plugin_problems
 from .schema import (
     CHECK_KEYS,
     ID,
     SINGULAR,
-    OptionChecker,
-    PluginSpecs,
-    plugin_problems,
     schema_problems,
     suggest,
     type_name,
