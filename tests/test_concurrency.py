@@ -136,9 +136,9 @@ def test_processes_race_through_the_cli(db_url, tmp_path):
                     text=True,
                 )
             )
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode in (0, 1), err
+    results = [(p, p.communicate(timeout=120)[1]) for p in procs]  # every pipe closed
+    for p, err in results:
+        assert p.returncode in (0, 1), err  # a refusal under the race is fine; a crash is not
         assert "Traceback" not in err and "locked" not in err, err
         if p.returncode == 1:
             assert err.startswith("error: ") and err.count("\n") == 1, err
