@@ -72,6 +72,19 @@ class SaysoGroup(click.Group):
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def as_option(f: Callable) -> Callable:
+    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
+
+
+def at_option(help_text: str = "Action time (default now).") -> Callable:
+    """`--at ISO-TIME`: the effective time of what the command does."""
+    return click.option("--at", "at", metavar="ISO-TIME", help=help_text)
+
+
+# shared option stacks: `ID --as U [--at T] [--json]` on every workflow action
+id_argument = click.argument("submission_id", metavar="ID")
+
+
 def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
 
@@ -166,7 +179,7 @@ def parse_time(value: str | None, option: str = "--at"):
 @click.option("--kind", default="post", show_default=True, help="post or reply.")
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Decide as of this time (default now).")
+@at_option("Decide as of this time (default now).")
 @click.option("--explain", is_flag=True, help="Also list every rule, topic and check considered.")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
@@ -294,42 +307,17 @@ def init(directory: str, as_json: bool) -> None:
 # ---------------------------------------------------------------- workflow
 
 
-def as_option(f: Callable) -> Callable:
-    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
-
-
 def _when(moment) -> str:
-    from engine.audit import iso
+    from engine.explain import when
 
-    return iso(moment).replace(".000000Z", "Z") if moment else "-"
+    return when(moment)
 
 
 def print_submission(sub, *, decision: bool = False) -> None:
-    """One submission for a person: status, who must still sign off, the clock."""
-    from engine.explain import format_decision
+    """One submission for a person (engine.explain.format_submission)."""
+    from engine.explain import format_submission
 
-    click.echo(f"submission {sub.id}: {sub.status.value} (revision {sub.revision})")
-    click.echo(f"  {sub.author} on {sub.channel} ({sub.kind}), submitted {_when(sub.submitted_at)}")
-    if decision:
-        for line in format_decision(sub.decision).splitlines():
-            click.echo(f"  {line}")
-    for q in sub.requirements:
-        mark = "met" if q.met else "open"
-        who = ", ".join(q.approved_by) or "none yet"
-        click.echo(
-            f"  [{mark}] {q.id}: {q.approvals} approval(s) from {' or '.join(q.eligible)}"
-            f" (approved by: {who})"
-        )
-    if sub.next_escalation_at and sub.status.value == "pending":
-        click.echo(f"  next escalation: {_when(sub.next_escalation_at)}")
-    if sub.publish_at:
-        click.echo(f"  publish at: {_when(sub.publish_at)}")
-    if sub.overdue:
-        click.echo("  OVERDUE: still pending at its publish time; it will not be published late")
-    if sub.published_at:
-        click.echo(f"  published: {_when(sub.published_at)}")
-    if sub.publish_error:
-        click.echo(f"  publishing failed: {sub.publish_error} (retried by `sayso tick`)")
+    click.echo(format_submission(sub, decision=decision))
 
 
 def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
@@ -346,7 +334,7 @@ def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
 @click.option("--publish-at", metavar="ISO-TIME", help="Publish at this time once approved.")
-@click.option("--at", "at", metavar="ISO-TIME", help="Submission time (default now).")
+@at_option("Submission time (default now).")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
@@ -368,7 +356,7 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
 
 @cli.command()
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@at_option("As of this time (default now).")
 @json_option
 @pass_ctx
 def queue(ctx: Context, actor, at, as_json) -> None:
@@ -384,10 +372,10 @@ def queue(ctx: Context, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--comment", metavar="C", help="A note kept with the approval.")
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def approve(ctx: Context, submission_id, actor, comment, at, as_json) -> None:
@@ -396,10 +384,10 @@ def approve(ctx: Context, submission_id, actor, comment, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--reason", required=True, metavar="R", help="Why (shown to the author).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def reject(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
@@ -408,9 +396,9 @@ def reject(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
@@ -419,11 +407,11 @@ def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--text", metavar="T", help="The new text.")
 @click.option("--file", "file", metavar="F", help="Read the new text from a file (- for stdin).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
@@ -435,9 +423,9 @@ def revise(ctx: Context, submission_id, actor, text, file, at, dash, as_json) ->
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
@@ -446,7 +434,7 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @json_option
 @pass_ctx
@@ -482,7 +470,7 @@ def tick(ctx: Context, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @json_option
 @pass_ctx
 def show(ctx: Context, submission_id, as_json) -> None:
@@ -491,31 +479,9 @@ def show(ctx: Context, submission_id, as_json) -> None:
     if as_json:
         echo_json(record.to_dict())
         return
-    sub = record.submission
-    print_submission(sub)
-    click.echo("revisions:")
-    for r in record.revisions:
-        click.echo(
-            f"  {r.number}  {_when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
-            f"  policy {r.policy_version[:12]}"
-        )
-        click.echo(f"     {r.text!r}")
-    if record.verdicts:
-        click.echo("approvals and rejections:")
-        for v in record.verdicts:
-            note = f" — {v.comment}" if v.comment else ""
-            click.echo(f"  {_when(v.at)}  {v.verdict} revision {v.revision} by {v.who}{note}")
-    for chain, level, when in record.escalations:
-        click.echo(f"escalated: {chain} level {level} at {_when(when)}")
-    for p in record.publications:
-        outcome = f"ok {p['ref']}" if p["ok"] else f"failed: {p['error']}"
-        click.echo(
-            f"publication: revision {p['revision']} via {p['publisher']} at {p['at']}: {outcome}"
-        )
-    click.echo("audit events:")
-    for e in record.events:
-        actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
-        click.echo(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
+    from engine.explain import format_record
+
+    click.echo(format_record(record))
 
 
 @cli.command()
@@ -523,7 +489,7 @@ def show(ctx: Context, submission_id, as_json) -> None:
 @click.option("--to", "to_user", required=True, metavar="V", help="Who may act for them.")
 @click.option("--until", required=True, metavar="ISO-TIME", help="When the delegation ends.")
 @click.option("--reason", metavar="R", help="Why (kept in the audit log).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Start time (default now).")
+@at_option("Start time (default now).")
 @json_option
 @pass_ctx
 def delegate(ctx: Context, from_user, to_user, until, reason, at, as_json) -> None:
