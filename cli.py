@@ -35,11 +35,11 @@ class Context:
 
     @property
     def store(self):
-        """The database, migrated to the current schema."""
+        """The database; a new one gets the schema, one that is behind is refused."""
         if self._store is None:
-            from engine.store import Store
+            from engine.store import open_store
 
-            self._store = Store(self.db_url)
+            self._store = open_store(self.db_url)
         return self._store
 
     @property
@@ -616,6 +616,28 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
             click.echo(f"    - {r}")
     summary = ", ".join(f"{k}: {n}" for k, n in sorted(report.summary.items())) or "none"
     click.echo(f"{report.total} replayed, {len(report.changes)} changed ({summary})")
+
+
+@cli.command()
+@json_option
+@pass_ctx
+def migrate(ctx: Context, as_json: bool) -> None:
+    """Bring the database schema up to date (commands refuse a database that is behind)."""
+    from engine.store import Store, head_revision
+
+    store = Store(ctx.db_url, migrate=False)
+    try:
+        before = store.current_revision()
+        store.migrate()
+        after = store.current_revision()
+    finally:
+        store.close()
+    if as_json:
+        echo_json({"from": before, "to": after, "head": head_revision()})
+    elif before == after:
+        click.echo(f"database schema is current (revision {after})")
+    else:
+        click.echo(f"database schema upgraded from {before or 'nothing'} to {after}")
 
 
 @cli.command()
