@@ -11,15 +11,15 @@ from typing import Any
 import click
 
 from engine.errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
-from engine.version import package_version
 
 
 class Context:
     """What every command shares: where the policy and the store are, built on first use."""
 
-    def __init__(self, policy_dir: str, db_url: str):
+    def __init__(self, policy_dir: str, db_url: str, use_cache: bool = True):
         self.policy_dir = policy_dir
         self.db_url = db_url
+        self.use_cache = use_cache
         self._engine = None
         self._store = None
         self._workflow = None
@@ -30,7 +30,7 @@ class Context:
         if self._engine is None:
             from engine.compiler import load_engine
 
-            self._engine = load_engine(self.policy_dir)
+            self._engine = load_engine(self.policy_dir, use_cache=self.use_cache)
         return self._engine
 
     @property
@@ -110,11 +110,17 @@ def echo_json(data: Any) -> None:
     metavar="URL",
     help="Store URL: sqlite:///FILE or postgresql+psycopg://... (env SAYSO_DB).",
 )
-@click.version_option(package_version(), prog_name="sayso")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="SAYSO_NO_CACHE",
+    help="Load the policy from its files, not from the cache of loaded policies (env SAYSO_NO_CACHE).",
+)
+@click.version_option(package_name="sayso", prog_name="sayso")
 @click.pass_context
-def cli(ctx: click.Context, policy: str, db: str) -> None:
+def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
-    ctx.obj = Context(policy, db)
+    ctx.obj = Context(policy, db, use_cache=not no_cache)
 
 
 # ---------------------------------------------------------------- commands
@@ -191,6 +197,7 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     """
     from engine.errors import PolicyError
     from engine.explain import format_decision, format_trace
+    from engine.historycheck import NOT_RUN, checks_without_history
     from engine.model import Outcome, Post
 
     if not author or not channel:
@@ -204,10 +211,13 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     except PolicyError as err:
         raise BadInput(str(err)) from None
     decision = engine.decide(post, now=now, explain=True)
+    not_run = checks_without_history(engine, post)
     if as_json:
-        echo_json(decision.to_dict())
+        echo_json({**decision.to_dict(), "checks_not_run": not_run})
     else:
         click.echo(format_decision(decision))
+        for check_id in not_run:
+            click.echo(f"Not run: check {check_id} {NOT_RUN} (submit compares with the store's)")
         if explain:
             click.echo("Considered:\n" + format_trace(decision))
     codes = {Outcome.APPROVED: 0, Outcome.DENIED: 1, Outcome.NEEDS_SIGNOFF: 3}
@@ -226,7 +236,7 @@ def validate(ctx: Context, as_json: bool) -> None:
     from engine.policies import validate_policy
     from engine.version import short_version
 
-    result = validate_policy(ctx.policy_dir)
+    result = validate_policy(ctx.policy_dir, use_cache=ctx.use_cache)
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -244,12 +254,14 @@ def validate(ctx: Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--tests", "for_tests", is_flag=True, help="The schema of policy test files instead.")
 @json_option
-def schema(as_json: bool) -> None:
-    """Print the JSON Schema of policy files (for editor completion). Always JSON."""
-    from engine.schema import policy_schema
+def schema(for_tests: bool, as_json: bool) -> None:
+    """Print the JSON Schema of policy files, or with --tests of policy test files
+    (tests/*.yaml), for editor completion (docs/editors.md). Always JSON."""
+    from engine.schema import policy_schema, policy_tests_schema
 
-    echo_json(policy_schema())
+    echo_json(policy_tests_schema() if for_tests else policy_schema())
 
 
 @cli.command("test")
@@ -304,7 +316,142 @@ def init(directory: str, as_json: bool) -> None:
     click.echo(f"next: sayso --policy {directory} validate && sayso --policy {directory} test")
 
 
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text: FILE:LINE:COL: SEVERITY ID: message; json: a list of findings; sarif: SARIF 2.1.0.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option("--tests", "tests_dir", metavar="DIR", help="Test directory (default POLICY/tests).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@pass_ctx
+def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: bool) -> None:
+    """Find likely mistakes in a policy: approvers nobody can reach, shadowed rules, unused
+    entries, risky keywords... (rules and examples: docs/lint.md).
+
+    Each finding has an id, a severity (error or warning), FILE:LINE:COL and a message;
+    text prints one FILE:LINE:COL: SEVERITY ID: message line per finding (the count goes
+    to stderr); --json (or --format json) prints a JSON list of {id, severity, file, line, col,
+    message, item}. A policy silences a finding with lint: {ignore: [{rule, item, reason}]}.
+    A policy that does not validate gives invalid-policy errors. Exit 1 when a finding
+    reaches --fail-on (default error), else 0.
+    """
+    from engine.lint import Severity, format_text, lint_policy, summary, to_json, to_sarif
+
+    if tests_dir is not None and not os.path.isdir(tests_dir):
+        raise BadInput(f"no test directory '{tests_dir}' (give one with --tests DIR)")
+    report = lint_policy(ctx.policy_dir, tests_dir=tests_dir)
+    if as_json or fmt == "json":
+        echo_json(to_json(report))
+    elif fmt == "sarif":
+        echo_json(to_sarif(report))
+    else:
+        if report.findings:
+            click.echo(format_text(report))
+        click.echo(summary(report), err=True)  # stdout holds only findings
+    click.get_current_context().exit(1 if report.reaches(Severity(fail_on)) else 0)
+
+
+@cli.command("fmt")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would change.")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@json_option
+@pass_ctx
+def fmt_command(ctx: Context, check: bool, files: tuple[str, ...], as_json: bool) -> None:
+    """Format policy YAML canonically, keeping comments, key order and quoting.
+
+    Formats the given files, or every policy file and test file of the policy
+    directory. With --check, lists the files that would change and exits 1 if any
+    would (for CI and pre-commit). A file that is not valid YAML is reported as
+    FILE:LINE:COL: message and left alone (exit 1).
+    """
+    from engine.fmt import format_files, policy_yaml_files
+
+    if files:
+        paths = list(files)
+    elif os.path.isdir(ctx.policy_dir):
+        paths = policy_yaml_files(ctx.policy_dir)
+    else:
+        raise BadInput(f"no policy directory '{ctx.policy_dir}' (give one with --policy)")
+    result = format_files(paths, check=check)
+    if as_json:
+        echo_json(
+            {
+                "changed": list(result.changed),
+                "problems": [str(p) for p in result.problems],
+                "checked": result.checked,
+            }
+        )
+    else:
+        for path in result.changed:
+            click.echo(f"{'would reformat' if check else 'reformatted'} {path}")
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        unchanged = result.checked - len(result.changed) - len(result.problems)
+        click.echo(f"{len(result.changed)} changed, {unchanged} unchanged", err=True)
+    failed = result.problems or (check and result.changed)
+    click.get_current_context().exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--user", metavar="U", help="Where may U post? (every channel and kind)")
+@click.option("--channel", metavar="C", help="Who may post to C? (by kind)")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (user,channel,kind,allowed,rules).")
+@json_option
+@pass_ctx
+def who(ctx: Context, user: str | None, channel: str | None, as_csv: bool, as_json: bool) -> None:
+    """Who may post where, from the policy's rules (deny overrides allow; waivers in force
+    today count). Give exactly one of --user U or --channel C.
+
+    --user lists every channel and kind with yes or no and the deciding rules; --channel
+    lists the people who may post there. Columns: user, channel, kind, allowed, rules.
+    """
+    from engine import who as access
+    from engine.errors import NotFound
+
+    if (user is None) == (channel is None):
+        raise BadInput("give exactly one of --user U or --channel C")
+    if as_csv and as_json:
+        raise BadInput("give at most one of --csv and --json")
+    try:
+        rows = (
+            access.for_user(ctx.engine, user)
+            if user is not None
+            else access.for_channel(ctx.engine, channel)
+        )
+    except NotFound as err:
+        raise BadInput(str(err)) from None
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+    elif as_csv:
+        click.echo(access.to_csv(rows), nl=False)
+    elif rows:
+        click.echo(access.to_table(rows))
+    else:
+        click.echo(f"nobody may post to {channel}")
+
+
 # ---------------------------------------------------------------- workflow
+
+
+def revision_option(f: Callable) -> Callable:
+    return click.option(
+        "--revision",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="The revision you reviewed; refused if the post was revised since "
+        "(default: the current revision).",
+    )(f)
 
 
 def _when(moment) -> str:
@@ -343,15 +490,19 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
     if kind not in ("post", "reply"):
         raise BadInput(f"--kind must be post or reply, not '{kind}'")
     body = read_post_text(text, file, dash)
-    sub = ctx.workflow.submit(
-        author,
-        channel,
-        body,
-        kind=kind,
-        publish_at=parse_time(publish_at, "--publish-at"),
-        now=parse_time(at),
-    )
+    when, now = parse_time(publish_at, "--publish-at"), parse_time(at)
+    if when is not None and when < (now or _utcnow()):
+        raise BadInput(
+            f"--publish-at {publish_at} is in the past: give a later time or leave it out"
+        )
+    sub = ctx.workflow.submit(author, channel, body, kind=kind, publish_at=when, now=now)
     _emit(sub, as_json, decision=True)
+
+
+def _utcnow():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 @cli.command()
@@ -375,24 +526,32 @@ def queue(ctx: Context, actor, at, as_json) -> None:
 @id_argument
 @as_option
 @click.option("--comment", metavar="C", help="A note kept with the approval.")
+@revision_option
 @at_option("Action time (default now).")
 @json_option
 @pass_ctx
-def approve(ctx: Context, submission_id, actor, comment, at, as_json) -> None:
-    """Approve the current revision of a pending submission. Exit 1 if refused."""
-    _emit(ctx.workflow.approve(submission_id, actor, comment=comment, now=parse_time(at)), as_json)
+def approve(ctx: Context, submission_id, actor, comment, revision, at, as_json) -> None:
+    """Approve revision N of a pending submission (default: the current revision).
+    Exit 1 if refused, also when N is no longer the current revision."""
+    sub = ctx.workflow.approve(
+        submission_id, actor, comment=comment, revision=revision, now=parse_time(at)
+    )
+    _emit(sub, as_json)
 
 
 @cli.command()
 @id_argument
 @as_option
 @click.option("--reason", required=True, metavar="R", help="Why (shown to the author).")
+@revision_option
 @at_option("Action time (default now).")
 @json_option
 @pass_ctx
-def reject(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
-    """Reject a pending submission. Exit 1 if refused."""
-    _emit(ctx.workflow.reject(submission_id, actor, reason, now=parse_time(at)), as_json)
+def reject(ctx: Context, submission_id, actor, reason, revision, at, as_json) -> None:
+    """Reject revision N of a pending submission (default: the current revision).
+    Exit 1 if refused, also when N is no longer the current revision."""
+    sub = ctx.workflow.reject(submission_id, actor, reason, revision=revision, now=parse_time(at))
+    _emit(sub, as_json)
 
 
 @cli.command()
@@ -439,8 +598,43 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 @json_option
 @pass_ctx
 def retry(ctx: Context, submission_id, actor, as_json) -> None:
-    """Try a failed publication again now (`tick` retries on its own a few times)."""
-    _emit(ctx.workflow.retry_publication(submission_id, actor), as_json)
+    """Try a failed publication again now (`tick` retries on its own a few times).
+
+    Exit 0 when it is published, 1 when it failed again or is not due yet."""
+    from engine.model import Status
+
+    sub = ctx.workflow.retry_publication(submission_id, actor)
+    _emit(sub, as_json)
+    if sub.status is not Status.PUBLISHED:
+        if not as_json:
+            why = f"failed again: {sub.publish_error}" if sub.publish_error else "is not due yet"
+            click.echo(f"error: publishing submission {submission_id} {why}", err=True)
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@click.option("--since", metavar="ISO-TIME", help="Only submissions made at or after this time.")
+@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows (figure,key,count,...).")
+@json_option
+@pass_ctx
+def stats(ctx: Context, since, at, as_csv: bool, as_json: bool) -> None:
+    """The dashboard's figures: time to approval (median, p90) by topic and owner, SLA
+    breaches and escalations by owner, pending posts by escalation level."""
+    from datetime import UTC
+
+    from engine import statsview
+
+    if as_csv and as_json:
+        raise BadInput("give at most one of --csv and --json")
+    start = parse_time(since, "--since")
+    figures = ctx.workflow.stats(now=parse_time(at), since=start.astimezone(UTC) if start else None)
+    if as_json:
+        echo_json(figures)
+    elif as_csv:
+        click.echo(statsview.to_csv(figures), nl=False)
+    else:
+        click.echo(statsview.to_text(figures))
 
 
 @cli.command()
@@ -600,6 +794,8 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
     from engine.replay import count
     from engine.replay import replay as run_replay
 
+    if not os.path.isdir(with_dir):
+        raise BadInput(f"--with: no policy directory '{with_dir}'")
     other = load_engine(with_dir)
     start = parse_time(since, "--since")
     total = count(ctx.store, start) if sys.stderr.isatty() else 0
@@ -655,6 +851,9 @@ def diff(old_dir: str, new_dir: str, as_json: bool) -> None:
 
     engines, problems = [], []
     for directory in (old_dir, new_dir):
+        if not os.path.isdir(directory):
+            problems.append(f"no policy directory '{directory}'")
+            continue
         try:
             engines.append(load_engine(directory))
         except PolicyError as err:
@@ -721,8 +920,10 @@ def serve(ctx: Context, host: str, port: int, demo: bool, trusted_header: str | 
     """Serve the web UI and the JSON API (for production, run web:create_app under gunicorn)."""
     from werkzeug.serving import run_simple
 
-    from web import create_app
+    from web import create_app, refuse_demo_off_loopback
 
+    if demo:
+        refuse_demo_off_loopback(host)
     app = create_app(
         {
             "SAYSO_POLICY": ctx.policy_dir,
@@ -749,27 +950,89 @@ def token() -> None:
 @token.command("create")
 @click.option("--as", "user", required=True, metavar="U", help="Whose token.")
 @click.option("--name", default="", help="A label, e.g. what uses the token.")
+@click.option(
+    "--expires", metavar="TIME|DURATION", help="When it stops working: a time or e.g. 90d."
+)
 @json_option
 @pass_ctx
-def token_create(ctx: Context, user: str, name: str, as_json: bool) -> None:
-    """Create a bearer token for U and print it (it cannot be shown again)."""
+def token_create(ctx: Context, user: str, name: str, expires: str | None, as_json: bool) -> None:
+    """Create a bearer token for U and print it (it cannot be shown again).
+
+    The token is printed on standard output; its id (for `token revoke`) on standard error."""
     from engine import accounts
 
-    text = accounts.create_token(ctx.store, known_user(ctx, user), name)
+    expires_at = token_expiry(expires)
+    token_id, text = accounts.create_token_with_id(
+        ctx.store, known_user(ctx, user), name, expires_at=expires_at
+    )
     if as_json:
-        echo_json({"user": user, "name": name, "token": text})
-    else:
-        click.echo(text)
+        echo_json(
+            {
+                "id": token_id,
+                "user": user,
+                "name": name,
+                "token": text,
+                "expires_at": _when(expires_at) if expires_at else None,
+            }
+        )
+        return
+    click.echo(text)
+    until = f", expires {_when(expires_at)}" if expires_at else ""
+    click.echo(f"token {token_id} for {user}{' (' + name + ')' if name else ''}{until}", err=True)
+
+
+def token_expiry(value: str | None):
+    """`--expires`: an ISO 8601 time, or a duration from now (`90d`)."""
+    from datetime import UTC, datetime, timedelta
+
+    from engine.durations import parse_duration
+
+    if not value:
+        return None
+    try:
+        return datetime.now(UTC) + timedelta(seconds=parse_duration(value))
+    except ValueError:
+        return parse_time(value, "--expires")
+
+
+@token.command("list")
+@click.option("--as", "user", metavar="U", help="Only U's tokens (default: everyone's).")
+@json_option
+@pass_ctx
+def token_list(ctx: Context, user: str | None, as_json: bool) -> None:
+    """Tokens with their id, name, state, expiry and last use (never their text)."""
+    from engine import accounts
+
+    found = accounts.tokens(ctx.store, known_user(ctx, user) if user else None)
+    if as_json:
+        echo_json([t.to_dict() for t in found])
+        return
+    for t in found:
+        d = t.to_dict()
+        click.echo(
+            f"{d['id']:>4}  {d['user']:<12} {d['name'] or '-':<16} {d['state']:<8} "
+            f"expires {d['expires_at'] or 'never'}  last used {d['last_used_at'] or 'never'}"
+        )
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=int, required=False)
+@click.option("--name", help="Revoke U's tokens with this name instead of an id.")
+@click.option("--as", "user", metavar="U", help="Whose token (needed with --name).")
 @pass_ctx
-def token_revoke(ctx: Context, token_id: int) -> None:
-    """Revoke the token with id TOKEN_ID."""
+def token_revoke(ctx: Context, token_id: int | None, name: str | None, user: str | None) -> None:
+    """Revoke the token with id TOKEN_ID, or U's tokens named NAME."""
     from engine import accounts
 
-    accounts.revoke_token(ctx.store, token_id)
+    if name is not None:
+        if token_id is not None or not user:
+            raise BadInput("give either TOKEN_ID, or --name with --as")
+        count = accounts.revoke_token_named(ctx.store, known_user(ctx, user), name)
+        click.echo(f"{count} token{'s' if count != 1 else ''} named '{name}' revoked")
+        return
+    if token_id is None:
+        raise BadInput("give the id of the token to revoke (see sayso token list)")
+    accounts.revoke_token(ctx.store, token_id, known_user(ctx, user) if user else None)
     click.echo(f"token {token_id} revoked")
 
 
@@ -792,7 +1055,18 @@ def user_set_password(ctx: Context, user_id: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     accounts.set_password(ctx.store, user_id, password)
-    click.echo(f"password set for {user_id}")
+    click.echo(f"password set for {user_id} (their web sessions have ended)")
+
+
+@user.command("end-sessions")
+@click.argument("user_id")
+@pass_ctx
+def user_end_sessions(ctx: Context, user_id: str) -> None:
+    """End every web session of USER_ID (a copied cookie stops working too)."""
+    from engine import accounts
+
+    count = accounts.end_sessions(ctx.store, known_user(ctx, user_id))
+    click.echo(f"{count} session{'s' if count != 1 else ''} of {user_id} ended")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,7 +28,6 @@ from . import plugins as plugin_registry
 from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
-from .loader import load_policy
 from .model import (
     Channel,
     CheckConfig,
@@ -337,7 +336,10 @@ def compile_policy(policy: Policy, pm: Any = None) -> Engine:
     return Engine(policy, pm)
 
 
-def load_engine(policy_dir: str, pm: Any = None) -> Engine:
-    """Load, validate and compile a policy directory (also `engine.policies.load_engine`)."""
+def load_engine(policy_dir: str, pm: Any = None, *, use_cache: bool = False) -> Engine:
+    """Load, validate and compile a policy directory (`use_cache`: a policy unchanged
+    since it was last loaded comes from the cache of engine.policycache)."""
+    from .policycache import load_policy_cached
+
     pm = pm or plugin_registry.default_plugin_manager()
-    return compile_policy(load_policy(policy_dir, pm), pm)
+    return compile_policy(load_policy_cached(policy_dir, pm, use_cache=use_cache), pm)

@@ -11,6 +11,7 @@ __all__ = [
     "PolicyError",
     "PolicyProblem",
     "SaysoError",
+    "StaleRevision",
     "WorkflowError",
     "WrongState",
     "first_line",
@@ -41,6 +42,10 @@ class PolicyError(SaysoError):
 class WorkflowError(SaysoError):
     """A workflow action was refused. The subclasses say why; CLI exit codes and HTTP
     statuses are chosen from the type (cli.EXIT_CODES, web/errors.STATUSES)."""
+
+
+class StaleRevision(WorkflowError):
+    """An approval or rejection of a revision that is no longer the current one."""
 
 
 class NotFound(WorkflowError):

@@ -13,8 +13,10 @@ Nothing else escapes: an unexpected failure is reported as a problem too.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,6 +26,8 @@ from .errors import PolicyError, PolicyProblem
 from .model import (
     Channel,
     CheckConfig,
+    DelegationLimits,
+    DelegationRule,
     Effect,
     Enforcement,
     Escalation,
@@ -90,6 +94,21 @@ def policy_files(policy_dir: str) -> list[str]:
             if name.endswith((".yaml", ".yml")) and not name.startswith("."):
                 found.append(rel_dir + name)
     return sorted(found)
+
+
+def read_regular_file(name: str, limit: int) -> bytes:
+    """Up to `limit` bytes of a regular file; a FIFO, device or socket is refused without
+    blocking (opened non-blocking, then checked), so a hostile path cannot hang a reader."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
 
 
 class _Loader:
@@ -170,8 +189,7 @@ class _Loader:
 
     def read_bytes(self, name: str) -> bytes | None:
         try:
-            with open(name, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read_regular_file(name, MAX_FILE_BYTES + 1)
         except OSError as err:
             self.problem(Loc(name, 1, 1), f"cannot read the file: {err.strerror or err}")
             self.draft.opaque.update(_SECTIONS)
@@ -343,6 +361,7 @@ class _Loader:
             roles={k: tuple(i.value or ()) for k, i in d.roles.items()},
             waivers=tuple(_waiver(i) for i in d.waivers.values()),
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
+            delegation=_delegation(d.delegation),
             files=files,
             warnings=warnings,
         )
@@ -360,6 +379,7 @@ class _Loader:
             publisher_options=self._options(item),
             attrs=tuple((v.get("attrs") or {}).items()),
             loc=item.where,
+            publish_grace=parse_duration(v.get("publish_grace") or "1h"),
         )
 
     def _check(self, item: Item) -> CheckConfig:
@@ -377,6 +397,24 @@ class _Loader:
             enforcement=Enforcement(v.get("enforcement", "enforced")),
             loc=item.where,
         )
+
+
+def _delegation(items: dict[str, Item]) -> DelegationLimits:
+    limit = items.get("max_duration")
+    rules = items.get("allow")
+    return DelegationLimits(
+        max_seconds=parse_duration(limit.value) if limit and limit.value else None,
+        allow=None
+        if rules is None or rules.value is None
+        else tuple(
+            DelegationRule(
+                from_=tuple(r["from"]),
+                to=tuple(r["to"]) if isinstance(r["to"], list) else (),
+                same_group=r["to"] == "same-group",
+            )
+            for r in rules.value
+        ),
+    )
 
 
 def _item_id(section: str, value: Any) -> str | None:

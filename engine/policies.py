@@ -13,7 +13,6 @@ from typing import Any
 
 from .compiler import compile_policy, load_engine
 from .errors import PolicyError
-from .loader import load_policy
 from .model import PolicyProblem
 
 __all__ = ["Validation", "load_engine", "validate_policy"]
@@ -57,11 +56,17 @@ class Validation:
         }
 
 
-def validate_policy(policy_dir: Any, pm: Any = None, *, today: date | None = None) -> Validation:
-    """Load and compile a policy directory, collecting every error and warning."""
+def validate_policy(
+    policy_dir: Any, pm: Any = None, *, today: date | None = None, use_cache: bool = False
+) -> Validation:
+    """Load and compile a policy directory, collecting every error and warning
+    (`use_cache`: a policy unchanged since it last loaded comes from engine.policycache,
+    without importing the semantic checks)."""
+    from .policycache import load_policy_cached
+
     try:
-        policy = load_policy(policy_dir, pm, today=today)
+        policy = load_policy_cached(policy_dir, pm, today=today, use_cache=use_cache)
         compile_policy(policy, pm)
     except PolicyError as err:
-        return Validation(False, tuple(err.problems), err.warnings)
-    return Validation(True, (), policy.warnings, policy)
+        return Validation(False, tuple(err.problems), tuple(err.warnings))
+    return Validation(True, (), tuple(policy.warnings), policy)

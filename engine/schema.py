@@ -53,6 +53,7 @@ SINGULAR = {
     "notifiers": "notifier",
     "directory": "directory source",
     "roles": "role",
+    "delegation": "delegation setting",
 }
 # an id as schema.json's $defs/id allows it (users, groups, topics, rules...)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
@@ -88,6 +89,12 @@ class Found:
 def policy_schema() -> dict[str, Any]:
     """The JSON Schema of one policy file (loaded once; do not modify the result)."""
     text = resources.files("engine").joinpath("schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def policy_tests_schema() -> dict[str, Any]:
+    """The JSON Schema of one policy test file (tests/*.yaml)."""
+    text = resources.files("engine").joinpath("tests-schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -321,11 +328,34 @@ def _alternatives(f: _Failure) -> Iterator[Found]:
     if not all(isinstance(s, dict) and set(s) == {"required"} for s in f.expected):
         yield Found(f.path, f"{f.where}: {f.error.message}")
         return
-    listed = " or ".join(f"'{s['required'][0]}'" for s in f.expected)
-    if f.error.validator == "oneOf":
+    names = [s["required"][0] for s in f.expected]
+    listed = " or ".join(f"'{n}'" for n in names)
+    if f.error.validator == "oneOf" or _exclusive(f.schema) == names:
         yield Found(f.path, f"{f.where} needs exactly one of {listed}")
     else:
         yield Found(f.path, f"{f.where} needs at least one of {listed}")
+
+
+def _all_forbidden(f: _Failure) -> Iterator[Found]:
+    """`anyOf` one of them and `not` all of them (so no editor says "matches multiple
+    schemas"): exactly one of the keys."""
+    names = _exclusive(f.schema)
+    if names is None:
+        yield Found(f.path, f"{f.where}: {f.error.message}")
+        return
+    listed = " or ".join(f"'{n}'" for n in names)
+    yield Found(f.path, f"{f.where} needs exactly one of {listed}")
+
+
+def _exclusive(schema: dict) -> list[str] | None:
+    """The keys of which exactly one must be given, when `schema` says so with an
+    `anyOf` of single `required` keys and a `not` requiring them all."""
+    options = schema.get("anyOf")
+    forbidden = schema.get("not")
+    if not isinstance(options, list) or not isinstance(forbidden, dict):
+        return None
+    names = [s.get("required", [None])[0] for s in options if isinstance(s, dict)]
+    return names if forbidden.get("required") == names else None
 
 
 def _needs_too(f: _Failure) -> Iterator[Found]:
@@ -360,6 +390,7 @@ _EXPLAIN: dict[str, Callable[[_Failure], Iterator[Found]]] = {
     "const": _not_const,
     "oneOf": _alternatives,
     "anyOf": _alternatives,
+    "not": _all_forbidden,
     "dependentRequired": _needs_too,
     "minItems": _too_short,
     "minLength": _too_short,

@@ -24,7 +24,6 @@ from typing import Any
 from engine.errors import PolicyError, PolicyProblem
 from engine.hookspecs import DirectorySpec, hookimpl
 from engine.model import Loc
-from engine.schema import ID
 
 OPTIONS_SCHEMA = {
     "path": {"type": "string", "required": True, "empty": False},
@@ -106,7 +105,11 @@ class _People:
     """Users and group memberships gathered row by row, with the problems found."""
 
     def __init__(self, name: str):
+        from engine.schema import ID  # the id rule of policy files (a heavy module: load late)
+
+        self.id_rule = ID
         self.name = name
+        self.membership: set[tuple[str, str]] = set()  # a list look-up would be quadratic
         self.users: dict[str, dict[str, str]] = {}
         self.groups: dict[str, dict[str, list[str]]] = {}
         self.first_line: dict[str, int] = {}
@@ -121,7 +124,7 @@ class _People:
             return
         record = dict(zip(columns, (cell.strip() for cell in row), strict=False))
         uid = record.get("id", "")
-        if not ID.fullmatch(uid):
+        if not self.id_rule.fullmatch(uid):
             self.problem(line, f"invalid user id '{uid}'" if uid else "a row without an id")
             return
         if uid in self.users:
@@ -132,11 +135,12 @@ class _People:
         for gid in (g.strip() for g in record.get("groups", "").split(";")):
             if not gid:
                 continue
-            if not ID.fullmatch(gid):
+            if not self.id_rule.fullmatch(gid):
                 self.problem(line, f"invalid group id '{gid}' for user '{uid}'")
                 continue
             members = self.groups.setdefault(gid, {"members": []})["members"]
-            if uid not in members:
+            if (gid, uid) not in self.membership:
+                self.membership.add((gid, uid))
                 members.append(uid)
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from engine.hookspecs import (
@@ -41,14 +40,19 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a success: urllib would resend a POST as a GET."""
+@cache
+def _opener():
+    """An opener that does not follow redirects (built on first use: urllib is slow to
+    import, and most commands never send a webhook)."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        """A redirect is an answer, not a success: urllib would resend a POST as a GET."""
 
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            return None
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+    return urllib.request.build_opener(NoRedirect)
 
 
 def _one_line(text: object) -> str:
@@ -69,15 +73,19 @@ class Webhook:
         self.retries = int(retries)
         self.backoff = float(backoff)
 
-    def post(self, payload: dict[str, Any]) -> int:
+    def post(self, payload: dict[str, Any], extra_headers: dict[str, str] | None = None) -> int:
+        import urllib.error
+        import urllib.request
+
         body = json.dumps(payload, default=_json_default, ensure_ascii=False).encode("utf-8")
+        headers = {**self.headers, **(extra_headers or {})}
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-            request = urllib.request.Request(self.url, data=body, headers=self.headers)
+            request = urllib.request.Request(self.url, data=body, headers=headers)
             try:
-                with _OPENER.open(request, timeout=self.timeout) as response:
+                with _opener().open(request, timeout=self.timeout) as response:
                     return response.status
             except urllib.error.HTTPError as err:
                 err.close()
@@ -92,10 +100,14 @@ class Webhook:
 
 
 class WebhookPublisher(Webhook):
+    """Sends `Idempotency-Key` with every delivery: after a crash the same post may be
+    sent again with the same key, which the receiver uses to drop the repeat."""
+
     def publish(self, publication: Publication) -> str:
         payload = asdict(publication)
         payload["approved_by"] = list(publication.approved_by)
-        return f"webhook:{self.post(payload)}"
+        key = publication.idempotency_key
+        return f"webhook:{self.post(payload, {'Idempotency-Key': key} if key else None)}"
 
 
 class WebhookNotifier(Webhook):

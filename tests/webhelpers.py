@@ -120,7 +120,7 @@ class WebClient:
 
 @functools.cache
 def password_hash() -> str:
-    """PASSWORD hashed once per test process (scrypt is slow on purpose)."""
+    """PASSWORD hashed once per test process (argon2id is slow on purpose)."""
     return accounts.hash_password(PASSWORD)
 
 

@@ -16,11 +16,12 @@ from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
 from engine.audit import EXPORT_FORMATS
-from engine.errors import SaysoError
+from engine.errors import SaysoError, StaleRevision
 from engine.model import Post, Role, Status
 from engine.posttext import check_post_text
 from engine.times import parse_time
 
+from . import access
 from .access import may_view
 from .auditview import audit_filters
 from .auth import known, sayso
@@ -101,19 +102,18 @@ def json_body(schema: str, *, required: bool = True) -> dict[str, Any]:
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400, f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+    try:
+        return access.query_int(request.args, name, default, low, high)
+    except SaysoError as err:
+        abort(400, str(err))
 
 
 def visible(sid: int):
     state = sayso()
     sub = state.workflow.get(sid)
     if not may_view(state, sub, g.user):
-        abort(403, f"{g.user} may not see submission {sid}")
+        # The same answer as for a submission that does not exist: no existence oracle.
+        abort(404, f"no submission {sid}")
     return sub
 
 
@@ -174,21 +174,30 @@ def workflow_action(sid: int, run):
     """Refusals get their status from the error's type (web/errors.py): 403 when the
     caller may not act at all, 409 when the state forbids it."""
     visible(sid)
-    return jsonify(run().to_dict())
+    try:
+        return jsonify(run().to_dict())
+    except StaleRevision as err:  # the state moved on under the caller
+        return jsonify(error=str(err), current_revision=sayso().workflow.get(sid).revision), 409
 
 
 @bp.post("/submissions/<id:sid>/approve")
 def approve(sid: int):
-    data = json_body("ApproveRequest", required=False)
+    data = json_body("ApproveRequest")
     comment = (data.get("comment") or "").strip() or None
-    return workflow_action(sid, lambda: sayso().workflow.approve(sid, g.user, comment=comment))
+    return workflow_action(
+        sid,
+        lambda: sayso().workflow.approve(sid, g.user, comment=comment, revision=data["revision"]),
+    )
 
 
 @bp.post("/submissions/<id:sid>/reject")
 def reject(sid: int):
     data = json_body("RejectRequest")
     return workflow_action(
-        sid, lambda: sayso().workflow.reject(sid, g.user, data["reason"].strip())
+        sid,
+        lambda: sayso().workflow.reject(
+            sid, g.user, data["reason"].strip(), revision=data["revision"]
+        ),
     )
 
 

@@ -23,34 +23,37 @@ class Dashboard:
         self.engine = engine
         self.store = store
 
-    def stats(self, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
+    def stats(
+        self, *, now: datetime | None = None, limit: int = 20_000, since: datetime | None = None
+    ) -> dict[str, Any]:
         """Time to approval (median, p90) by topic and owner, SLA breaches and escalations
-        per owner group, pending submissions by escalation level. Over the newest `limit`."""
+        per owner group, pending submissions by escalation level. Over the newest `limit`
+        (submitted at or after `since`, when given)."""
         now = moment(now)
         with self.store.read() as conn:
-            rows = self._recent(conn, limit)
+            rows = self._recent(conn, limit, since)
             approved_at, reached = self._approvals_and_levels(conn, [r.id for r in rows])
         tally = _Tally()
         for row in rows:
             levels = reached.get(row.id, {})
             tally.add(row, approved_at.get(row.id), levels, self._escalated_to(levels))
-        return {"as_of": iso(now), **tally.figures()}
+        since_text = iso(since) if since is not None else None
+        return {"as_of": iso(now), "since": since_text, **tally.figures()}
 
     @staticmethod
-    def _recent(conn: Connection, limit: int) -> list[Any]:
-        """The newest live submissions with the decision on their current revision."""
+    def _recent(conn: Connection, limit: int, since: datetime | None) -> list[Any]:
+        """The newest live submissions (since `since`) with the decision on their
+        current revision."""
         c = submissions.c
         live = [Status.PENDING.value, Status.APPROVED.value, Status.PUBLISHED.value]
         current = (revisions.c.submission_id == c.id) & (revisions.c.number == c.revision)
-        return list(
-            conn.execute(
-                select(c.id, c.status, c.submitted_at, revisions.c.decision)
-                .join(revisions, current)
-                .where(c.status.in_(live))
-                .order_by(c.id.desc())
-                .limit(limit)
-            ).all()
+        query = select(c.id, c.status, c.submitted_at, revisions.c.decision).join(
+            revisions, current
         )
+        query = query.where(c.status.in_(live))
+        if since is not None:
+            query = query.where(c.submitted_at >= since)
+        return list(conn.execute(query.order_by(c.id.desc()).limit(limit)).all())
 
     @staticmethod
     def _approvals_and_levels(
