@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .. import audit
 from ..compiler import Engine
 from ..errors import WrongState, first_line
 from ..hookspecs import PublishError
@@ -24,7 +23,7 @@ from . import delivery
 from .records import event
 from .rows import SubmissionRows
 from .rules import known_user, moment, require_author
-from .views import Submission, aware, utcnow
+from .views import Submission, aware, iso, utcnow
 
 _INSERT_PUBLICATION = publications.insert()
 MAX_PUBLISH_ATTEMPTS = 5
@@ -97,9 +96,9 @@ class Publisher:
             .values(overdue=True, updated_at=now, publish_claimed_at=None)
         )
         sub = self.rows.view(conn, row)
-        publish_at = audit.iso(sub.publish_at)
+        publish_at = iso(sub.publish_at) if sub.publish_at is not None else None
         details = {"revision": sub.revision, "publish_at": publish_at, "status": sub.status.value}
-        event(self.store, conn, "overdue", "sayso", now, sub, details=details)
+        event(self.store, conn, EventType.OVERDUE, "sayso", now, sub, details=details)
         if self.notifier is not None:
             self.notifier.queue(conn, sub, "overdue", [sub.author], now, publish_at=publish_at)
 
