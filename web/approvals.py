@@ -6,8 +6,8 @@ from datetime import UTC
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from engine.errors import SaysoError, WorkflowError
-from engine.workflow import QueueFilter
+from engine.errors import NotAuthor, SaysoError, WorkflowError, WrongState
+from engine.workflow.inqueue import QueueFilter
 
 from .access import clean_text, local_time, may_view, query_int
 from .auth import login_required, sayso
@@ -157,6 +157,6 @@ def revoke(did: int):
     try:
         sayso().workflow.revoke_delegation(did, g.user)
         flash(f"Delegation {did} revoked.", "info")
-    except WorkflowError as err:
+    except (NotAuthor, WrongState) as err:  # an unknown delegation is a 404
         flash(str(err).splitlines()[0], "error")
     return redirect(url_for("approvals.delegations"))

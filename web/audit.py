@@ -15,6 +15,7 @@ from flask import (
 
 from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.errors import SaysoError
+from engine.model import Role
 from engine.store import audit_head
 
 from .access import query_int
@@ -54,7 +55,7 @@ def page_of_events(log, filters: dict, order: str, cursor: int | None, end: bool
 
 
 @bp.route("/")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def log():
     log = sayso().audit
     args = {k: request.args.get(k, "") for k in FILTERS}
@@ -82,7 +83,7 @@ def log():
 
 
 @bp.route("/export.<fmt>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def export(fmt: str):
     if fmt not in EXPORT_FORMATS:
         abort(404)
@@ -96,12 +97,12 @@ def export(fmt: str):
 
 
 @bp.route("/verify")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def verify():
     return render_template("audit/verify.html", result=sayso().audit.verify())
 
 
 @bp.route("/submissions/<id:sid>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def record(sid: int):
     return render_template("audit/record.html", record=sayso().workflow.record(sid))
