@@ -28,6 +28,7 @@ from . import plugins as plugin_registry
 from .decide import allow_reasons, check_rules, decide, deny_reason, matching_rules, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
+from .inbound.routing import CompiledRoutes, Routing
 from .model import (
     Channel,
     CheckConfig,
@@ -45,7 +46,7 @@ from .model import (
 )
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
-ROLES: tuple[str, ...] = ("auditors", "admins")
+ROLES: tuple[str, ...] = ("auditors", "admins", "integrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class Engine:
         "_checks_by_channel",
         "_detectors",
         "_waivers",
+        "_inbound",
         "_frozen",
     )
 
@@ -168,6 +170,7 @@ class Engine:
             for target in waiver.targets:
                 waivers[target].append(waiver)
         self._waivers = {t: tuple(ws) for t, ws in waivers.items()}
+        self._inbound = CompiledRoutes(policy.inbound_routes, policy.inbound_default)
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -294,6 +297,20 @@ class Engine:
         if escalation is None:
             raise NotFound(f"unknown escalation '{escalation_id}'")
         return escalation.levels
+
+    def topic_order(self, topic_id: str) -> int:
+        """The topic's position in the policy (for listing topics in policy order)."""
+        return self._topic_order.get(topic_id, len(self._topic_order))
+
+    # ---- inbound -----------------------------------------------------------
+
+    @property
+    def inbound_routes(self) -> CompiledRoutes:
+        return self._inbound
+
+    def route_inbound(self, channel: str, text: str) -> Routing:
+        """The route an inbound message takes and the topics found in it."""
+        return self._inbound.route(self, channel, text)
 
     # ---- deciding ----------------------------------------------------------
 

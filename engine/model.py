@@ -184,6 +184,22 @@ class Waiver:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundRoute:
+    """Where inbound messages go: an entry of `inbound.routes` (or `inbound.default`)."""
+
+    id: str
+    owners: tuple[str, ...]  # principals
+    topics: tuple[str, ...] = ()  # any of these detected; empty: any message
+    channels: tuple[str, ...] = ("*",)  # globs on the channel the message arrived on
+    respond_within_seconds: int | None = None  # the SLA; None: no deadline
+    escalation: str | None = None  # levels counted from receipt
+    loc: Loc = NOWHERE
+
+
+DEFAULT_ROUTE = "default"
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy directory, merged across files and validated."""
 
@@ -198,6 +214,8 @@ class Policy:
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     notifiers: tuple[PluginConfig, ...] = ()
+    inbound_routes: tuple[InboundRoute, ...] = ()  # first match wins
+    inbound_default: InboundRoute = InboundRoute(DEFAULT_ROUTE, ())
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
 

@@ -55,6 +55,7 @@ SINGULAR = {
     "notifiers": "notifier",
     "directory": "directory source",
     "roles": "role",
+    "inbound routes": "inbound route",
 }
 # an id as schema.json's $defs/id allows it (users, groups, topics, rules...)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
@@ -134,6 +135,8 @@ def describe(path: Path, data: Any = None) -> str:
     if not path:
         return "the file"
     section = path[0]
+    if section == "inbound" and len(path) >= 2:
+        return _describe_inbound(path, data)
     noun = SINGULAR.get(section)
     if noun is None:
         return f"'{render_path(path)}'"
@@ -152,6 +155,20 @@ def describe(path: Path, data: Any = None) -> str:
     if not rest:
         return entity
     return f"'{render_path(rest)}' of {entity}"
+
+
+def _describe_inbound(path: Path, data: Any) -> str:
+    if path[1] == "routes" and len(path) >= 3 and isinstance(path[2], int):
+        name = _item_name(
+            (data or {}).get("inbound") if isinstance(data, dict) else None, "routes", path[2]
+        )
+        entity = f"inbound route '{name}'" if name else f"inbound.routes[{path[2]}]"
+        rest = path[3:]
+    elif path[1] == "default":
+        entity, rest = "the inbound default route", path[2:]
+    else:
+        return f"'{render_path(path)}'"
+    return f"'{render_path(rest)}' of {entity}" if rest else entity
 
 
 def render_path(path: Iterable[Any]) -> str:
