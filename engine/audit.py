@@ -40,6 +40,13 @@ EVENTS = (
     "overdue",
     "delegated",
     "delegation_revoked",
+    "inbound.received",
+    "inbound.routed",
+    "inbound.escalated",
+    "inbound.overdue",
+    "inbound.replied",
+    "inbound.answered",
+    "inbound.closed",
 )
 FIELDS = (
     "seq",

@@ -119,6 +119,8 @@ class PublishingMixin:
                     "attempt": attempt,
                 },
             )
+            if error is None:
+                self.inbound.on_published(conn, sub, now)  # an inbound item it answers
         if error is None:
             return replace(sub, status=Status.PUBLISHED, published_at=now, updated_at=now)
         return replace(sub, publish_error=error, updated_at=now)

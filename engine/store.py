@@ -330,3 +330,6 @@ class Store:
 
 def _is_locked(err: OperationalError) -> bool:
     return any(marker in str(err.orig) for marker in _LOCKED_MARKERS)
+
+
+from .inbound import tables as _inbound_tables  # noqa: E402,F401  (its tables join `metadata`)

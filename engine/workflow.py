@@ -22,6 +22,7 @@ from .compiler import Engine
 from .dashboard import DashboardMixin
 from .delegation import DelegationMixin
 from .errors import NotFound, SaysoError, WorkflowError
+from .inbound.lifecycle import Inbound
 from .model import Decision, Outcome, Post, Status, decision_from_dict
 from .notify import NotifyingMixin
 from .plugins import default_plugin_manager
@@ -74,6 +75,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         self._known_versions: set[str] = set()
         self._publishers: dict[tuple, Any] = {}
         self._notifiers: list[tuple[str, Any]] | None = None
+        self.inbound = Inbound(self)
 
     # ---- helpers ---------------------------------------------------------------
 
@@ -307,12 +309,16 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
         channel: str,
         text: str,
         *,
-        kind: str = "post",
+        kind: str | None = None,
         publish_at: datetime | None = None,
         now: datetime | None = None,
+        in_reply_to: int | str | None = None,
     ) -> Submission:
-        """Decide a post and store it with its audit events; publish it when approved."""
+        """Decide a post and store it with its audit events; publish it when approved.
+        `in_reply_to`: the inbound item it answers (a reply, on the item's channel)."""
         now = self._now(now)
+        target = self.inbound.reply_target(in_reply_to, channel) if in_reply_to else None
+        kind = kind or ("reply" if target else "post")
         if kind not in ("post", "reply"):
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
         text = self._check_text(text)
@@ -380,6 +386,8 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 },
             )
             self._decided_event(conn, sub, decision, now)
+            if target is not None:
+                self.inbound.link_reply(conn, sub, target, now)
         if due_now:
             return self._deliver(sub, now, attempt=1)
         return sub
@@ -680,6 +688,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 sub = self.get(sid)
                 if sub.publish_error and sub.status is Status.APPROVED:
                     report.failed.append((sid, sub.publish_error))
+        report.inbound_escalated, report.inbound_overdue = self.inbound.tick(now)
         report.notified = self._deliver_notifications()
         return report
 
