@@ -71,6 +71,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("api.revise", "POST"): API_OWN_ONLY,
     ("api.queue", "GET"): everyone(401, 200),
     ("api.audit_export", "GET"): everyone(401, 403, auditor=200),
+    ("api.inbound.deliver", "POST"): everyone(401, 403),  # nobody has the integrations role
+    ("api.inbound.listing", "GET"): everyone(401, 200),
+    ("api.inbound.one", "GET"): everyone(401, 403, auditor=200, admin=200),
+    ("api.inbound.close", "POST"): everyone(401, 403),  # the policy routes it to nobody
 }
 
 FORM_DATA = {
@@ -86,6 +90,8 @@ JSON_DATA = {
     "api.submit": {"channel": "facebook/nmtw", "text": "Hello members"},
     "api.reject": {"reason": "Not like this."},
     "api.revise": {"text": CLOSURE + " Revised."},
+    "api.inbound.deliver": {"channel": "facebook/nmtw", "from": "@amy", "text": "Hello"},
+    "api.inbound.close": {"reason": "spam"},
 }
 
 
@@ -111,6 +117,11 @@ def url_for_rule(app, rule, state, policy_dir) -> str:
             values[arg] = state.workflow.delegate("fran", "eli", now + timedelta(days=1)).id
         elif arg == "fmt":
             values[arg] = "jsonl"
+        elif arg == "item_id":
+            from engine.inbound.items import Message
+
+            message = Message("facebook/nmtw", "@amy", "Are you open today?")
+            values[arg] = state.workflow.inbound.receive(message).id
         elif arg == "filename":
             values[arg] = "sayso.css"
         else:  # pragma: no cover - a new kind of argument needs a value here

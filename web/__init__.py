@@ -87,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, posts, approvals, audit, policy, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
+    csrf.exempt(api.inbound_bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.index)
 
     @app.after_request
