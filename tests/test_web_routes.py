@@ -52,6 +52,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("approvals.delegations", "GET"): everyone(302, 200),
     ("approvals.delegations", "POST"): everyone(302, 302),
     ("approvals.revoke", "POST"): everyone(302, 302),
+    ("inbox.index", "GET"): everyone(302, 200),
+    ("inbox.detail", "GET"): everyone(302, 403, auditor=200, admin=200),
+    ("inbox.reply", "POST"): everyone(302, 403),  # the policy routes messages to nobody
+    ("inbox.close", "POST"): everyone(302, 403),
     ("audit.log", "GET"): only("auditor"),
     ("audit.export", "GET"): only("auditor"),
     ("audit.verify", "GET"): only("auditor"),
@@ -84,6 +88,8 @@ FORM_DATA = {
     "approvals.approve": {"comment": "fine"},
     "approvals.reject": {"reason": "Not like this."},
     "approvals.delegations": {"to_user": "eli", "until": "2099-01-01T00:00"},
+    "inbox.reply": {"text": "Thanks for asking!"},
+    "inbox.close": {"reason": "spam"},
 }
 JSON_DATA = {
     "api.check": {"channel": "facebook/nmtw", "text": "Hello members"},

@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from engine.errors import SaysoError
 
-from . import api, approvals, audit, auth, errors, filters, policy, posts
+from . import api, approvals, audit, auth, errors, filters, inbox, policy, posts
 from .state import Sayso
 
 CSP = (
@@ -84,7 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, posts, approvals, audit, policy, api):
+    for module in (auth, posts, approvals, inbox, audit, policy, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     csrf.exempt(api.inbound_bp)
