@@ -2,19 +2,23 @@
 
 Levels are counted from receipt, as a post's are from submission: at `after`, if
 the item is still open, the level's owners become owners of the item too and are
-told (with everyone acting for them through a delegation). Past `respond_within`
+told (with everyone acting for them through a delegation). Timing comes from the
+workflow's `SlaClock`, as for posts; items are escalated in batches (one transaction
+per batch) rather than one transaction each, which keeps a tick over many items fast. Past `respond_within`
 an open item is flagged overdue once and its owners are told. Items are handled in
 batches, each batch one transaction; re-running `tick` changes nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from .. import audit
+from ..workflow.clock import SlaClock
 from . import notify, owners
 from .items import InboundEvent, InboundStatus
 from .tables import inbound_items, inbound_owners
@@ -22,14 +26,20 @@ from .tables import inbound_items, inbound_owners
 BATCH = 500
 
 
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """An open item's one obligation on the SLA clock: to be answered."""
+
+    escalation: str | None
+    level: int
+    met: bool = False
+
+
 def next_due(engine: Any, chain: str | None, received: datetime, level: int) -> datetime | None:
     """When the level after `level` comes due (None: no chain, or its last level reached)."""
     if not chain or chain not in engine.policy.escalations:
-        return None
-    levels = engine.escalation_levels(chain)
-    if level >= len(levels):
-        return None
-    return received + timedelta(seconds=levels[level].after_seconds)
+        return None  # a chain the current policy no longer has
+    return SlaClock(engine).next_due([Unanswered(chain, level)], received)
 
 
 def tick(inbound: Any, now: datetime) -> tuple[list[tuple[int, str, int]], list[int]]:
@@ -63,12 +73,14 @@ def _escalate(inbound: Any, ids: list[int], now: datetime) -> list[tuple[int, st
                 continue  # acted on since it was selected
             level = item.level
             have = set(item.owners)
-            while True:
-                at = next_due(engine, item.escalation, item.received_at, level)
-                if at is None or at > now:
-                    break
-                level += 1
-                to = engine.escalation_levels(item.escalation)[level - 1].to
+            chain = item.escalation
+            due_levels = (
+                inbound.clock.due_levels(chain, level, item.received_at, now)
+                if chain in engine.policy.escalations
+                else []
+            )
+            for due_level in due_levels:
+                level, at, to = due_level.number, due_level.due_at, due_level.level.to
                 new = [p for p in to if p not in have]
                 if new:
                     conn.execute(
@@ -76,7 +88,7 @@ def _escalate(inbound: Any, ids: list[int], now: datetime) -> list[tuple[int, st
                         [{"item_id": item.id, "principal": p, "level": level} for p in new],
                     )
                     have.update(new)
-                people = owners.users_of(engine, to)
+                people = inbound.clock.owners(to)
                 delegates = owners.delegates_of(conn, people, now)
                 inbound.event(
                     conn,
@@ -94,7 +106,7 @@ def _escalate(inbound: Any, ids: list[int], now: datetime) -> list[tuple[int, st
                     },
                 )
                 notify.queue(
-                    inbound.wf,
+                    inbound.notifier,
                     conn,
                     item,
                     "escalated",
@@ -145,7 +157,13 @@ def _flag_overdue(inbound: Any, ids: list[int], now: datetime) -> list[int]:
                 },
             )
             notify.queue(
-                inbound.wf, conn, item, "overdue", item.owners, now, due_at=audit.iso(item.due_at)
+                inbound.notifier,
+                conn,
+                item,
+                "overdue",
+                item.owners,
+                now,
+                due_at=audit.iso(item.due_at),
             )
             flagged.append(item.id)
     return flagged

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..errors import SaysoError
+from ..workflow.rules import known_user, moment
 from . import owners
 from .items import InboundItem, InboundStatus
 from .tables import inbound_items, inbound_owners
@@ -35,7 +36,7 @@ def _where_owned(principals: set[str], view: str):
 def _query(inbound: Any, conn, user: str, view: str, now: datetime):
     if view not in VIEWS:
         raise SaysoError(f"unknown inbox view '{view[:40]}' (one of: {', '.join(VIEWS)})")
-    inbound.wf._user(user)
+    known_user(inbound.engine, user)
     people = owners.identities(conn, user, now)
     principals = owners.principals_for(inbound.engine, people)
     c = inbound_items.c
@@ -54,7 +55,7 @@ def inbox(
     offset: int = 0,
     now: datetime | None = None,
 ) -> list[InboundItem]:
-    now = inbound.wf._now(now)
+    now = moment(now)
     c = inbound_items.c
     with inbound.store.read() as conn:
         where = _query(inbound, conn, user, view, now)
@@ -71,7 +72,7 @@ def inbox(
 
 def counts(inbound: Any, user: str, *, now: datetime | None = None) -> dict[str, int]:
     """How many open items each view holds (for the navigation)."""
-    now = inbound.wf._now(now)
+    now = moment(now)
     out = {}
     with inbound.store.read() as conn:
         for view in VIEWS:

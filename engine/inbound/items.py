@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import NotFound, SaysoError
-from ..submission import aware
+from ..workflow.views import aware
 
 MAX_TEXT = 100_000
 MAX_ID = 300

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Connection
 
 from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
-from ..submission import sha256
+from ..workflow.rules import known_user, moment
+from ..workflow.views import sha256
 from . import escalation, notify, owners
 from .items import (
     InboundEvent,
@@ -35,18 +36,16 @@ BATCH = 500  # messages stored per transaction by `receive_many`
 
 
 class Inbound:
-    """Inbound items under the workflow's policy and store."""
+    """Inbound items under one compiled policy, in the workflow's store; built by the
+    workflow with the parts it shares (policy snapshots, notifier, queries, clock)."""
 
-    def __init__(self, workflow: Any):
-        self.wf = workflow
-
-    @property
-    def engine(self):
-        return self.wf.engine
-
-    @property
-    def store(self):
-        return self.wf.store
+    def __init__(self, engine: Any, store: Any, *, snapshots, notifier, queries, clock):
+        self.engine = engine
+        self.store = store
+        self.snapshots = snapshots
+        self.notifier = notifier
+        self.queries = queries
+        self.clock = clock
 
     # ---- receiving -------------------------------------------------------------
 
@@ -79,7 +78,7 @@ class Inbound:
             yield from self._store_batch(batch, source, actor, now)
 
     def _store_batch(self, batch, source, actor, now):
-        now = self.wf._now(now)
+        now = moment(now)
         results: list[tuple[InboundItem | None, SaysoError | None]] = []
         prepared = []
         for message in batch:
@@ -88,7 +87,7 @@ class Inbound:
             except SaysoError as err:
                 prepared.append(err)
         with self.store.write() as conn:
-            self.wf._snapshot(conn, now)
+            self.snapshots.record(conn, now)
             seen: dict[tuple[str, str], InboundItem] = {}
             for entry in prepared:
                 if isinstance(entry, SaysoError):
@@ -190,7 +189,7 @@ class Inbound:
                 **({"detection_error": routing.error} if routing.error else {}),
             },
         )
-        notify.queue(self.wf, conn, item, "received", route.owners, now, route=route.id)
+        notify.queue(self.notifier, conn, item, "received", route.owners, now, route=route.id)
         return item
 
     # ---- audit -------------------------------------------------------------------
@@ -225,8 +224,8 @@ class Inbound:
 
     def close(self, item_id, actor: str, reason: str, *, now=None) -> InboundItem:
         """An owner (or a delegate of one) closes an open item with a reason."""
-        now = self.wf._now(now)
-        self.wf._user(actor)
+        now = moment(now)
+        known_user(self.engine, actor)
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("closing a message needs a reason (--reason)")
         if len(reason) > 2000:
@@ -268,7 +267,7 @@ class Inbound:
         raise WorkflowError(f"{actor} does not own inbound item {item.id} (owners: {listing})")
 
     def is_owner(self, item: InboundItem, user: str, *, now=None) -> bool:
-        now = self.wf._now(now)
+        now = moment(now)
         with self.store.read() as conn:
             people = owners.identities(conn, user, now)
         return any(self.engine.covers(who, item.owners) for who in people)
@@ -349,7 +348,7 @@ class Inbound:
                     .order_by(inbound_replies.c.submission_id)
                 )
             ]
-        return [self.wf.get(sid) for sid in ids]
+        return [self.queries.get(sid) for sid in ids]
 
     # ---- reading -----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Notifications about inbound items, through the workflow's notifiers.
+"""Notifications about inbound items, through the workflow's `Notifier`.
 
 Queued in the transition's transaction (like the workflow's own), sent after it by
 the workflow's sender, retried by `tick`.
@@ -18,7 +18,7 @@ from .items import InboundItem
 
 
 def queue(
-    workflow: Any,
+    notifier: Any,
     conn: Connection,
     item: InboundItem,
     event: str,
@@ -26,10 +26,10 @@ def queue(
     now: datetime,
     **details: Any,
 ) -> None:
-    objects = workflow._notifier_objects()
+    objects = notifier._notifier_objects()
     if not objects:
         return
-    recipients = workflow._recipients(principals)
+    recipients = notifier._recipients(principals)
     if not recipients:
         return
     words = event.replace("_", " ")
