@@ -315,3 +315,28 @@ def test_inbox_is_ordered_oldest_due_first(wf):
         inbox.inbox(wf.inbound, "ann", view="everything")
     with pytest.raises(WorkflowError, match="unknown user"):
         inbox.inbox(wf.inbound, "mallory")
+
+
+def test_dashboard_figures(wf):
+    from engine.inbound.dashboard import stats
+
+    answered = receive(wf)
+    wf.submit("ann", "twitter/help", "Calling you now.", in_reply_to=answered.id, now=at(1.5))
+    receive(wf, "hours?", channel="facebook/page", hours=20)
+    climbed = receive(wf)
+    wf.tick(now=at(25))
+    figures = stats(wf.inbound, now=at(25))
+    assert figures["by_status"] == {"open": 2, "answered": 1, "closed": 0}
+    assert figures["first_response_by_route"] == {
+        "complaints": {"count": 1, "median_hours": 1.5, "p90_hours": 1.5}
+    }
+    assert list(figures["first_response_by_person"]) == ["ann"]
+    assert figures["open_by_age"] == {
+        "under 1h": 0,
+        "1h-4h": 0,
+        "4h-24h": 1,
+        "1d-7d": 1,
+        "over 7d": 0,
+    }
+    assert figures["top_level_escalations_by_route"] == {"complaints": 1}
+    assert wf.inbound.get(climbed.id).level == 3

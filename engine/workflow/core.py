@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from ..compiler import Engine
-from ..inbound.lifecycle import Inbound
 from ..plugins import default_plugin_manager
 from ..store import Store
 from .clock import SlaClock
@@ -41,6 +40,8 @@ class Workflow:
         self.notifier = Notifier(engine, store, self.pm)
         self.delegation = Delegations(engine, store)
         self.queries = Queries(engine, store, rows, self.delegation)
+        from ..inbound.lifecycle import Inbound  # inbound builds on the workflow's parts
+
         self.inbound = Inbound(
             engine,
             store,
