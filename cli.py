@@ -951,6 +951,33 @@ def inbound_close(ctx: Context, item_id, actor, reason, at, as_json) -> None:
     _emit_item(ctx.workflow.inbound.close(item_id, actor, reason, now=parse_time(at)), as_json)
 
 
+@inbound.command("pull")
+@click.option("--source", "name", metavar="NAME", help="Only this source (default: all).")
+@json_option
+@pass_ctx
+def inbound_pull(ctx: Context, name, as_json) -> None:
+    """Ask the policy's source plugins (inbound.sources) for new messages; run from cron.
+
+    Exit 0 when every source answered, 1 when one failed (its cursor is kept)."""
+    from engine.inbound.sources import pull
+
+    reports = pull(ctx.workflow.inbound, ctx.workflow.pm, name=name)
+    if as_json:
+        echo_json([r.to_dict() for r in reports])
+    else:
+        if not reports:
+            click.echo("no inbound sources in the policy (inbound.sources)")
+        for r in reports:
+            if r.error:
+                click.echo(f"{r.source}: failed: {r.error}", err=True)
+                continue
+            click.echo(
+                f"{r.source}: {r.added} added, {r.duplicates} duplicate, "
+                f"{len(r.invalid)} invalid (cursor {r.cursor or '-'})"
+            )
+    click.get_current_context().exit(1 if any(r.error for r in reports) else 0)
+
+
 @inbound.command("list")
 @click.option("--status", metavar="S", help="open, answered or closed.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))

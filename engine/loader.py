@@ -337,7 +337,7 @@ class _Loader:
     def build(self, warnings: tuple[str, ...]) -> Policy:
         d = self.draft
         files = dict(sorted(self.files.items()))
-        routes, default = inbound_policy.build(d)
+        routes, default, sources = inbound_policy.build(d)
         return Policy(
             version=policy_version(files),
             users={k: _user(i) for k, i in d.users.items()},
@@ -352,6 +352,7 @@ class _Loader:
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
             inbound_routes=routes,
             inbound_default=default,
+            inbound_sources=sources,
             files=files,
             warnings=warnings,
         )

@@ -200,6 +200,20 @@ DEFAULT_ROUTE = "default"
 
 
 @dataclass(frozen=True, slots=True)
+class InboundSource:
+    """An entry of `inbound.sources`: a source plugin pulled by `sayso inbound pull`."""
+
+    name: str  # unique; names its stored cursor
+    use: str  # the source plugin
+    channel: str  # the channel its messages arrive on
+    options: tuple[tuple[str, Any], ...] = ()
+    loc: Loc = NOWHERE
+
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy directory, merged across files and validated."""
 
@@ -216,6 +230,7 @@ class Policy:
     notifiers: tuple[PluginConfig, ...] = ()
     inbound_routes: tuple[InboundRoute, ...] = ()  # first match wins
     inbound_default: InboundRoute = InboundRoute(DEFAULT_ROUTE, ())
+    inbound_sources: tuple[InboundSource, ...] = ()
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
 

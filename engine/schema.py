@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -41,6 +42,8 @@ CHECK_KEYS: tuple[str, ...] = (
     "channels",
     "enforcement",
 )
+# Keys of an `inbound.sources` item that are the engine's; the rest are plugin options.
+SOURCE_KEYS: tuple[str, ...] = ("use", "name", "channel")
 ALWAYS_ACCEPTED_PUBLISHERS = ("outbox",)  # the default publisher, even before its plugin loads
 
 SINGULAR = {
@@ -56,6 +59,7 @@ SINGULAR = {
     "directory": "directory source",
     "roles": "role",
     "inbound routes": "inbound route",
+    "inbound sources": "inbound source",
 }
 # an id as schema.json's $defs/id allows it (users, groups, topics, rules...)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
@@ -348,6 +352,7 @@ class PluginSpecs:
     notifiers: Mapping[str, Any]
     directory: Mapping[str, Any]
     publishers: Mapping[str, Any]
+    sources: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
     @classmethod
     def from_manager(cls, pm: Any) -> PluginSpecs:
@@ -358,6 +363,7 @@ class PluginSpecs:
             notifiers=plugins.notifiers(pm),
             directory=plugins.directory_sources(pm),
             publishers=plugins.publishers(pm),
+            sources=plugins.sources(pm),
         )
 
 
@@ -433,20 +439,21 @@ def plugin_problems(
     options_at: dict[Path, dict[str, Any]] = {}
     if not isinstance(data, dict):
         return found, options_at
+    inbound = data.get("inbound") if isinstance(data.get("inbound"), dict) else {}
     kinds = (
-        ("checks", "check", specs.checks, CHECK_KEYS),
-        ("notifiers", "notifier", specs.notifiers, ("use",)),
-        ("directory", "directory source", specs.directory, ("use",)),
+        ("checks", "check", specs.checks, CHECK_KEYS, data.get("checks")),
+        ("notifiers", "notifier", specs.notifiers, ("use",), data.get("notifiers")),
+        ("directory", "directory source", specs.directory, ("use",), data.get("directory")),
+        (("inbound", "sources"), "source", specs.sources, SOURCE_KEYS, inbound.get("sources")),
     )
-    for section, noun, available, common in kinds:
-        items = data.get(section)
+    for section, noun, available, common, items in kinds:
         if not isinstance(items, list):
             continue
         for index, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("use"), str):
                 continue
             use = item["use"]
-            path = (section, index)
+            path = (*section, index) if isinstance(section, tuple) else (section, index)
             spec = available.get(use)
             if spec is None:
                 listing = ", ".join(sorted(available)) or "none"
@@ -458,7 +465,8 @@ def plugin_problems(
                 )
                 continue
             options = {k: v for k, v in item.items() if k not in common}
-            what = f"{noun} '{_item_name(data, section, index) or use}'"
+            name = item.get("name") if isinstance(section, tuple) else None
+            what = f"{noun} '{name or _item_name(data, section, index) or use}'"
             problems, normalised = checker.problems(spec, options, path, what, common)
             found.extend(problems)
             if not problems:

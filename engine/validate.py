@@ -105,6 +105,7 @@ class Draft:
     directory: list[Item] = field(default_factory=list)
     inbound_routes: dict[str, Item] = field(default_factory=dict)  # in policy order
     inbound_default: Item | None = None
+    inbound_sources: dict[str, Item] = field(default_factory=dict)
     # (section, id) -> where it was first defined
     seen: dict[tuple[str, str], Loc] = field(default_factory=dict)
     # sections of which some part could not be read at all: references to them unchecked

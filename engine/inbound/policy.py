@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..durations import parse_duration
-from ..model import DEFAULT_ROUTE, InboundRoute
+from ..model import DEFAULT_ROUTE, InboundRoute, InboundSource
 from ..schema import suggest
 
 ROUTE_SECTION = "inbound routes"  # the key under which route ids are remembered in Draft.seen
@@ -33,6 +33,14 @@ def merge(draft: Any, src: Any, first: Any, item_class: Any) -> None:
         path = ("inbound", "routes", index)
         if first(ROUTE_SECTION, ident, src.loc(path + ("id",))):
             draft.inbound_routes[ident] = item_class(ident, value, src, path)
+    sources = block.get("sources")
+    for index, value in enumerate(sources if isinstance(sources, list) else ()):
+        ident = value.get("name") or value.get("use") if isinstance(value, dict) else None
+        if not isinstance(ident, str) or not ident:
+            continue
+        path = ("inbound", "sources", index)
+        if first("inbound sources", ident, src.loc(path)):
+            draft.inbound_sources[ident] = item_class(ident, value, src, path)
     default = block.get("default")
     if isinstance(default, dict):
         path = ("inbound", "default")
@@ -68,6 +76,15 @@ def check(checker: Any) -> None:
             catch_all = route.id
     if draft.inbound_default is not None:
         _check_common(checker, draft.inbound_default)
+    for source in draft.inbound_sources.values():
+        channel = source.get("channel")
+        known = "channels" in draft.opaque or draft.known("channels", str(channel))
+        if isinstance(channel, str) and not known:
+            report.error(
+                source.loc("channel"),
+                f"unknown channel '{channel}' in inbound source '{source.id}'"
+                f"{suggest(channel, draft.channels)}",
+            )
 
 
 def _check_common(checker: Any, item: Any) -> None:
@@ -86,10 +103,22 @@ def _check_common(checker: Any, item: Any) -> None:
             )
 
 
-def build(draft: Any) -> tuple[tuple[InboundRoute, ...], InboundRoute]:
+def build(draft: Any):
+    """(routes, default route, sources) for the Policy."""
     routes = tuple(_route(item) for item in draft.inbound_routes.values())
     default = draft.inbound_default
-    return routes, (_route(default) if default is not None else InboundRoute(DEFAULT_ROUTE, ()))
+    sources = tuple(
+        InboundSource(
+            name=item.id,
+            use=item.value["use"],
+            channel=item.value["channel"],
+            options=tuple(draft.options.get((item.src.rel, item.path), {}).items()),
+            loc=item.where,
+        )
+        for item in draft.inbound_sources.values()
+    )
+    route = _route(default) if default is not None else InboundRoute(DEFAULT_ROUTE, ())
+    return routes, route, sources
 
 
 def _route(item: Any) -> InboundRoute:
