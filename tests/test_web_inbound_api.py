@@ -104,10 +104,13 @@ def test_inbox_one_item_and_close(client, token_for):
     assert listed["total"] == 1 and [i["id"] for i in listed["items"]] == [item["id"]]
     assert client.get("/api/v1/inbound", headers=token_for("dana")).json["items"] == []
     assert client.get(f"/api/v1/inbound/{item['id']}", headers=fran).json["status"] == "open"
-    error(client.get(f"/api/v1/inbound/{item['id']}", headers=token_for("dana")), 403)
+    assert "no inbound item" in error(
+        client.get(f"/api/v1/inbound/{item['id']}", headers=token_for("dana")), 404
+    )
     error(client.get("/api/v1/inbound/999", headers=fran), 404)
     url = f"/api/v1/inbound/{item['id']}/close"
-    error(client.post(url, json={"reason": "spam"}, headers=token_for("dana")), 403)
+    error(client.post(url, json={"reason": "spam"}, headers=token_for("dana")), 404)
+    error(client.post(url, json={"reason": "spam"}, headers=token_for("audrey")), 403)
     error(client.post(url, json={}, headers=fran), 400)
     closed = client.post(url, json={"reason": "spam"}, headers=fran)
     assert closed.status_code == 200 and closed.json["status"] == "closed"

@@ -31,7 +31,8 @@ def only(role: str, anonymous: int = 302, others: int = 403, ok: int = 200) -> d
     return everyone(anonymous, others, **{role: ok})
 
 
-API_OWN_ONLY = everyone(401, 403, author=200)
+# Through the API, someone who may not see a submission is told it does not exist (404).
+API_OWN_ONLY = everyone(401, 403, author=200, outsider=404)
 
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("index", "GET"): everyone(302, 302),
@@ -68,17 +69,17 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("api.check", "POST"): everyone(401, 200),
     ("api.submit", "POST"): everyone(401, 201),
     ("api.submissions", "GET"): everyone(401, 200),
-    ("api.submission", "GET"): everyone(401, 200, outsider=403),
-    ("api.approve", "POST"): everyone(401, 403, approver=200),
-    ("api.reject", "POST"): everyone(401, 403, approver=200),
+    ("api.submission", "GET"): everyone(401, 200, outsider=404),
+    ("api.approve", "POST"): everyone(401, 403, approver=200, outsider=404),
+    ("api.reject", "POST"): everyone(401, 403, approver=200, outsider=404),
     ("api.withdraw", "POST"): API_OWN_ONLY,
     ("api.revise", "POST"): API_OWN_ONLY,
     ("api.queue", "GET"): everyone(401, 200),
     ("api.audit_export", "GET"): everyone(401, 403, auditor=200),
     ("api.inbound.deliver", "POST"): everyone(401, 403),  # nobody has the integrations role
     ("api.inbound.listing", "GET"): everyone(401, 200),
-    ("api.inbound.one", "GET"): everyone(401, 403, auditor=200, admin=200),
-    ("api.inbound.close", "POST"): everyone(401, 403),  # the policy routes it to nobody
+    ("api.inbound.one", "GET"): everyone(401, 404, auditor=200, admin=200),
+    ("api.inbound.close", "POST"): everyone(401, 404, auditor=403, admin=403),  # owned by nobody
 }
 
 FORM_DATA = {

@@ -121,10 +121,15 @@ def listing():
 
 
 def _visible(item_id: int):
+    """Owners, admins and auditors see a message; to anyone else it does not exist
+    (the same 404 as for a missing one: no existence oracle)."""
     box = sayso().workflow.inbound
-    item = box.get(item_id)
+    try:
+        item = box.get(item_id)
+    except SaysoError:
+        abort(404, f"no inbound item {item_id}")
     if not (_overseer(g.user) or box.is_owner(item, g.user)):
-        abort(403, f"{g.user} may not see inbound message {item.id}")
+        abort(404, f"no inbound item {item_id}")
     return item
 
 
@@ -146,10 +151,11 @@ def one(item_id: int):
 
 @bp.post("/<id:item_id>/close")
 def close(item_id: int):
-    """403 for someone who does not own it, 409 when it is no longer open."""
+    """404 for someone who may not see it, 403 for one who sees but does not own it
+    (an auditor), 409 when it is no longer open."""
     data = _body("CloseRequest")
     box = sayso().workflow.inbound
-    item = box.get(item_id)
+    item = _visible(item_id)
     try:
         return jsonify(box.close(item.id, g.user, data["reason"].strip()).to_dict())
     except WorkflowError as err:

@@ -1,7 +1,7 @@
 """inbound listening: items, owners, replies, source cursors
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-01 14:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
