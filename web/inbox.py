@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
-from engine.inbound.inbox import VIEWS, counts, inbox
+from engine.inbound.inbox import COUNT_CAP, VIEWS, count_all, counts, inbox
 
 from .access import clean_text
 from .auth import login_required, sayso
@@ -28,7 +28,7 @@ def inbox_count() -> dict[str, int]:
     user = g.get("user")
     if not user:
         return {"inbox_count": 0}
-    return {"inbox_count": counts(sayso().workflow.inbound, user)["all"]}
+    return {"inbox_count": count_all(sayso().workflow.inbound, user)}
 
 
 @bp.route("")
@@ -46,6 +46,7 @@ def index():
         view=view,
         views=VIEW_LABELS,
         counts=counts(box, g.user),
+        cap=COUNT_CAP,
         page=page,
         more=len(items) > PAGE,
     )

@@ -75,6 +75,7 @@ INBOUND_SCHEMAS: dict[str, Any] = {
         "required": ["items"],
         "properties": {
             "total": {"type": "integer", "nullable": True},
+            "total_capped": {"type": "boolean"},
             "items": {"type": "array", "items": ref("InboundItem")},
         },
     },

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from .. import audit
 from ..workflow.clock import SlaClock
@@ -62,99 +62,103 @@ def _due(inbound: Any, where):
         yield ids[start : start + BATCH]
 
 
+def _locked_batch(inbound: Any, conn, ids: list[int]):
+    """The batch's items, read (and on PostgreSQL locked) in one query."""
+    query = select(inbound_items).where(inbound_items.c.id.in_(ids)).order_by(inbound_items.c.id)
+    return inbound.views(conn, conn.execute(inbound.store.lock_clause(query)).all())
+
+
 def _escalate(inbound: Any, ids: list[int], now: datetime) -> list[tuple[int, str, int]]:
     engine = inbound.engine
-    applied = []
+    applied: list[tuple[int, str, int]] = []
+    owner_rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     with inbound.store.write() as conn:
-        for item_id in ids:
-            item = inbound._locked(conn, item_id)
+        delegates = owners.delegates_by_user(conn, now)
+        for item in _locked_batch(inbound, conn, ids):
             due = item.next_escalation_at
             if item.status is not InboundStatus.OPEN or due is None or due > now:
                 continue  # acted on since it was selected
-            level = item.level
-            have = set(item.owners)
-            chain = item.escalation
+            level, have, chain = item.level, set(item.owners), item.escalation
             due_levels = (
                 inbound.clock.due_levels(chain, level, item.received_at, now)
                 if chain in engine.policy.escalations
                 else []
             )
             for due_level in due_levels:
-                level, at, to = due_level.number, due_level.due_at, due_level.level.to
+                level, to = due_level.number, due_level.level.to
                 new = [p for p in to if p not in have]
-                if new:
-                    conn.execute(
-                        insert(inbound_owners),
-                        [{"item_id": item.id, "principal": p, "level": level} for p in new],
-                    )
-                    have.update(new)
+                owner_rows += [{"item_id": item.id, "principal": p, "level": level} for p in new]
+                have.update(new)
                 people = inbound.clock.owners(to)
-                delegates = owners.delegates_of(conn, people, now)
-                inbound.event(
-                    conn,
-                    InboundEvent.ESCALATED,
-                    "sayso",
-                    now,
-                    item,
-                    details={
-                        "escalation": item.escalation,
-                        "level": level,
-                        "to": list(to),
-                        "owners": people,
-                        "delegates": delegates,
-                        "due_at": audit.iso(at),
-                    },
+                acting = sorted({d for u in people for d in delegates.get(u, ())})
+                details = {
+                    "escalation": chain,
+                    "level": level,
+                    "to": list(to),
+                    "owners": people,
+                    "delegates": acting,
+                    "due_at": audit.iso(due_level.due_at),
+                }
+                events.append(
+                    inbound.event_record(
+                        InboundEvent.ESCALATED, "sayso", now, item, details=details
+                    )
                 )
+                to_tell = [*to, *(f"user:{d}" for d in acting)]
                 notify.queue(
                     inbound.notifier,
                     conn,
                     item,
                     "escalated",
-                    [*to, *(f"user:{d}" for d in delegates)],
+                    to_tell,
                     now,
                     level=level,
-                    escalation=item.escalation,
+                    escalation=chain,
                 )
-                applied.append((item.id, item.escalation, level))
+                applied.append((item.id, chain, level))
+            updates.append(
+                {
+                    "key": item.id,
+                    "new_level": level,
+                    "new_next": next_due(engine, chain, item.received_at, level),
+                }
+            )
+        if owner_rows:
+            conn.execute(insert(inbound_owners), owner_rows)
+        audit.append_many(inbound.store, conn, events)
+        if updates:
             conn.execute(
                 update(inbound_items)
-                .where(inbound_items.c.id == item.id)
+                .where(inbound_items.c.id == bindparam("key"))
                 .values(
-                    level=level,
+                    level=bindparam("new_level"),
+                    next_escalation_at=bindparam("new_next"),
                     updated_at=now,
-                    next_escalation_at=next_due(engine, item.escalation, item.received_at, level),
-                )
+                ),
+                updates,
             )
     return applied
 
 
 def _flag_overdue(inbound: Any, ids: list[int], now: datetime) -> list[int]:
     engine = inbound.engine
-    flagged = []
+    flagged: list[int] = []
+    events: list[dict[str, Any]] = []
     with inbound.store.write() as conn:
-        for item_id in ids:
-            item = inbound._locked(conn, item_id)
+        for item in _locked_batch(inbound, conn, ids):
             if item.status is not InboundStatus.OPEN or item.overdue or item.due_at is None:
                 continue
             if item.due_at > now:
                 continue
-            conn.execute(
-                update(inbound_items)
-                .where(inbound_items.c.id == item.id)
-                .values(overdue=True, updated_at=now)
-            )
-            people = owners.users_of(engine, item.owners)
-            inbound.event(
-                conn,
-                InboundEvent.OVERDUE,
-                "sayso",
-                now,
-                item,
-                details={
-                    "due_at": audit.iso(item.due_at),
-                    "owners": people,
-                    "level": item.level,
-                },
+            details = {
+                "due_at": audit.iso(item.due_at),
+                "owners": owners.users_of(engine, item.owners),
+                "level": item.level,
+            }
+            events.append(
+                inbound.event_record(InboundEvent.OVERDUE, "sayso", now, item, details=details)
             )
             notify.queue(
                 inbound.notifier,
@@ -166,4 +170,11 @@ def _flag_overdue(inbound: Any, ids: list[int], now: datetime) -> list[int]:
                 due_at=audit.iso(item.due_at),
             )
             flagged.append(item.id)
+        if flagged:
+            conn.execute(
+                update(inbound_items)
+                .where(inbound_items.c.id.in_(flagged))
+                .values(overdue=True, updated_at=now)
+            )
+        audit.append_many(inbound.store, conn, events)
     return flagged

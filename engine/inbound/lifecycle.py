@@ -10,7 +10,7 @@ give one outcome. Escalation by the SLA clock lives in `engine.inbound.escalatio
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,18 +19,16 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
 from ..workflow.rules import known_user, moment
-from ..workflow.views import sha256
-from . import escalation, notify, owners
+from . import escalation, owners, receiving
 from .items import (
     InboundEvent,
     InboundItem,
     InboundStatus,
     Message,
-    checked,
     item_from_row,
     item_key,
 )
-from .tables import inbound_items, inbound_owners, inbound_replies
+from .tables import inbound_items, inbound_replies
 
 BATCH = 500  # messages stored per transaction by `receive_many`
 
@@ -72,152 +70,34 @@ class Inbound:
         for message in messages:
             batch.append(message)
             if len(batch) >= BATCH:
-                yield from self._store_batch(batch, source, actor, now)
+                yield from receiving.store_batch(self, batch, source, actor, now)
                 batch = []
         if batch:
-            yield from self._store_batch(batch, source, actor, now)
-
-    def _store_batch(self, batch, source, actor, now):
-        now = moment(now)
-        results: list[tuple[InboundItem | None, SaysoError | None]] = []
-        prepared = []
-        for message in batch:
-            try:
-                prepared.append(self._prepare(message, now))
-            except SaysoError as err:
-                prepared.append(err)
-        with self.store.write() as conn:
-            self.snapshots.record(conn, now)
-            seen: dict[tuple[str, str], InboundItem] = {}
-            for entry in prepared:
-                if isinstance(entry, SaysoError):
-                    results.append((None, entry))
-                    continue
-                message, routing = entry
-                key = (message.channel, message.message_id)
-                if message.message_id is not None and key in seen:
-                    results.append((_repeat(seen[key]), None))
-                    continue
-                item = self._insert(conn, message, routing, source, actor, now)
-                if message.message_id is not None:
-                    seen[key] = item
-                results.append((item, None))
-        return results
-
-    def _prepare(self, message: Message, now: datetime):
-        message = checked(message)
-        if self.engine.channel(message.channel) is None:
-            known = ", ".join(sorted(self.engine.policy.channels)) or "none"
-            raise SaysoError(f"unknown channel '{message.channel}' (channels: {known})")
-        return message, self.engine.route_inbound(message.channel, message.text)
-
-    def _insert(self, conn, message: Message, routing, source, actor, now) -> InboundItem:
-        if message.message_id is not None:
-            existing = conn.execute(
-                select(inbound_items).where(
-                    inbound_items.c.channel == message.channel,
-                    inbound_items.c.message_id == message.message_id,
-                )
-            ).first()
-            if existing is not None:
-                return _repeat(self._view(conn, existing))
-        route = routing.route
-        received = message.received_at or now
-        due = (
-            received + timedelta(seconds=route.respond_within_seconds)
-            if route.respond_within_seconds
-            else None
-        )
-        values = {
-            "channel": message.channel,
-            "message_id": message.message_id,
-            "sender": message.sender,
-            "sender_name": message.name,
-            "text": message.text,
-            "text_sha256": sha256(message.text),
-            "thread_id": message.thread_id,
-            "parent_id": message.parent_id,
-            "source": source,
-            "received_at": received,
-            "status": InboundStatus.OPEN.value,
-            "route": route.id,
-            "topics": [t.id for t in routing.topics],
-            "escalation": route.escalation,
-            "level": 0,
-            "due_at": due,
-            "next_escalation_at": escalation.next_due(self.engine, route.escalation, received, 0),
-            "overdue": False,
-            "policy_version": self.engine.version,
-            "updated_at": now,
-        }
-        item_id = conn.execute(insert(inbound_items), values).inserted_primary_key[0]
-        if route.owners:
-            conn.execute(
-                insert(inbound_owners),
-                [{"item_id": item_id, "principal": p, "level": 0} for p in route.owners],
-            )
-        item = item_from_row(_Row(id=item_id, **values), route.owners)
-        self.event(
-            conn,
-            InboundEvent.RECEIVED,
-            actor,
-            now,
-            item,
-            details={
-                "message_id": item.message_id,
-                "from": item.sender,
-                "name": item.sender_name,
-                "text": item.text,
-                "thread_id": item.thread_id,
-                "parent_id": item.parent_id,
-                "source": source,
-                "received_at": audit.iso(received),
-            },
-        )
-        self.event(
-            conn,
-            InboundEvent.ROUTED,
-            "sayso",
-            now,
-            item,
-            details={
-                "route": route.id,
-                "topics": list(item.topics),
-                "owners": list(route.owners),
-                "escalation": route.escalation,
-                "due_at": audit.iso(due) if due else None,
-                **({"detection_error": routing.error} if routing.error else {}),
-            },
-        )
-        notify.queue(self.notifier, conn, item, "received", route.owners, now, route=route.id)
-        return item
+            yield from receiving.store_batch(self, batch, source, actor, now)
 
     # ---- audit -------------------------------------------------------------------
 
+    def event_record(
+        self, event: InboundEvent, actor, now, item: InboundItem, *, details, **extra
+    ) -> dict[str, Any]:
+        """An audit event about the item, as `audit.append` takes it."""
+        return {
+            "event": event.value,
+            "actor": actor,
+            "now": now,
+            "channel": item.channel,
+            "text_sha256": item.text_sha256,
+            "policy_version": self.engine.version,
+            "details": {"inbound_id": item.id, **details},
+            **extra,
+        }
+
     def event(
-        self,
-        conn,
-        event: InboundEvent,
-        actor,
-        now,
-        item: InboundItem,
-        *,
-        details,
-        on_behalf_of=None,
-        submission_id=None,
+        self, conn, event: InboundEvent, actor, now, item: InboundItem, *, details, **extra
     ) -> None:
+        """Append the event in the caller's transaction (`on_behalf_of`, `submission_id`)."""
         audit.append(
-            self.store,
-            conn,
-            event=event.value,
-            actor=actor,
-            now=now,
-            submission_id=submission_id,
-            channel=item.channel,
-            text_sha256=item.text_sha256,
-            policy_version=self.engine.version,
-            on_behalf_of=on_behalf_of,
-            details={"inbound_id": item.id, **details},
+            self.store, conn, **self.event_record(event, actor, now, item, details=details, **extra)
         )
 
     # ---- closing -----------------------------------------------------------------
@@ -404,18 +284,3 @@ class Inbound:
 
     def tick(self, now: datetime) -> tuple[list[tuple[int, str, int]], list[int]]:
         return escalation.tick(self, now)
-
-
-class _Row:
-    """Attribute access over the values just inserted (no second read)."""
-
-    def __init__(self, **values):
-        self.__dict__.update(values)
-        for name in ("closed_by", "closed_reason", "answered_by", "resolved_at"):
-            self.__dict__.setdefault(name, None)
-
-
-def _repeat(item: InboundItem) -> InboundItem:
-    from dataclasses import replace
-
-    return replace(item, duplicate=True)

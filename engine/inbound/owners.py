@@ -25,16 +25,13 @@ def identities(conn: Connection, user: str, now: datetime) -> list[str]:
     return list(dict.fromkeys([user, *(r.from_user for r in rows)]))
 
 
-def delegates_of(conn: Connection, users: Iterable[str], now: datetime) -> list[str]:
-    """Everyone acting for any of `users` at `now` (to be told what those users are)."""
-    users = sorted(set(users))
-    if not users:
-        return []
+def delegates_by_user(conn: Connection, now: datetime) -> dict[str, list[str]]:
+    """Every active delegation at `now`: user -> who acts for them."""
     c = delegations.c
-    rows = conn.execute(
-        select(c.to_user).where(c.from_user.in_(users), *_active(now)).order_by(c.id)
-    )
-    return list(dict.fromkeys(r.to_user for r in rows))
+    out: dict[str, list[str]] = {}
+    for row in conn.execute(select(c.from_user, c.to_user).where(*_active(now)).order_by(c.id)):
+        out.setdefault(row.from_user, []).append(row.to_user)
+    return out
 
 
 def principals_for(engine: Any, people: Iterable[str]) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -16,6 +18,8 @@ from sqlalchemy import (
 )
 
 from ..store import metadata
+
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 # One customer message. `message_id` is the platform's id: a second delivery with
 # the same channel and message id is the same message (the unique index says so;
@@ -40,6 +44,9 @@ inbound_items = Table(
     Column("escalation", String(200)),
     Column("level", Integer, nullable=False, default=0),  # escalation levels reached
     Column("due_at", DateTime(timezone=True)),  # respond_within after receipt
+    # The inbox's order: due_at, or NO_DEADLINE when there is none (last, and indexable
+    # on every database, unlike "NULLS LAST").
+    Column("due_sort", DateTime(timezone=True), nullable=False),
     Column("next_escalation_at", DateTime(timezone=True)),
     Column("overdue", Boolean, nullable=False, default=False),
     Column("policy_version", String(64), nullable=False),
@@ -50,6 +57,8 @@ inbound_items = Table(
     Column("resolved_at", DateTime(timezone=True)),  # answered or closed
     Index("ux_inbound_channel_message", "channel", "message_id", unique=True),
     Index("ix_inbound_status_next", "status", "next_escalation_at"),
+    Index("ix_inbound_inbox", "status", "due_sort", "received_at", "id"),
+    Index("ix_inbound_overdue", "status", "overdue", "due_sort", "received_at", "id"),
     Index("ix_inbound_status_due", "status", "due_at"),
     Index("ix_inbound_sender", "channel", "sender", "id"),
 )
@@ -61,7 +70,7 @@ inbound_owners = Table(
     Column("item_id", Integer, ForeignKey("inbound_items.id"), primary_key=True),
     Column("principal", String(200), primary_key=True),
     Column("level", Integer, nullable=False),  # 0: the route; N: escalation level N
-    Index("ix_inbound_owners_principal", "principal", "item_id"),
+    Index("ix_inbound_owners_principal", "principal", "level", "item_id"),
 )
 
 # Replies submitted with `--in-reply-to`: which submission answers which item.

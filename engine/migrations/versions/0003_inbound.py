@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("escalation", sa.String(length=200), nullable=True),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("due_sort", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_escalation_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("overdue", sa.Boolean(), nullable=False),
         sa.Column("policy_version", sa.String(length=64), nullable=False),
@@ -49,6 +50,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_inbound_status_next", ["status", "next_escalation_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_inbound_inbox", ["status", "due_sort", "received_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_inbound_overdue",
+            ["status", "overdue", "due_sort", "received_at", "id"],
+            unique=False,
+        )
         batch_op.create_index("ix_inbound_status_due", ["status", "due_at"], unique=False)
         batch_op.create_index("ix_inbound_sender", ["channel", "sender", "id"], unique=False)
 
@@ -61,7 +70,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id", "principal"),
     )
     with op.batch_alter_table("inbound_owners", schema=None) as batch_op:
-        batch_op.create_index("ix_inbound_owners_principal", ["principal", "item_id"], unique=False)
+        batch_op.create_index(
+            "ix_inbound_owners_principal", ["principal", "level", "item_id"], unique=False
+        )
 
     op.create_table(
         "inbound_replies",
@@ -95,6 +106,8 @@ def downgrade() -> None:
     with op.batch_alter_table("inbound_items", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_sender")
         batch_op.drop_index("ix_inbound_status_due")
+        batch_op.drop_index("ix_inbound_inbox")
+        batch_op.drop_index("ix_inbound_overdue")
         batch_op.drop_index("ix_inbound_status_next")
         batch_op.drop_index("ux_inbound_channel_message")
     op.drop_table("inbound_items")
