@@ -43,8 +43,15 @@ class MemoryPlugin:
         return [NotifierSpec("memory", lambda options: Memory())]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sayso.db'}"
+    return request.getfixturevalue("postgres_db")
+
+
 @pytest.fixture
-def wf(tmp_path, monkeypatch):
+def wf(tmp_path, monkeypatch, db_url):
     monkeypatch.chdir(tmp_path)
     policy = tmp_path / "policy"
     shutil.copytree(POLICY, policy)
@@ -52,7 +59,7 @@ def wf(tmp_path, monkeypatch):
     pm = get_plugin_manager(load_entrypoints=False)
     pm.register(MemoryPlugin())
     Memory.sent = []
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store(db_url)
     yield Workflow(load_engine(str(policy), pm), store, pm)
     store.close()
 

@@ -21,7 +21,7 @@ from .. import audit
 from ..workflow.clock import SlaClock
 from . import notify, owners
 from .items import InboundEvent, InboundStatus
-from .tables import inbound_items, inbound_owners
+from .tables import chain_first, inbound_items, inbound_owners
 
 BATCH = 500
 
@@ -75,6 +75,7 @@ def _escalate(inbound: Any, ids: list[int], now: datetime) -> list[tuple[int, st
     events: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     with inbound.store.write() as conn:
+        chain_first(inbound.store, conn)
         delegates = owners.delegates_by_user(conn, now)
         for item in _locked_batch(inbound, conn, ids):
             due = item.next_escalation_at
@@ -147,6 +148,7 @@ def _flag_overdue(inbound: Any, ids: list[int], now: datetime) -> list[int]:
     flagged: list[int] = []
     events: list[dict[str, Any]] = []
     with inbound.store.write() as conn:
+        chain_first(inbound.store, conn)
         for item in _locked_batch(inbound, conn, ids):
             if item.status is not InboundStatus.OPEN or item.overdue or item.due_at is None:
                 continue

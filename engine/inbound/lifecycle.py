@@ -28,7 +28,7 @@ from .items import (
     item_from_row,
     item_key,
 )
-from .tables import inbound_items, inbound_replies
+from .tables import chain_first, inbound_items, inbound_replies
 
 BATCH = 500  # messages stored per transaction by `receive_many`
 
@@ -111,6 +111,7 @@ class Inbound:
         if len(reason) > 2000:
             raise SaysoError("the reason is longer than 2000 characters")
         with self.store.write() as conn:
+            chain_first(self.store, conn)
             item = self._locked(conn, item_id)
             if item.status is not InboundStatus.OPEN:
                 raise WorkflowError(f"inbound item {item.id} is {item.status.value}, not open")

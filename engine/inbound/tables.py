@@ -15,9 +15,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    select,
 )
+from sqlalchemy.engine import Connection
 
-from ..store import metadata
+from ..store import audit_head, metadata
 
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -91,3 +93,11 @@ inbound_cursors = Table(
     Column("cursor", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def chain_first(store, conn: Connection) -> None:
+    """Take the audit chain's lock before any item's (PostgreSQL; SQLite's write lock
+    is already one). Every transition appends to the chain, and replies lock it before
+    the item they answer, so this keeps one lock order: chain, then item."""
+    if not store.is_sqlite:
+        conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update())
