@@ -46,16 +46,14 @@ def _principals(inbound: Any, conn, user: str, view: str, now: datetime) -> list
 
 
 def _owned(principals: list[str], view: str):
-    """Open item ids the principals own in the view, read from the owners index."""
-    query = (
-        select(o.item_id)
-        .join(inbound_items, c.id == o.item_id)
-        .where(o.principal.in_(principals), OPEN)
-    )
+    """Open item ids the principals own in the view, driven from the owners index
+    (each owner row's item checked by primary key)."""
+    item = exists().where(c.id == o.item_id, OPEN)
+    if view == "overdue":
+        item = item.where(c.overdue.is_(True))
+    query = select(o.item_id).where(o.principal.in_(principals), item)
     if view == "escalated":
         query = query.where(o.level > 0)
-    if view == "overdue":
-        query = query.where(c.overdue.is_(True))
     return query
 
 
