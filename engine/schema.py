@@ -58,6 +58,7 @@ SINGULAR = {
     "notifiers": "notifier",
     "directory": "directory source",
     "roles": "role",
+    "delegation": "delegation setting",
     "inbound routes": "inbound route",
     "inbound sources": "inbound source",
 }
