@@ -89,8 +89,9 @@ def test_an_ignored_complaint_reaches_the_president_through_tick(run):
     assert top["id"] == item["id"] and top["level"] == 3
     again = ok_json(run("tick", "--at", "2026-05-05T09:00:00Z", "--json"))
     assert again["inbound"] == {"escalated": [], "overdue": []}
+    add(run, "hello again")  # default route: due 8h after receipt
     text = run("tick", "--at", "2026-05-05T10:00:00Z")
-    assert "inbound: 0 escalated, 0 overdue" in text.output
+    assert "inbound: 0 escalated, 1 overdue" in text.output
 
 
 def test_close_by_an_owner_and_exit_1_for_anyone_else(run):
