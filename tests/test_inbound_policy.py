@@ -10,8 +10,8 @@ import pytest
 from engine.compiler import load_engine
 from engine.decide import detect_topics
 from engine.model import Outcome, Post
+from engine.policies import validate_policy
 from engine.scaffold import write_example
-from engine.validate import validate_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "policies"
@@ -137,7 +137,7 @@ def test_semantic_errors_are_reported_at_their_node(tmp_path):
     directory = write(tmp_path, BAD)
     result = validate_policy(str(directory))
     assert not result.valid
-    got = {(loc.line, loc.col, message) for loc, message in result.errors}
+    got = {(p.loc.line, p.loc.col, p.message) for p in result.errors}
     assert (
         8,
         16,
@@ -155,7 +155,7 @@ def test_semantic_errors_are_reported_at_their_node(tmp_path):
     assert any(line == 17 and "unknown key 'colour'" in m for line, _, m in got)
     assert any(line == 18 and "unknown user 'zed'" in m for line, _, m in got)
     assert any(line == 18 and "must be above 0" in m for line, _, m in got)
-    assert all(loc.file.endswith("policy.yaml") for loc, _ in result.errors)
+    assert all(p.loc.file.endswith("policy.yaml") for p in result.errors)
 
 
 def test_a_route_after_a_catch_all_is_a_warning(tmp_path):
@@ -165,7 +165,8 @@ def test_a_route_after_a_catch_all_is_a_warning(tmp_path):
     )
     result = validate_policy(str(write(tmp_path, text)))
     assert result.valid
-    [(loc, message)] = result.warnings
+    [problem] = result.warnings
+    loc, message = problem.loc, problem.message
     assert loc.line == 8 and "'later' is never used" in message and "'all'" in message
 
 
@@ -174,7 +175,8 @@ def test_duplicate_route_ids_across_files_are_errors(tmp_path):
     write(tmp_path, "inbound:\n  routes:\n    - {id: any-complaint, owners: ['*']}\n", "more.yaml")
     result = validate_policy(str(directory))
     assert not result.valid
-    [(loc, message)] = result.errors
+    [problem] = result.errors
+    loc, message = problem.loc, problem.message
     assert "duplicate inbound route 'any-complaint'" in message
     assert "more.yaml:3:12)" in message  # the first definition (files are read by name)
     assert (Path(loc.file).name, loc.line, loc.col) == ("policy.yaml", 19, 12)
@@ -222,6 +224,6 @@ def test_example_policy_copy_with_broken_inbound_is_refused(tmp_path):
     )
     (copy / "inbound.yaml").write_text(text)
     result = validate_policy(str(copy))
-    assert [m for _, m in result.errors] == [
+    assert [p.message for p in result.errors] == [
         "unknown escalation 'x' in inbound route 'complaints'; escalations: complaint-chain"
     ]

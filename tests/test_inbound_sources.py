@@ -18,8 +18,8 @@ from engine.compiler import load_engine
 from engine.hookspecs import Pulled, SourceSpec, hookimpl
 from engine.inbound import sources
 from engine.plugins import get_plugin_manager
+from engine.policies import validate_policy
 from engine.store import Store
-from engine.validate import validate_policy
 from engine.workflow import Workflow
 from plugins.mastodon_source import html_to_text
 
@@ -241,14 +241,14 @@ def test_source_options_and_channel_are_validated_at_their_line(policy):
         ).replace("channel: mastodon/cu,", "channel: mastodon/nope,")
     )
     result = validate_policy(str(policy))
-    messages = [m for _, m in result.errors]
+    messages = [p.message for p in result.errors]
     assert any(
         "unknown channel 'mastodon/nope' in inbound source 'cu-mentions'" in m for m in messages
     )
     assert any("option 'page_size' of source 'cu-mentions': max value is 80" in m for m in messages)
     assert any("unknown option 'colour' for source 'cu-mentions'" in m for m in messages)
     assert len(result.errors) == 3
-    lines = sorted(loc.line for loc, _ in result.errors)
+    lines = sorted(p.loc.line for p in result.errors)
     assert lines == [48, 49, 49]  # the channel, then the two options on the next line
 
 

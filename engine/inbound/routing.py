@@ -41,9 +41,10 @@ class CompiledRoutes:
             found: dict[str, list[Span]] = detect_topics(engine, text)
         except Exception as err:  # a broken detector plugin must not lose the message
             found, error = {}, f"topic detection failed: {type(err).__name__}: {err}"
-        order = engine.topic_order
+        order = engine.topic_order  # topic id -> its position in the policy
         matches = tuple(
-            TopicMatch(topic_id, tuple(found[topic_id])) for topic_id in sorted(found, key=order)
+            TopicMatch(topic_id, tuple(found[topic_id]))
+            for topic_id in sorted(found, key=lambda t: order.get(t, len(order)))
         )
         for route in self.routes:
             if not any(fnmatchcase(channel, glob) for glob in route.channels):
