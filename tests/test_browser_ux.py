@@ -66,6 +66,7 @@ PAGES = [
     ("dana", "/posts/{pending}/revise", "revise"),
     ("dana", "/delegations", "delegations"),
     ("fran", "/queue", "queue"),
+    ("fran", "/inbox", "inbox"),
     ("nia", "/audit/", "audit-log"),
     ("nia", "/audit/submissions/{pending}", "audit-record"),
     ("nia", "/audit/verify", "audit-verify"),

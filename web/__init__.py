@@ -31,6 +31,7 @@ from . import (
     charts,
     errors,
     filters,
+    inbox,
     nav,
     people,
     policy,
@@ -201,9 +202,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sentences.init_app(app)
     nav.init_app(app)
     charts.init_app(app)
-    for module in (auth, posts, approvals, audit, policy, api):
+    for module in (auth, posts, approvals, inbox, audit, policy, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
+    csrf.exempt(api.inbound_bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.index)
 
     @app.after_request

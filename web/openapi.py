@@ -67,6 +67,8 @@ def action(summary: str, schema: str, required: bool = True) -> dict[str, Any]:
     }
 
 
+from .openapi_inbound import INBOUND_PATHS, INBOUND_SCHEMAS  # noqa: E402
+
 REASON = {
     "type": "object",
     "required": ["id", "kind", "message"],
@@ -175,6 +177,7 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "SubmissionArray": {"type": "array", "items": ref("Submission")},
+    **INBOUND_SCHEMAS,
 }
 
 PATHS: dict[str, Any] = {
@@ -229,6 +232,7 @@ PATHS: dict[str, Any] = {
             parameters=PAGING,
         )
     },
+    **INBOUND_PATHS,
     "/api/v1/audit": {
         "get": operation(
             "The audit log, filtered, streamed (auditors)",

@@ -93,6 +93,8 @@ def replay():
 def dashboard():
     wf = sayso().workflow
     counts = {status.value: wf.count(status=status.value) for status in Status}
+    from engine.inbound.dashboard import stats as inbound_stats
+
     stats = wf.stats()
 
     def label(name: str) -> str:
@@ -105,5 +107,10 @@ def dashboard():
     bars["pending_by_age"] = [(k, n, None) for k, n in stats["pending_by_age"].items()]
     days = [(day[5:], n) for day, n in stats["escalations_by_day"].items()]
     return render_template(
-        "policy/dashboard.html", stats=stats, counts=counts, bars=bars, days=days
+        "policy/dashboard.html",
+        stats=stats,
+        counts=counts,
+        bars=bars,
+        days=days,
+        inbound=inbound_stats(wf.inbound),
     )
