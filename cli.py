@@ -100,7 +100,11 @@ def echo_json(data: Any) -> None:
 @click.pass_context
 def cli(ctx: click.Context, policy: str, db: str) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
+    from engine import origin
+
     ctx.obj = Context(policy, db)
+    token = origin.set_origin("cli", local=True)  # every audit event names this process
+    ctx.call_on_close(lambda: origin.reset(token))
 
 
 # ---------------------------------------------------------------- commands
@@ -134,12 +138,16 @@ def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
 
 def parse_time(value: str | None, option: str = "--at"):
     """An ISO 8601 time (`2026-05-04T09:30:00Z`); a time without zone is UTC."""
+    from engine import origin
     from engine.times import parse_time as parse
 
     try:
-        return parse(value, option)
+        moment = parse(value, option)
     except SaysoError as err:
         raise BadInput(str(err)) from None
+    if moment is not None and option == "--at":
+        origin.mark_manual_clock()  # the events record that a person set the time
+    return moment
 
 
 @cli.command()
@@ -446,6 +454,9 @@ def retry(ctx: Context, submission_id, actor, as_json) -> None:
 @pass_ctx
 def tick(ctx: Context, at, as_json) -> None:
     """Apply due escalations, publish due posts, flag overdue ones, retry failures."""
+    from engine import origin
+
+    origin.set_via("tick")
     report = ctx.workflow.tick(now=parse_time(at))
     if as_json:
         echo_json(report.to_dict())

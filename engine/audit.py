@@ -15,14 +15,17 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import orjson
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from .errors import SaysoError
+from . import origin
+from .auditkey import Keyring, load_keyring
+from .errors import SaysoError, first_line
 from .store import Store, audit_events, audit_head
 
 GENESIS = "0" * 64
@@ -41,7 +44,10 @@ EVENTS = (
     "delegated",
     "delegation_revoked",
 )
-FIELDS = (
+# The fields of events written before `recorded_at` existed (migration 0002):
+# their hash covers only these, and verify accepts them only before the first
+# event that has a `recorded_at`.
+LEGACY_FIELDS = (
     "seq",
     "ts",
     "actor",
@@ -56,6 +62,9 @@ FIELDS = (
     "prev_hash",
     "hash",
 )
+# Provenance (migration 0002) follows the original columns, so CSV columns and
+# event tuples keep their old positions.
+FIELDS = LEGACY_FIELDS + ("recorded_at", "manual_clock", "via", "os_user", "host", "mac")
 _BATCH = 5000
 EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}  # format -> media type
 
@@ -71,9 +80,31 @@ def iso(moment: datetime) -> str:
 
 
 def event_hash(record: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of every field but `hash`."""
-    body = {k: record[k] for k in FIELDS if k != "hash"}
+    """SHA-256 of the canonical JSON of every field but `hash` (only the legacy
+    fields for an event written before `recorded_at` existed)."""
+    names = FIELDS if record.get("recorded_at") is not None else LEGACY_FIELDS
+    body = {k: record[k] for k in names if k != "hash"}
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def mac_body(record: dict[str, Any]) -> bytes:
+    """What an event's MAC covers: every field but `mac` and `hash`."""
+    return canonical({k: record[k] for k in FIELDS if k not in ("mac", "hash")})
+
+
+def keyring(store: Store) -> Keyring:
+    """The store's audit keyring, read from the environment on first use."""
+    ring = getattr(store, "audit_keyring", None)
+    if ring is None:
+        ring = store.audit_keyring = load_keyring()
+    return ring
+
+
+class AuditError(SaysoError):
+    """The audit log's own tables are missing or unusable."""
+
+
+MANUAL_CLOCK_SLACK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +122,12 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS
     hash: str = ""
+    recorded_at: str | None = None
+    manual_clock: bool | None = None
+    via: str | None = None
+    os_user: str | None = None
+    host: str | None = None
+    mac: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -104,13 +141,15 @@ class VerifyResult:
     message: str
 
 
-_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_HEAD = select(audit_head.c.seq, audit_head.c.hash, audit_head.c.recorded_at).where(
+    audit_head.c.id == 1
+)
 _HEAD_LOCKED = _HEAD.with_for_update()
 _INSERT = audit_events.insert()
 _MOVE_HEAD = (
     update(audit_head)
     .where(audit_head.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), recorded_at=bindparam("new_at"))
 )
 
 
@@ -129,11 +168,24 @@ def append(
     details: dict[str, Any] | None = None,
     on_behalf_of: str | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (which it serialises)."""
-    head = conn.execute(_HEAD if store.is_sqlite else _HEAD_LOCKED).one()
+    """Append one event inside the caller's transaction (which it serialises).
+
+    `ts` is the effective time `now`; `recorded_at` is the system clock, never
+    earlier than the previous event's, so a clock stepping back cannot reorder
+    the log. `via`, the OS account and host come from `origin.current()`."""
+    head = _head_row(store, conn)
+    wall = datetime.now(UTC)
+    recorded = max(iso(wall), head.recorded_at or "")
+    source = origin.current()
+    manual = source.manual_clock or abs(now - wall) > MANUAL_CLOCK_SLACK
     record = {
         "seq": head.seq + 1,
         "ts": iso(now),
+        "recorded_at": recorded,
+        "manual_clock": manual,
+        "via": source.via,
+        "os_user": source.os_user,
+        "host": source.host,
         "actor": actor,
         "on_behalf_of": on_behalf_of,
         "event": event,
@@ -143,12 +195,26 @@ def append(
         "text_sha256": text_sha256,
         "policy_version": policy_version,
         "details": details or {},
+        "mac": None,
         "prev_hash": head.hash,
     }
+    record["mac"] = keyring(store).sign(mac_body(record))
     record["hash"] = event_hash(record)
     conn.execute(_INSERT, dict(record, details=canonical(record["details"]).decode()))
-    conn.execute(_MOVE_HEAD, {"new_seq": record["seq"], "new_hash": record["hash"]})
+    conn.execute(
+        _MOVE_HEAD, {"new_seq": record["seq"], "new_hash": record["hash"], "new_at": recorded}
+    )
     return AuditEvent(**record)
+
+
+def _head_row(store: Store, conn: Connection):
+    try:
+        head = conn.execute(_HEAD if store.is_sqlite else _HEAD_LOCKED).first()
+    except DBAPIError as err:
+        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
+    if head is None:
+        raise AuditError("the audit log has no head row (audit_head); the log was tampered with")
+    return head
 
 
 class AuditLog:
@@ -160,10 +226,19 @@ class AuditLog:
     def _where(self, since, until, author, channel, event, submission):
         c = audit_events.c
         conds = []
-        if since is not None:
-            conds.append(c.ts >= (iso(since) if isinstance(since, datetime) else since))
-        if until is not None:
-            conds.append(c.ts <= (iso(until) if isinstance(until, datetime) else until))
+        # A time window matches an event whose effective time (`ts`) or recorded
+        # time falls in it, so an event backdated with --at is never left out.
+        window = []
+        for column in (c.ts, c.recorded_at):
+            part = []
+            if since is not None:
+                part.append(column >= (iso(since) if isinstance(since, datetime) else since))
+            if until is not None:
+                part.append(column <= (iso(until) if isinstance(until, datetime) else until))
+            if part:
+                window.append(and_(*part))
+        if window:
+            conds.append(or_(*window))
         if author:
             conds.append(c.author == author)
         if channel:
@@ -240,57 +315,37 @@ class AuditLog:
             return conn.execute(query).scalar_one()
 
     def verify(self, progress: Callable[[int], None] | None = None) -> VerifyResult:
-        """Recompute the chain; name the first event that does not fit."""
-        expected_seq = 1
-        prev = GENESIS
-        sha256 = hashlib.sha256
-        dumps = orjson.dumps
-        loads = orjson.loads
-        sort = orjson.OPT_SORT_KEYS
-        names = FIELDS[:-1]
-        with self.store.read() as conn:
-            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
-        last = 0
-        while True:
+        """Recompute the chain (hashes, MACs when a key is set, the recorded-time
+        order); name the first event that does not fit."""
+        try:
             with self.store.read() as conn:
-                rows = conn.execute(
-                    select(*[audit_events.c[n] for n in FIELDS])
-                    .where(audit_events.c.seq >= expected_seq)
-                    .order_by(audit_events.c.seq)
-                    .limit(_BATCH)
-                ).all()
-            for row in rows:
-                seq = row[0]
-                if seq != expected_seq:
-                    return _bad(
-                        expected_seq,
-                        f"event {expected_seq} is missing (the sequence jumps from "
-                        f"{expected_seq - 1} to {seq})",
-                    )
-                record = dict(zip(names, row[:-1], strict=True))
-                try:
-                    record["details"] = loads(record["details"])
-                except orjson.JSONDecodeError:
-                    return _bad(seq, f"event {seq}: details are not valid JSON")
-                if record["prev_hash"] != prev:
-                    return _bad(seq, f"event {seq}: previous hash does not match event {seq - 1}")
-                digest = sha256(dumps(record, option=sort)).hexdigest()
-                if digest != row[-1]:
-                    return _bad(seq, f"event {seq}: hash does not match its contents")
-                prev = digest
-                expected_seq += 1
-            last = expected_seq - 1
-            if progress is not None and rows:
-                progress(len(rows))
-            if len(rows) < _BATCH:
-                break
-        if head.seq != last or (last and head.hash != prev):
+                head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
+        except DBAPIError as err:
+            return _bad(1, f"the audit log is unusable: {first_line(err.orig)}")
+        if head is None:
+            return _bad(1, "the audit log has no head row (audit_head): it was removed")
+        checker = ChainChecker(keyring(self.store))
+        try:
+            for rows in self._batches(None):
+                for row in rows:
+                    problem = checker.step(row)
+                    if problem:
+                        return _bad(checker.expected, problem)
+                if progress is not None:
+                    progress(len(rows))
+        except DBAPIError as err:
+            return _bad(checker.expected, f"the audit log is unusable: {first_line(err.orig)}")
+        last = checker.expected - 1
+        if head.seq != last or (last and head.hash != checker.prev):
             return _bad(
                 last + 1,
                 f"the log ends at event {last} but its head records event {head.seq}: "
                 "events were removed from the end",
             )
-        return VerifyResult(True, last, None, f"audit chain intact: {last} events")
+        problem = checker.finish()
+        if problem:
+            return _bad(last, problem)
+        return VerifyResult(True, last, None, f"audit chain intact: {last} events{checker.note()}")
 
     def export(
         self,
@@ -342,6 +397,89 @@ class AuditLog:
                 lines.append(dumps(record, option=sort).decode())
             lines.append("")
             yield "\n".join(lines), len(rows)
+
+
+class ChainChecker:
+    """Checks events one by one in sequence order: numbering, previous hash, own
+    hash, MAC (when keys are known), and that `recorded_at` never goes back."""
+
+    def __init__(self, ring: Keyring):
+        self.ring = ring
+        self.expected = 1
+        self.prev = GENESIS
+        self.recorded = ""
+        self.keyed_from: int | None = None
+        self.last_mac: str | None = None
+        self.unchecked = 0
+
+    def step(self, row) -> str | None:
+        seq = row[0]
+        if seq != self.expected:
+            return (
+                f"event {self.expected} is missing (the sequence jumps from "
+                f"{self.expected - 1} to {seq})"
+            )
+        record = dict(zip(FIELDS, row, strict=True))
+        try:
+            record["details"] = orjson.loads(record["details"])
+        except orjson.JSONDecodeError:
+            return f"event {seq}: details are not valid JSON"
+        if record["prev_hash"] != self.prev:
+            return f"event {seq}: previous hash does not match event {seq - 1}"
+        if event_hash(record) != record["hash"]:
+            return f"event {seq}: hash does not match its contents"
+        problem = self._clock(record) or self._mac(record)
+        if problem:
+            return problem
+        self.prev = record["hash"]
+        self.expected += 1
+        return None
+
+    def _clock(self, record) -> str | None:
+        seq, recorded = record["seq"], record["recorded_at"]
+        if recorded is None:
+            if self.recorded:
+                return f"event {seq}: has no recorded time although earlier events have one"
+            return None
+        if recorded < self.recorded:
+            return (
+                f"event {seq}: recorded at {recorded}, before event {seq - 1} "
+                f"({self.recorded}); events were reordered or backdated"
+            )
+        self.recorded = recorded
+        return None
+
+    def _mac(self, record) -> str | None:
+        seq, value = record["seq"], record["mac"]
+        self.last_mac = value
+        if value is None:
+            if self.keyed_from is not None and self.ring.active:
+                return f"event {seq}: carries no MAC although event {self.keyed_from} did"
+            return None
+        if self.keyed_from is None:
+            self.keyed_from = seq
+        if not self.ring.active:
+            self.unchecked += 1
+            return None
+        problem = self.ring.check(value, mac_body(record))
+        return f"event {seq}: {problem}" if problem else None
+
+    def finish(self) -> str | None:
+        """With a key set, the newest event must carry a MAC: otherwise the chain
+        may have been recomputed (or the MACs stripped) by someone without it."""
+        if self.ring.active and self.expected > 1 and self.last_mac is None:
+            return (
+                f"event {self.expected - 1}, the newest, carries no MAC although "
+                "SAYSO_AUDIT_KEY is set: the chain was recomputed or the key was not in use"
+            )
+        return None
+
+    def note(self) -> str:
+        if self.unchecked:
+            return f" ({self.unchecked} MACs not checked: SAYSO_AUDIT_KEY is not set)"
+        if self.ring.active and self.keyed_from is not None:
+            return f" (MACs checked from event {self.keyed_from})"
+        return ""
 
 
 def _bad(seq: int, message: str) -> VerifyResult:

@@ -187,6 +187,14 @@ audit_events = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("ts", String(40), nullable=False),  # ISO 8601 UTC, microseconds, as hashed
+    # The system clock when appended (non-decreasing), beside `ts`, the effective
+    # time that `--at` may set (then `manual_clock`); NULL only on events written
+    # before migration 0002.
+    Column("recorded_at", String(40)),
+    Column("manual_clock", Boolean),
+    Column("via", String(20)),  # cli, web, api, tick, engine
+    Column("os_user", String(200)),  # the CLI's operating-system account and host
+    Column("host", String(200)),
     Column("actor", String(200), nullable=False),
     Column("on_behalf_of", String(200)),
     Column("event", String(40), nullable=False),
@@ -196,10 +204,12 @@ audit_events = Table(
     Column("text_sha256", String(64)),
     Column("policy_version", String(64)),
     Column("details", Text, nullable=False),  # canonical JSON, as hashed
+    Column("mac", String(100)),  # "keyid:HMAC-SHA256" when SAYSO_AUDIT_KEY is set
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_submission", "submission_id"),
     Index("ix_audit_ts", "ts"),
+    Index("ix_audit_recorded", "recorded_at"),
 )
 
 audit_head = Table(
@@ -208,6 +218,7 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("recorded_at", String(40)),  # the newest event's, kept non-decreasing
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -11,10 +11,11 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from engine import origin
 from engine.errors import SaysoError
 
 from . import api, approvals, audit, auth, errors, filters, policy, posts
@@ -88,6 +89,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.index)
+
+    @app.before_request
+    def record_origin():
+        """Audit events caused by this request say whether it came through the API."""
+        g.origin_token = origin.set_origin("api" if request.blueprint == "api" else "web")
+
+    @app.teardown_request
+    def forget_origin(_exc):
+        token = g.pop("origin_token", None)
+        if token is not None:
+            origin.reset(token)
 
     @app.after_request
     def security_headers(response):
