@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
+from . import audit
 from .errors import NotFound, SaysoError
 from .store import Store, accounts, api_tokens
 
@@ -37,7 +38,14 @@ def _hash_password(password: str, salt: bytes) -> str:
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
-def set_password(store: Store, user: str, password: str) -> None:
+def _credential(hashed: str) -> str:
+    """What the audit log keeps of a stored credential: its SHA-256, so a swapped
+    password hash or an inserted token is detected by `audit verify`."""
+    return hashlib.sha256(hashed.encode()).hexdigest()
+
+
+def set_password(store: Store, user: str, password: str, *, actor: str | None = None) -> None:
+    """Set `user`'s password (an audited event, by `actor`, default the user)."""
     if len(password) < MIN_PASSWORD:
         raise SaysoError(f"a password needs at least {MIN_PASSWORD} characters")
     hashed = _hash_password(password, secrets.token_bytes(16))
@@ -52,6 +60,14 @@ def set_password(store: Store, user: str, password: str) -> None:
             conn.execute(
                 accounts.insert().values(user_id=user, password_hash=hashed, updated_at=now)
             )
+        audit.append(
+            store,
+            conn,
+            event="password_set",
+            actor=actor or user,
+            now=now,
+            details={"user": user, "credential_sha256": _credential(hashed)},
+        )
 
 
 def check_password(store: Store, user: str, password: str) -> bool:
@@ -73,14 +89,26 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(store: Store, user: str, name: str = "") -> str:
+def create_token(store: Store, user: str, name: str = "", *, actor: str | None = None) -> str:
     """A new bearer token for `user`; the only time its text is available."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    hashed, now = _token_hash(token), datetime.now(UTC)
     with store.write() as conn:
-        conn.execute(
-            api_tokens.insert().values(
-                user_id=user, token_hash=_token_hash(token), name=name, created_at=datetime.now(UTC)
-            )
+        tid = conn.execute(
+            api_tokens.insert().values(user_id=user, token_hash=hashed, name=name, created_at=now)
+        ).inserted_primary_key[0]
+        audit.append(
+            store,
+            conn,
+            event="token_created",
+            actor=actor or user,
+            now=now,
+            details={
+                "token": tid,
+                "user": user,
+                "name": name,
+                "credential_sha256": _credential(hashed),
+            },
         )
     return token
 
@@ -98,14 +126,26 @@ def user_for_token(store: Store, token: str) -> str | None:
 
 def revoke_token(store: Store, token_id: int, user: str | None = None) -> None:
     """Revoke a token (only `user`'s own when `user` is given)."""
+    now = datetime.now(UTC)
     with store.write() as conn:
         query = update(api_tokens).where(
             api_tokens.c.id == int(token_id), api_tokens.c.revoked_at.is_(None)
         )
         if user is not None:
             query = query.where(api_tokens.c.user_id == user)
-        if not conn.execute(query.values(revoked_at=datetime.now(UTC))).rowcount:
+        if not conn.execute(query.values(revoked_at=now)).rowcount:
             raise NotFound(f"no active token {token_id}")
+        owner = conn.execute(
+            select(api_tokens.c.user_id).where(api_tokens.c.id == int(token_id))
+        ).scalar_one()
+        audit.append(
+            store,
+            conn,
+            event="token_revoked",
+            actor=user or owner,
+            now=now,
+            details={"token": int(token_id), "user": owner},
+        )
 
 
 def tokens(store: Store, user: str) -> list[Token]:

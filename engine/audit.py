@@ -43,6 +43,10 @@ EVENTS = (
     "overdue",
     "delegated",
     "delegation_revoked",
+    "retired",
+    "password_set",
+    "token_created",
+    "token_revoked",
 )
 # The fields of events written before `recorded_at` existed (migration 0002):
 # their hash covers only these, and verify accepts them only before the first

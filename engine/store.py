@@ -65,6 +65,7 @@ submissions = Table(
     Column("publish_error", Text),
     Column("publish_attempts", Integer, nullable=False, default=0),
     Column("publish_claimed_at", DateTime(timezone=True)),
+    Column("retired_at", DateTime(timezone=True)),  # taken down or superseded (`retire`)
     Index("ix_submissions_status_next", "status", "next_escalation_at"),
     Index("ix_submissions_author", "author", "id"),
 )

@@ -131,7 +131,7 @@ class Workflow(PublishingMixin, NotifyingMixin, DelegationMixin, DashboardMixin)
                 actor="sayso",
                 now=now,
                 policy_version=version,
-                details={"files": sorted(files)},
+                details={"files": sorted(files), "sha256": sha256(audit.canonical(files).decode())},
             )
         self._known_versions.add(version)
 

@@ -1,4 +1,4 @@
-"""audit provenance: recorded time, origin, MAC
+"""audit provenance: recorded time, origin, MAC; retired_at
 
 Revision ID: 0002
 Revises: 0001
@@ -25,9 +25,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_recorded", ["recorded_at"], unique=False)
     with op.batch_alter_table("audit_head", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recorded_at", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_column("retired_at")
     with op.batch_alter_table("audit_head", schema=None) as batch_op:
         batch_op.drop_column("recorded_at")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
