@@ -204,7 +204,10 @@ def append(
     }
     record["mac"] = keyring(store).sign(mac_body(record))
     record["hash"] = event_hash(record)
-    conn.execute(_INSERT, dict(record, details=canonical(record["details"]).decode()))
+    try:
+        conn.execute(_INSERT, dict(record, details=canonical(record["details"]).decode()))
+    except DBAPIError as err:
+        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
     conn.execute(
         _MOVE_HEAD, {"new_seq": record["seq"], "new_hash": record["hash"], "new_at": recorded}
     )
@@ -323,7 +326,7 @@ class AuditLog:
         order); name the first event that does not fit."""
         try:
             with self.store.read() as conn:
-                head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
+                head = conn.execute(_HEAD).first()
         except DBAPIError as err:
             return _bad(1, f"the audit log is unusable: {first_line(err.orig)}")
         if head is None:
@@ -346,6 +349,8 @@ class AuditLog:
                 f"the log ends at event {last} but its head records event {head.seq}: "
                 "events were removed from the end",
             )
+        if head.recorded_at is not None and head.recorded_at != (checker.recorded or None):
+            return _bad(last, "the head's recorded time does not match the newest event's")
         problem = checker.finish()
         if problem:
             return _bad(last, problem)

@@ -47,6 +47,28 @@ def when(moment: datetime | str | None) -> str | None:
     return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
+def decision_digest(decision: dict[str, Any]) -> str:
+    """The part of a decision its `decided` event records, hashed: the outcome,
+    reasons, requirements and topics (a stored decision has spans besides)."""
+    topics = [t if isinstance(t, str) else t.get("id") for t in decision.get("topics", [])]
+    return digest(
+        canonical(
+            {
+                "decision": decision.get("decision"),
+                "reasons": [
+                    {k: r.get(k) for k in ("id", "kind", "message")}
+                    for r in decision.get("reasons", [])
+                ],
+                "requirements": [
+                    {k: q.get(k) for k in ("id", "signoff", "approvals")}
+                    for q in decision.get("requirements", [])
+                ],
+                "topics": topics,
+            }
+        )
+    )
+
+
 class Ledger:
     """What every evidence table must hold, replayed from the events."""
 
@@ -99,6 +121,7 @@ class Ledger:
         if rev is not None:
             rev["policy_version"] = e.policy_version
             rev["outcome"] = d["decision"]
+            rev["decision"] = decision_digest(d)
         self._status(e, STATUS_OF_DECISION.get(d["decision"]))
 
     def _status(self, e, status) -> None:
@@ -249,7 +272,7 @@ TABLES = (
       "retired_at"), {}, "submissions"),
     ("revision", revisions, ("submission_id", "number"),
      ("submission_id", "number", "text", "text_sha256", "created_at", "policy_version",
-      "outcome"), {"text": digest}, "revisions"),
+      "outcome", "decision"), {"text": digest, "decision": decision_digest}, "revisions"),
     ("verdict", verdicts, None,
      ("submission_id", "revision", "verdict", "actor", "on_behalf_of", "comment", "at"),
      {}, "verdicts"),

@@ -46,7 +46,8 @@ def truncate_last(tmp_path) -> None:
     sql(
         tmp_path,
         "UPDATE audit_head SET seq = seq - 1, "
-        "hash = (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1)",
+        "hash = (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), "
+        "recorded_at = (SELECT recorded_at FROM audit_events ORDER BY seq DESC LIMIT 1)",
     )
 
 
@@ -69,7 +70,8 @@ def test_verify_head_passes_while_the_chain_holds_it(run):
 def test_verify_head_detects_truncation_with_a_fixed_head_row(run, tmp_path):
     head = run("audit", "head").output.strip()
     truncate_last(tmp_path)
-    assert run("audit", "verify").exit_code in (0, 1)  # the tables may or may not give it away
+    plain = run("audit", "verify")  # the chain fits; the submission row gives it away
+    assert plain.exit_code == 1 and "status is 'published'" in plain.output
     result = run("audit", "verify", "--head", head)
     assert result.exit_code == 1
     assert "no longer in the log" in result.output
@@ -123,3 +125,26 @@ def test_unreadable_checkpoint_file_is_one_line(run, tmp_path):
     assert result.exit_code == 1 and "heads.jsonl:1: not a checkpoint line" in result.output
     missing = run("audit", "verify", "--checkpoints", str(tmp_path / "nope"))
     assert missing.exit_code == 1 and missing.output.startswith("error:")
+
+
+@pytest.mark.parametrize(
+    "statement", ["DELETE FROM audit_head", "DROP TABLE audit_events"], ids=["head", "events"]
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("audit", "verify"),
+        ("audit", "head"),
+        ("submit", "--author", "bob", "--channel", "twitter/help", "--text", "hi"),
+    ],
+    ids=["verify", "head", "submit"],
+)
+def test_missing_audit_tables_are_one_line(run, tmp_path, statement, command):
+    sql(tmp_path, statement)
+    result = run(*command)
+    if command[1:2] == ("head",) and statement.startswith("DELETE"):
+        assert result.exit_code == 0  # the head is read from the events themselves
+        return
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1, result.output
+    assert "audit" in result.output and "Traceback" not in result.output
