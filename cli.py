@@ -103,8 +103,27 @@ def cli(ctx: click.Context, policy: str, db: str) -> None:
     from engine import origin
 
     ctx.obj = Context(policy, db)
+    refuse_cli_actions(ctx.invoked_subcommand)
     token = origin.set_origin("cli", local=True)  # every audit event names this process
     ctx.call_on_close(lambda: origin.reset(token))
+
+
+# Commands a person uses to act in the workflow. `SAYSO_CLI_ACTIONS=off` turns
+# them off where people must act through the authenticated web app or API
+# (`--as` on a command line proves nothing); `tick`, reading and auditing stay.
+CLI_ACTIONS = frozenset(
+    {"submit", "approve", "reject", "withdraw", "revise", "publish", "retry", "retire",
+     "delegate", "revoke"}
+)  # fmt: skip
+
+
+def refuse_cli_actions(command: str | None) -> None:
+    setting = os.environ.get("SAYSO_CLI_ACTIONS", "on").strip().lower()
+    if command in CLI_ACTIONS and setting in ("off", "0", "false", "no"):
+        raise SaysoError(
+            f"'{command}' is turned off on the command line (SAYSO_CLI_ACTIONS=off): "
+            "act through the web app or the API"
+        )
 
 
 # ---------------------------------------------------------------- commands

@@ -170,3 +170,49 @@ def test_web_and_api_events_say_so(app, as_user, token_for, web_state, pending_s
     last = list(AuditLog(web_state.store).events(event="approved"))[-1]
     assert last.submission_id == sub.id and last.via == "web"
     assert origin.current().via == "engine"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("submit", "--author", "ann", "--channel", "twitter/help", "--text", "hello"),
+        ("approve", "1", "--as", "cat"),
+        ("reject", "1", "--as", "cat", "--reason", "no"),
+        ("withdraw", "1", "--as", "ann"),
+        ("revise", "1", "--as", "ann", "--text", "closure 2"),
+        ("delegate", "--from", "eve", "--to", "fay", "--until", "2099-01-01T00:00:00Z"),
+    ],
+    ids=lambda c: c[0],
+)
+def test_cli_actions_off_refuses_workflow_actions(run, monkeypatch, command):
+    run("submit", "--author", "ann", "--channel", "twitter/help", "--text", "closure")
+    before = len(exported(run))
+    monkeypatch.setenv("SAYSO_CLI_ACTIONS", "off")
+    result = run(*command)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "SAYSO_CLI_ACTIONS=off" in result.output
+    assert len(exported(run)) == before  # nothing happened
+    assert run("audit", "verify").exit_code == 0  # reading and auditing still work
+    assert run("tick").exit_code == 0  # scheduled work still runs
+
+
+def test_account_changes_are_audited(run):
+    token = run("token", "create", "--as", "bob", "--name", "ci", "--json")
+    assert token.exit_code == 0, token.output
+    assert run("token", "revoke", "1").exit_code == 0
+    assert (
+        run("user", "set-password", "ann", "--password-stdin", input="correct horse\n").exit_code
+        == 0
+    )
+    events = [
+        e for e in exported(run) if e["event"] in ("token_created", "token_revoked", "password_set")
+    ]
+    assert [(e["event"], e["details"]["user"]) for e in events] == [
+        ("token_created", "bob"),
+        ("token_revoked", "bob"),
+        ("password_set", "ann"),
+    ]
+    assert all(e["via"] == "cli" and e["os_user"] for e in events)
+    secret = json.loads(token.output)["token"]
+    assert all(secret not in json.dumps(e) for e in events)
+    assert run("audit", "verify").exit_code == 0
