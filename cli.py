@@ -494,18 +494,70 @@ def tick(ctx: Context, at, as_json) -> None:
     )
 
 
+def _who(p) -> str:
+    return f"{p['name']} ({p['id']})" if p else "-"
+
+
+def print_communication(comm: dict) -> None:
+    """The regulator's view: preparer, approving principals, uses, changes, policies."""
+    if not comm:
+        return
+    click.echo(f"  prepared by {_who(comm['preparer'])}")
+    for a in comm["approvals"]:
+        behalf = f" for {_who(a['on_behalf_of'])}" if a["on_behalf_of"] else ""
+        click.echo(f"  approved revision {a['revision']} by {_who(a['by'])}{behalf} on {a['at']}")
+    if comm["approved_text"] is not None:
+        click.echo(
+            f"  approved text (revision {comm['approved_revision']}, "
+            f"sha256 {comm['approved_text_sha256']}): {comm['approved_text']!r}"
+        )
+    click.echo(f"  first use: {comm['first_use'] or '-'}  last use: {comm['last_use'] or '-'}")
+    if comm["retired_by"]:
+        reason = f" ({comm['retire_reason']})" if comm["retire_reason"] else ""
+        click.echo(f"  retired by {_who(comm['retired_by'])}{reason}")
+    click.echo("modifications:")
+    for m in comm["modifications"]:
+        click.echo(f"  revision {m['revision']} by {_who(m['by'])} on {m['at']}")
+    click.echo("decisions:")
+    for d in comm["decisions"]:
+        click.echo(
+            f"  revision {d['revision']}: {d['outcome']} under policy {d['policy_version']}"
+            " (sayso policy show VERSION)"
+        )
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--reason", metavar="R", help="Why it was taken down or what supersedes it.")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def retire(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
+    """Record that a published post was taken down or superseded (its last use)."""
+    from engine.records import retire as retire_post
+
+    _emit(
+        retire_post(ctx.workflow, submission_id, actor, reason=reason, now=parse_time(at)), as_json
+    )
+
+
 @cli.command()
 @click.argument("submission_id", metavar="ID")
 @json_option
 @pass_ctx
 def show(ctx: Context, submission_id, as_json) -> None:
     """One submission's full record: revisions and hashes, decisions, approvals, events."""
+    from engine.records import communication
+
     record = ctx.workflow.record(submission_id)
+    comm, snapshots = communication(ctx.workflow, record)
     if as_json:
-        echo_json(record.to_dict())
+        echo_json(dict(record.to_dict(), communication=comm, policy_snapshots=snapshots))
         return
     sub = record.submission
     print_submission(sub)
+    print_communication(comm)
     click.echo("revisions:")
     for r in record.revisions:
         click.echo(
@@ -587,12 +639,31 @@ def _progress(total: int, label: str):
 @click.option("--event", metavar="TYPE", help="submitted, decided, approved, rejected, ...")
 @click.option("--submission", metavar="ID", type=int)
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option(
+    "--records",
+    is_flag=True,
+    help="One record per communication (approved text, preparer, approvers, uses, changes).",
+)
 @pass_ctx
-def audit_export(ctx: Context, fmt, since, until, author, channel, event, submission, output):
+def audit_export(
+    ctx: Context, fmt, since, until, author, channel, event, submission, output, records
+):
     """Stream the audit log (filtered) as JSONL or CSV, in constant memory."""
     from engine.audit import AuditLog
 
     log = AuditLog(ctx.store)
+    if records:
+        from engine.records import export_records, names_of
+
+        if any((since, until, author, channel, event)):
+            raise BadInput("--records takes only --submission (a record is never cut in part)")
+        with click.open_file(output or "-", "w", encoding="utf-8", lazy=False) as out:
+            count = export_records(
+                log.events(submission=submission), names_of(ctx.engine), out, fmt
+            )
+        if output:
+            click.echo(f"{count} records written to {output}", err=True)
+        return
     filters = dict(
         since=parse_time(since, "--since"),
         until=parse_time(until, "--until"),
@@ -618,27 +689,34 @@ def audit_export(ctx: Context, fmt, since, until, author, channel, event, submis
 @click.option(
     "--checkpoints", "checkpoints", multiple=True, metavar="FILE", help="A checkpoint file."
 )
+@click.option("--archive", metavar="DIR", help="Check a sealed archive offline instead.")
 @json_option
 @pass_ctx
-def audit_verify(ctx: Context, heads, checkpoints, as_json):
+def audit_verify(ctx: Context, heads, checkpoints, archive, as_json):
     """Check the chain, the given heads and checkpoints, and the stored records
-    against the events. Exit 0 intact, 1 broken (naming why)."""
+    against the events (or, with --archive, an archive without the database).
+    Exit 0 intact, 1 broken (naming why)."""
     from engine import integrity
+    from engine.archive import verify_archive
     from engine.audit import AuditLog
+    from engine.auditkey import load_keyring
     from engine.checkpoint import parse_head
 
     try:
         pinned = [parse_head(text) for text in heads]
     except SaysoError as err:
         raise BadInput(str(err)) from None
-    total = AuditLog(ctx.store).count() if sys.stderr.isatty() else 0
-    with _progress(total, "verifying") as bar:
-        result = integrity.verify(
-            ctx.store,
-            heads=pinned,
-            checkpoints=checkpoints,
-            progress=bar.update if bar else None,
-        )
+    if archive:
+        result = verify_archive(archive, load_keyring())
+    else:
+        total = AuditLog(ctx.store).count() if sys.stderr.isatty() else 0
+        with _progress(total, "verifying") as bar:
+            result = integrity.verify(
+                ctx.store,
+                heads=pinned,
+                checkpoints=checkpoints,
+                progress=bar.update if bar else None,
+            )
     if as_json:
         echo_json(
             {
@@ -651,6 +729,38 @@ def audit_verify(ctx: Context, heads, checkpoints, as_json):
     else:
         click.echo(result.message if result.ok else f"BROKEN: {result.message}")
     click.get_current_context().exit(0 if result.ok else 1)
+
+
+@audit.command("archive")
+@click.option("--until", required=True, metavar="ISO-TIME", help="Archive events recorded by then.")
+@click.option("-o", "--output", required=True, metavar="DIR", help="A new directory.")
+@json_option
+@pass_ctx
+def audit_archive(ctx: Context, until, output, as_json):
+    """Write a sealed archive (JSONL, CSV, records, policies, signed head) for WORM
+    storage; `sayso audit verify --archive DIR` checks it offline."""
+    from engine import integrity
+    from engine.archive import write_archive
+    from engine.audit import keyring
+    from engine.records import names_of
+
+    moment = parse_time(until, "--until")
+    result = integrity.verify(ctx.store)
+    if not result.ok:
+        raise SaysoError(f"the log does not verify, so it is not archived: {result.message}")
+    head = write_archive(
+        ctx.store,
+        output,
+        moment,
+        names_of(ctx.engine),
+        keyring(ctx.store),
+        ctx.workflow.policy_snapshot,
+    )
+    if as_json:
+        echo_json(head)
+    else:
+        signed = " (signed)" if head["mac"] else ""
+        click.echo(f"archived events 1-{head['seq']} to {output}{signed}")
 
 
 @audit.command("head")
