@@ -408,6 +408,10 @@ class AuditLog:
             yield "\n".join(lines), len(rows)
 
 
+_NEW_FIELDS = FIELDS[len(LEGACY_FIELDS) :]
+_loads, _dumps, _SORT, _sha256 = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
+
+
 class ChainChecker:
     """Checks events one by one in sequence order: numbering, previous hash, own
     hash, MAC (when keys are known), and that `recorded_at` never goes back."""
@@ -422,30 +426,36 @@ class ChainChecker:
         self.unchecked = 0
 
     def step(self, row) -> str | None:
+        """Check one row (columns in FIELDS order, details as JSON text)."""
         seq = row[0]
         if seq != self.expected:
             return (
                 f"event {self.expected} is missing (the sequence jumps from "
                 f"{self.expected - 1} to {seq})"
             )
-        record = dict(zip(FIELDS, row, strict=True))
+        body = dict(zip(FIELDS, row, strict=True))
+        stored = body.pop("hash")
         try:
-            record["details"] = orjson.loads(record["details"])
+            body["details"] = _loads(body["details"])
         except orjson.JSONDecodeError:
             return f"event {seq}: details are not valid JSON"
-        if record["prev_hash"] != self.prev:
+        if body["prev_hash"] != self.prev:
             return f"event {seq}: previous hash does not match event {seq - 1}"
-        if event_hash(record) != record["hash"]:
+        if body["recorded_at"] is None:  # written before migration 0002
+            for name in _NEW_FIELDS:
+                del body[name]
+        if _sha256(_dumps(body, option=_SORT)).hexdigest() != stored:
             return f"event {seq}: hash does not match its contents"
-        problem = self._clock(record) or self._mac(record)
+        body["hash"] = stored
+        problem = self._clock(body) or self._mac(body)
         if problem:
             return problem
-        self.prev = record["hash"]
+        self.prev = stored
         self.expected += 1
         return None
 
     def _clock(self, record) -> str | None:
-        seq, recorded = record["seq"], record["recorded_at"]
+        seq, recorded = record["seq"], record.get("recorded_at")
         if recorded is None:
             if self.recorded:
                 return f"event {seq}: has no recorded time although earlier events have one"
@@ -459,7 +469,7 @@ class ChainChecker:
         return None
 
     def _mac(self, record) -> str | None:
-        seq, value = record["seq"], record["mac"]
+        seq, value = record["seq"], record.get("mac")
         self.last_mac = value
         if value is None:
             if self.keyed_from is not None and self.ring.active:
