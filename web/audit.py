@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context
 
+from engine import integrity
 from engine.audit import EVENTS, EXPORT_FORMATS
+from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
 
 from .auditview import FILTERS, audit_filters
@@ -52,7 +54,18 @@ def export(fmt: str):
 @bp.route("/verify")
 @role_required("auditors")
 def verify():
-    return render_template("audit/verify.html", result=sayso().audit.verify())
+    """The chain, the stored records against it, and any heads given as `?head=SEQ:HASH`."""
+    store = sayso().store
+    heads = []
+    for text in request.args.getlist("head")[:20]:
+        try:
+            heads.append(parse_head(text[:200]))
+        except SaysoError as err:
+            flash(str(err), "error")
+    result = integrity.verify(store, heads=heads)
+    return render_template(
+        "audit/verify.html", result=result, head=current_head(store), checked=heads
+    )
 
 
 @bp.route("/submissions/<id:sid>")
