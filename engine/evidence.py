@@ -226,6 +226,7 @@ class Ledger:
             "token_hash": d["credential_sha256"],
             "name": d.get("name", ""),
             "created_at": e.ts,
+            "expires_at": d.get("expires_at"),
             "revoked_at": None,
         }
 
@@ -287,7 +288,7 @@ TABLES = (
     ("account", accounts, ("user_id",), ("user_id", "password_hash", "updated_at"),
      {"password_hash": digest}, "accounts"),
     ("API token", api_tokens, ("id",),
-     ("id", "user_id", "token_hash", "name", "created_at", "revoked_at"),
+     ("id", "user_id", "token_hash", "name", "created_at", "expires_at", "revoked_at"),
      {"token_hash": digest}, "tokens"),
 )  # fmt: skip
 

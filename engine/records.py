@@ -169,12 +169,17 @@ def retire(
 ):
     """Record that a published post was taken down or superseded (its last use).
     The author or an admin may; the post stays published in the record."""
-    now = workflow._now(now)
-    workflow._user(actor)
+    from .workflow.records import event
+    from .workflow.rows import SubmissionRows
+    from .workflow.rules import known_user, moment
+
+    now = moment(now)
+    known_user(workflow.engine, actor)
     if reason is not None and len(reason) > 2000:
         raise SaysoError("the reason is longer than 2000 characters")
+    rows = SubmissionRows(workflow.engine, workflow.store)
     with workflow.store.write() as conn:
-        row = workflow._lock(conn, sid)
+        row = rows.lock(conn, sid)
         if actor != row.author and not workflow.engine.has_role(actor, "admins"):
             raise WorkflowError(f"only the author ({row.author}) or an admin may retire {row.id}")
         if row.status != "published":
@@ -182,11 +187,10 @@ def retire(
         if row.retired_at is not None:
             raise WorkflowError(f"submission {row.id} is already retired")
         conn.execute(update(submissions).where(submissions.c.id == row.id).values(retired_at=now))
-        sub = workflow._view(conn, row)
-        workflow._event(
-            conn, "retired", actor, now, sub, details={"revision": row.revision, "reason": reason}
-        )
-    return workflow.get(sid)
+        sub = rows.view(conn, row)
+        details = {"revision": row.revision, "reason": reason}
+        event(workflow.store, conn, "retired", actor, now, sub, details=details)
+    return rows.get(row.id)
 
 
 def names_of(engine) -> Names:

@@ -40,6 +40,7 @@ OPERATIONAL = {
         "publish_claimed_at",
     },
     "eligibility": {"submission_id", "requirement", "principal", "source"},
+    "api_tokens": {"last_used_at"},
     "notifications": {
         "id",
         "submission_id",
