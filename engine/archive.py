@@ -22,8 +22,9 @@ from typing import Any
 
 import orjson
 
-from .audit import FIELDS, AuditEvent, AuditLog, ChainChecker, VerifyResult, canonical, iso
+from .audit import FIELDS, AuditEvent, AuditLog, VerifyResult, canonical, iso
 from .auditkey import Keyring
+from .chaincheck import ChainChecker
 from .errors import SaysoError
 from .records import Names, communications
 from .store import Store
