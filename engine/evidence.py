@@ -82,8 +82,16 @@ class Ledger:
         self.delegations: dict[int, dict[str, Any]] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
         self.tokens: dict[int, dict[str, Any]] = {}
+        # Account changes were first audited with migration 0002: rows older than
+        # the first event recorded since are accepted without an event.
+        self.legacy_before: str | None = None
+        self._legacy_seen = False
 
     def add(self, e: AuditEvent) -> None:
+        if e.recorded_at is None:
+            self._legacy_seen = True
+        elif self._legacy_seen and self.legacy_before is None:
+            self.legacy_before = e.recorded_at
         handler = getattr(self, "_" + e.event, None)
         if handler is not None:
             handler(e, e.details)
@@ -238,7 +246,7 @@ class Ledger:
 # ---- how each table's rows are read for comparison ---------------------------------
 
 
-def _row(table: Table, columns: Iterable[str], convert: dict[str, Callable] | None = None):
+def _row(columns: Iterable[str], convert: dict[str, Callable] | None = None):
     convert = convert or {}
 
     def read(row) -> dict[str, Any]:
@@ -314,7 +322,7 @@ def _show(value) -> str:
 def _compare_table(conn, spec, ledger: Ledger) -> str | None:
     label, table, key_cols, cols, convert, attr = spec
     expected = getattr(ledger, attr)
-    read = _row(table, cols, convert)
+    read = _row(cols, convert)
     order = [table.c[k] for k in key_cols] if key_cols else [table.c.id]
     seen = 0
     for row in conn.execute(select(table).order_by(*order)):
@@ -330,6 +338,8 @@ def _compare_table(conn, spec, ledger: Ledger) -> str | None:
             key = tuple(row._mapping[k] for k in key_cols)
             key = key[0] if len(key) == 1 else key
             want = expected.get(key)
+        if want is None and _predates_auditing(table, stored, ledger):
+            continue
         seen += 1
         if want is None:
             return f"{label} {key} is in the database but no audit event records it"
@@ -344,6 +354,14 @@ def _compare_table(conn, spec, ledger: Ledger) -> str | None:
             f"a {label} recorded in the audit log is missing from the database ({_show(missing)})"
         )
     return None
+
+
+def _predates_auditing(table: Table, stored: dict, ledger: Ledger) -> bool:
+    """An account or token from before account changes were audited."""
+    column = {"accounts": "updated_at", "api_tokens": "created_at"}.get(table.name)
+    if column is None or not ledger._legacy_seen:
+        return False
+    return ledger.legacy_before is None or (stored[column] or "") < ledger.legacy_before
 
 
 def _first_missing(conn, table, key_cols, expected: dict):

@@ -432,3 +432,54 @@ def test_postgres_records(postgres_db, tmp_path, monkeypatch, statement, message
     result = integrity.verify(store)
     store.close()
     assert not result.ok and message in result.message
+
+
+# ---- a log begun before migration 0002 ---------------------------------------------------
+
+
+def legacy_store(tmp_path) -> Store:
+    """A database whose first events and account predate recorded_at (0002)."""
+    from sqlalchemy import insert
+
+    from engine.audit import LEGACY_FIELDS, canonical
+    from engine.store import accounts as accounts_table
+    from engine.store import audit_events, audit_head
+
+    store = Store(f"sqlite:///{tmp_path / 'legacy.db'}")
+    record = {k: None for k in LEGACY_FIELDS}
+    record.update(seq=1, ts="2025-01-01T00:00:00.000000Z", actor="eve", event="delegated",
+                  details={"delegation": 99, "to": "fay", "until": "2025-02-01T00:00:00.000000Z",
+                           "reason": None}, prev_hash=GENESIS)  # fmt: skip
+    record["hash"] = event_hash(record)
+    with store.write() as conn:
+        conn.execute(
+            insert(audit_events), dict(record, details=canonical(record["details"]).decode())
+        )
+        conn.execute(audit_head.update().values(seq=1, hash=record["hash"]))
+        conn.execute(
+            insert(accounts_table).values(
+                user_id="ann", password_hash="scrypt$old", updated_at=datetime(2025, 1, 1)
+            )
+        )
+        conn.execute(text(
+            "INSERT INTO delegations (id, from_user, to_user, starts_at, until) VALUES "
+            "(99, 'eve', 'fay', '2025-01-01 00:00:00.000000', '2025-02-01 00:00:00.000000')"
+        ))  # fmt: skip
+    return store
+
+
+def test_a_log_begun_before_recorded_time_still_verifies(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
+    store = legacy_store(tmp_path)
+    Workflow(load_engine(str(POLICY)), store).submit("bob", "twitter/help", "hello")
+    assert integrity.verify(store).ok, integrity.verify(store).message
+    # an account row made after auditing began still needs its event
+    with store.write() as conn:
+        conn.execute(text(
+            "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES "
+            "('zed', '" + "b" * 64 + "', 'x', '2030-01-01 00:00:00.000000')"
+        ))  # fmt: skip
+    result = integrity.verify(store)
+    store.close()
+    assert not result.ok and "API token" in result.message
