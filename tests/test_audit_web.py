@@ -38,3 +38,12 @@ def test_chain_page_bad_head_is_a_message_not_an_error(as_user, pending_sid):
 
 def test_chain_page_is_for_auditors(as_user, pending_sid):
     assert as_user("dana").get("/audit/verify").status_code == 403
+
+
+def test_record_page_names_preparer_and_approvers(as_user, pending_sid, web_state):
+    web_state.workflow.approve(pending_sid, "fran")
+    html = as_user("audrey").get(f"/audit/submissions/{pending_sid}").get_data(as_text=True)
+    assert 'id="record-communication"' in html
+    assert "Dana Diaz (dana)" in html and "Fran Fox (fran)" in html
+    sub = web_state.workflow.get(pending_sid)
+    assert sub.text_sha256 in html

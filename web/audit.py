@@ -8,6 +8,7 @@ from engine import integrity
 from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
+from engine.records import communication
 
 from .access import query_int
 from .auditview import FILTERS, audit_filters
@@ -76,4 +77,7 @@ def verify():
 @bp.route("/submissions/<id:sid>")
 @role_required("auditors")
 def record(sid: int):
-    return render_template("audit/record.html", record=sayso().workflow.record(sid))
+    state = sayso()
+    full = state.workflow.record(sid)
+    comm, _ = communication(state.workflow, full)
+    return render_template("audit/record.html", record=full, comm=comm)
