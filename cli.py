@@ -53,6 +53,11 @@ class Context:
 class SaysoGroup(click.Group):
     """Turns every error a user can cause into one line on stderr and a non-zero exit."""
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta.setdefault("sayso.help", bool({"--help", "-h"} & set(rest)))
+        return name, cmd, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -103,7 +108,8 @@ def cli(ctx: click.Context, policy: str, db: str) -> None:
     from engine import origin
 
     ctx.obj = Context(policy, db)
-    refuse_cli_actions(ctx.invoked_subcommand)
+    if not ctx.meta.get("sayso.help"):  # help for a turned-off command still shows
+        refuse_cli_actions(ctx.invoked_subcommand)
     token = origin.set_origin("cli", local=True)  # every audit event names this process
     ctx.call_on_close(lambda: origin.reset(token))
 
@@ -618,7 +624,7 @@ def revoke(ctx: Context, delegation_id, actor, as_json) -> None:
 
 @cli.group(cls=SaysoGroup)
 def audit() -> None:
-    """The tamper-evident audit log: export and verify."""
+    """The tamper-evident audit log: export, verify, heads, checkpoints, archives."""
 
 
 def _progress(total: int, label: str):

@@ -216,3 +216,9 @@ def test_account_changes_are_audited(run):
     secret = json.loads(token.output)["token"]
     assert all(secret not in json.dumps(e) for e in events)
     assert run("audit", "verify").exit_code == 0
+
+
+def test_help_still_shows_for_a_turned_off_action(run, monkeypatch):
+    monkeypatch.setenv("SAYSO_CLI_ACTIONS", "off")
+    result = run("approve", "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output
