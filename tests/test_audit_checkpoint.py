@@ -148,3 +148,13 @@ def test_missing_audit_tables_are_one_line(run, tmp_path, statement, command):
     assert result.exit_code == 1
     assert result.output.count("\n") == 1, result.output
     assert "audit" in result.output and "Traceback" not in result.output
+
+
+def test_a_malformed_key_is_one_line(run, monkeypatch):
+    monkeypatch.setenv("SAYSO_AUDIT_KEY", "too short")
+    result = run("submit", "--author", "bob", "--channel", "twitter/help", "--text", "hi")
+    assert result.exit_code == 1
+    assert (
+        result.output
+        == "error: SAYSO_AUDIT_KEY must be at least 32 characters (e.g. 64 hex digits)\n"
+    )

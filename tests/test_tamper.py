@@ -483,3 +483,34 @@ def test_a_log_begun_before_recorded_time_still_verifies(tmp_path, monkeypatch):
     result = integrity.verify(store)
     store.close()
     assert not result.ok and "API token" in result.message
+
+
+@pytest.mark.postgres
+def test_postgres_truncation_needs_a_kept_head(postgres_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
+    store = Store(postgres_db)
+    fill(Workflow(load_engine(str(POLICY)), store))
+    original = current_head(store)
+    with store.write() as conn:  # the last two events (a token) and the token row go
+        conn.execute(text("DELETE FROM audit_events WHERE seq > :n"), {"n": original.seq - 2})
+        conn.execute(text("DELETE FROM api_tokens"))
+        conn.execute(
+            text(
+                "UPDATE audit_head SET seq = e.seq, hash = e.hash, recorded_at = e.recorded_at "
+                "FROM (SELECT seq, hash, recorded_at FROM audit_events "
+                "ORDER BY seq DESC LIMIT 1) AS e"
+            )
+        )
+    assert integrity.verify(store).ok
+    result = integrity.verify(store, heads=[original])
+    store.close()
+    assert not result.ok and "no longer in the log" in result.message
+
+
+def test_a_malformed_key_is_one_clear_error(tmp_path, monkeypatch):
+    from engine.auditkey import AuditKeyError
+
+    monkeypatch.setenv("SAYSO_AUDIT_KEY", "short")
+    with pytest.raises(AuditKeyError, match="at least 32 characters"):
+        load_keyring()
