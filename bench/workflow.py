@@ -69,8 +69,8 @@ def fill_audit(store: Store, n: int) -> None:
     with store.read() as conn:
         head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
     seq, prev = head.seq, head.hash
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    recorded = audit.iso(datetime.now(UTC))
+    t0 = datetime.now(UTC)  # after every event already there: none is backdated
+    recorded = audit.iso(t0)
     batch = []
     for i in range(n):
         seq += 1
@@ -80,6 +80,7 @@ def fill_audit(store: Store, n: int) -> None:
             "ts": audit.iso(t0 + timedelta(milliseconds=seq)),
             "recorded_at": recorded,
             "manual_clock": True,
+            "backdated": False,
             "via": "engine",
             "os_user": None,
             "host": None,
@@ -101,7 +102,11 @@ def fill_audit(store: Store, n: int) -> None:
         if len(batch) == 20_000 or i == n - 1:
             with store.write() as conn:
                 conn.execute(insert(audit_events), batch)
-                conn.execute(audit_head.update().values(seq=seq, hash=prev, recorded_at=recorded))
+                conn.execute(
+                    audit_head.update().values(
+                        seq=seq, hash=prev, recorded_at=recorded, max_ts=record["ts"]
+                    )
+                )
             batch = []
 
 

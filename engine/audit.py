@@ -68,7 +68,15 @@ LEGACY_FIELDS = (
 )
 # Provenance (migration 0002) follows the original columns, so CSV columns and
 # event tuples keep their old positions.
-FIELDS = LEGACY_FIELDS + ("recorded_at", "manual_clock", "via", "os_user", "host", "mac")
+FIELDS = LEGACY_FIELDS + (
+    "recorded_at",
+    "manual_clock",
+    "backdated",
+    "via",
+    "os_user",
+    "host",
+    "mac",
+)
 _BATCH = 5000
 EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}  # format -> media type
 
@@ -128,6 +136,7 @@ class AuditEvent:
     hash: str = ""
     recorded_at: str | None = None
     manual_clock: bool | None = None
+    backdated: bool | None = None
     via: str | None = None
     os_user: str | None = None
     host: str | None = None
@@ -145,15 +154,20 @@ class VerifyResult:
     message: str
 
 
-_HEAD = select(audit_head.c.seq, audit_head.c.hash, audit_head.c.recorded_at).where(
-    audit_head.c.id == 1
-)
+_HEAD = select(
+    audit_head.c.seq, audit_head.c.hash, audit_head.c.recorded_at, audit_head.c.max_ts
+).where(audit_head.c.id == 1)
 _HEAD_LOCKED = _HEAD.with_for_update()
 _INSERT = audit_events.insert()
 _MOVE_HEAD = (
     update(audit_head)
     .where(audit_head.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), recorded_at=bindparam("new_at"))
+    .values(
+        seq=bindparam("new_seq"),
+        hash=bindparam("new_hash"),
+        recorded_at=bindparam("new_at"),
+        max_ts=bindparam("new_max_ts"),
+    )
 )
 
 
@@ -176,17 +190,20 @@ def append(
 
     `ts` is the effective time `now`; `recorded_at` is the system clock, never
     earlier than the previous event's, so a clock stepping back cannot reorder
-    the log. `via`, the OS account and host come from `origin.current()`."""
+    the log. `backdated` marks an effective time earlier than an earlier event's.
+    `via`, the OS account and host come from `origin.current()`."""
     head = _head_row(store, conn)
     wall = datetime.now(UTC)
     recorded = max(iso(wall), head.recorded_at or "")
     source = origin.current()
     manual = source.manual_clock or abs(now - wall) > MANUAL_CLOCK_SLACK
+    ts = iso(now)
     record = {
         "seq": head.seq + 1,
-        "ts": iso(now),
+        "ts": ts,
         "recorded_at": recorded,
         "manual_clock": manual,
+        "backdated": ts < (head.max_ts or ""),
         "via": source.via,
         "os_user": source.os_user,
         "host": source.host,
@@ -209,7 +226,13 @@ def append(
     except DBAPIError as err:
         raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
     conn.execute(
-        _MOVE_HEAD, {"new_seq": record["seq"], "new_hash": record["hash"], "new_at": recorded}
+        _MOVE_HEAD,
+        {
+            "new_seq": record["seq"],
+            "new_hash": record["hash"],
+            "new_at": recorded,
+            "new_max_ts": max(ts, head.max_ts or ""),
+        },
     )
     return AuditEvent(**record)
 
@@ -233,18 +256,18 @@ class AuditLog:
     def _where(self, since, until, author, channel, event, submission):
         c = audit_events.c
         conds = []
-        # A time window matches an event whose effective time (`ts`) or recorded
-        # time falls in it, so an event backdated with --at is never left out.
-        window = []
-        for column in (c.ts, c.recorded_at):
-            part = []
-            if since is not None:
-                part.append(column >= (iso(since) if isinstance(since, datetime) else since))
-            if until is not None:
-                part.append(column <= (iso(until) if isinstance(until, datetime) else until))
-            if part:
+        # A time window matches an event whose effective time (`ts`) falls in it,
+        # and a backdated event (dated before an earlier event) whose recorded
+        # time does, so an event backdated with --at is never left out.
+        if since is not None or until is not None:
+            window = []
+            for column in (c.ts, c.recorded_at):
+                part = [] if column is c.ts else [c.backdated.is_(True)]
+                if since is not None:
+                    part.append(column >= (iso(since) if isinstance(since, datetime) else since))
+                if until is not None:
+                    part.append(column <= (iso(until) if isinstance(until, datetime) else until))
                 window.append(and_(*part))
-        if window:
             conds.append(or_(*window))
         if author:
             conds.append(c.author == author)
@@ -353,6 +376,8 @@ class AuditLog:
             )
         if head.recorded_at is not None and head.recorded_at != (checker.recorded or None):
             return _bad(last, "the head's recorded time does not match the newest event's")
+        if head.max_ts is not None and head.max_ts != (checker.max_ts or None):
+            return _bad(last, "the head's latest effective time does not match the events'")
         problem = checker.finish()
         if problem:
             return _bad(last, problem)

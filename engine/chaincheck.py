@@ -24,6 +24,7 @@ class ChainChecker:
         self.expected = 1
         self.prev = GENESIS
         self.recorded = ""
+        self.max_ts = ""
         self.keyed_from: int | None = None
         self.last_mac: str | None = None
         self.unchecked = 0
@@ -50,7 +51,7 @@ class ChainChecker:
         if _sha256(_dumps(body, option=_SORT)).hexdigest() != stored:
             return f"event {seq}: hash does not match its contents"
         body["hash"] = stored
-        problem = self._clock(body) or self._mac(body)
+        problem = self._clock(body) or self._backdated(body) or self._mac(body)
         if problem:
             return problem
         self.prev = stored
@@ -69,6 +70,16 @@ class ChainChecker:
                 f"({self.recorded}); events were reordered or backdated"
             )
         self.recorded = recorded
+        return None
+
+    def _backdated(self, record) -> str | None:
+        """`backdated` is true exactly when the effective time is earlier than
+        an earlier event's (so a time-window export cannot be made to miss it)."""
+        ts, flag = record["ts"], record.get("backdated")
+        expected = ts < self.max_ts
+        self.max_ts = max(self.max_ts, ts)
+        if "backdated" in record and flag is not expected:
+            return f"event {record['seq']}: its backdated mark is wrong"
         return None
 
     def _mac(self, record) -> str | None:

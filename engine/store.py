@@ -216,6 +216,7 @@ audit_events = Table(
     # before migration 0002.
     Column("recorded_at", String(40)),
     Column("manual_clock", Boolean),
+    Column("backdated", Boolean),  # `ts` earlier than an earlier event's
     Column("via", String(20)),  # cli, web, api, tick, engine
     Column("os_user", String(200)),  # the CLI's operating-system account and host
     Column("host", String(200)),
@@ -243,6 +244,7 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", String(40)),  # the newest event's, kept non-decreasing
+    Column("max_ts", String(40)),  # the latest effective time so far
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

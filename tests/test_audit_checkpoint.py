@@ -47,7 +47,8 @@ def truncate_last(tmp_path) -> None:
         tmp_path,
         "UPDATE audit_head SET seq = seq - 1, "
         "hash = (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), "
-        "recorded_at = (SELECT recorded_at FROM audit_events ORDER BY seq DESC LIMIT 1)",
+        "recorded_at = (SELECT recorded_at FROM audit_events ORDER BY seq DESC LIMIT 1), "
+        "max_ts = (SELECT max(ts) FROM audit_events)",
     )
 
 

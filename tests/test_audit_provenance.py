@@ -222,3 +222,22 @@ def test_help_still_shows_for_a_turned_off_action(run, monkeypatch):
     monkeypatch.setenv("SAYSO_CLI_ACTIONS", "off")
     result = run("approve", "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_time_window_still_filters_on_the_effective_time(run):
+    run("submit", "--author", "ann", "--channel", "twitter/help", "--text", "closure",
+        "--at", "2026-05-04T09:00:00Z")  # fmt: skip
+    run("submit", "--author", "bob", "--channel", "twitter/help", "--text", "closure",
+        "--at", "2026-05-06T09:00:00Z")  # fmt: skip
+    run("approve", "1", "--as", "cat", "--at", "2026-05-01T00:00:00Z")  # backdated
+    lines = run("audit", "export", "--since", "2026-05-05T00:00:00Z").output.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [(e["event"], e["submission_id"]) for e in events] == [
+        ("submitted", 2),
+        ("decided", 2),
+        ("approved", 1),  # dated before the window, but recorded in it after later events
+        ("published", 1),
+    ]
+    assert [e["backdated"] for e in events] == [False, False, True, True]
+    before = run("audit", "export", "--until", "2026-05-05T00:00:00Z").output.splitlines()
+    assert {json.loads(line)["submission_id"] for line in before} == {None, 1}

@@ -257,8 +257,9 @@ def events(path: Path) -> list[dict]:
     for row in rows:
         record = {k: row[k] for k in FIELDS}
         record["details"] = orjson.loads(record["details"])
-        if record["manual_clock"] is not None:
-            record["manual_clock"] = bool(record["manual_clock"])
+        for flag in ("manual_clock", "backdated"):
+            if record[flag] is not None:
+                record[flag] = bool(record[flag])
         out.append(record)
     return out
 
@@ -281,9 +282,10 @@ def rewrite(path: Path, records: list[dict], *, strip_macs: bool = False) -> Non
                 marks = ", ".join(f":{k}" for k in FIELDS)
                 conn.execute(f"INSERT INTO audit_events ({names}) VALUES ({marks})", row)
             last = records[-1] if records else {"seq": 0, "hash": GENESIS, "recorded_at": None}
+            latest = max((r["ts"] for r in records), default=None)
             conn.execute(
-                "UPDATE audit_head SET seq = ?, hash = ?, recorded_at = ?",
-                (last["seq"], last["hash"], last["recorded_at"]),
+                "UPDATE audit_head SET seq = ?, hash = ?, recorded_at = ?, max_ts = ?",
+                (last["seq"], last["hash"], last["recorded_at"], latest),
             )
     finally:
         conn.close()
@@ -358,7 +360,10 @@ def test_wiping_everything_is_caught_only_by_a_kept_head(copy):
     path = copy()
     original = head_of(path)
     sql(path, *(f"DELETE FROM {t}" for t in reversed(TABLES) if t != "audit_head"))
-    sql(path, f"UPDATE audit_head SET seq = 0, hash = '{GENESIS}', recorded_at = NULL")
+    sql(
+        path,
+        f"UPDATE audit_head SET seq = 0, hash = '{GENESIS}', recorded_at = NULL, max_ts = NULL",
+    )
     assert verify(path).ok  # an empty database is a valid one
     result = verify(path, heads=[original])
     assert not result.ok and "no longer in the log" in result.message
@@ -497,7 +502,8 @@ def test_postgres_truncation_needs_a_kept_head(postgres_db, tmp_path, monkeypatc
         conn.execute(text("DELETE FROM api_tokens"))
         conn.execute(
             text(
-                "UPDATE audit_head SET seq = e.seq, hash = e.hash, recorded_at = e.recorded_at "
+                "UPDATE audit_head SET seq = e.seq, hash = e.hash, recorded_at = e.recorded_at, "
+                "max_ts = (SELECT max(ts) FROM audit_events) "
                 "FROM (SELECT seq, hash, recorded_at FROM audit_events "
                 "ORDER BY seq DESC LIMIT 1) AS e"
             )

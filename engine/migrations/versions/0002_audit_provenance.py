@@ -18,6 +18,7 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recorded_at", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("manual_clock", sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column("backdated", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("via", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("os_user", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("host", sa.String(length=200), nullable=True))
@@ -25,6 +26,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_recorded", ["recorded_at"], unique=False)
     with op.batch_alter_table("audit_head", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recorded_at", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("max_ts", sa.String(length=40), nullable=True))
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -33,8 +35,9 @@ def downgrade() -> None:
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_column("retired_at")
     with op.batch_alter_table("audit_head", schema=None) as batch_op:
+        batch_op.drop_column("max_ts")
         batch_op.drop_column("recorded_at")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_recorded")
-        for name in ("mac", "host", "os_user", "via", "manual_clock", "recorded_at"):
+        for name in ("mac", "host", "os_user", "via", "backdated", "manual_clock", "recorded_at"):
             batch_op.drop_column(name)
