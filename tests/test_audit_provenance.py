@@ -159,7 +159,9 @@ def test_recorded_time_out_of_order_is_detected(tmp_path):
 def test_web_and_api_events_say_so(app, as_user, token_for, web_state, pending_sid):
     api = app.test_client()
     resp = api.post(
-        f"/api/v1/submissions/{pending_sid}/approve", json={"revision": 1}, headers=token_for("fran")
+        f"/api/v1/submissions/{pending_sid}/approve",
+        json={"revision": 1},
+        headers=token_for("fran"),
     )
     assert resp.status_code == 200, resp.get_data(as_text=True)
     last = list(AuditLog(web_state.store).events(event="approved"))[-1]
