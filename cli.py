@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from engine.errors import SaysoError
+from engine.errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
 
 
 class Context:
@@ -35,11 +35,11 @@ class Context:
 
     @property
     def store(self):
-        """The database, migrated to the current schema."""
+        """The database; a new one gets the schema, one that is behind is refused."""
         if self._store is None:
-            from engine.store import Store
+            from engine.store import open_store
 
-            self._store = Store(self.db_url)
+            self._store = open_store(self.db_url)
         return self._store
 
     @property
@@ -65,7 +65,7 @@ class SaysoGroup(click.Group):
         except SaysoError as err:
             for line in str(err).splitlines() or [type(err).__name__]:
                 click.echo(f"error: {line}", err=True)
-            ctx.exit(getattr(err, "exit_code", 1) or 1)
+            ctx.exit(exit_code(err))
         except BrokenPipeError:  # `sayso audit export | head`: the reader has enough
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
             ctx.exit(0)
@@ -75,6 +75,19 @@ class SaysoGroup(click.Group):
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def as_option(f: Callable) -> Callable:
+    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
+
+
+def at_option(help_text: str = "Action time (default now).") -> Callable:
+    """`--at ISO-TIME`: the effective time of what the command does."""
+    return click.option("--at", "at", metavar="ISO-TIME", help=help_text)
+
+
+# shared option stacks: `ID --as U [--at T] [--json]` on every workflow action
+id_argument = click.argument("submission_id", metavar="ID")
 
 
 def json_option(f: Callable) -> Callable:
@@ -108,7 +121,7 @@ def echo_json(data: Any) -> None:
     envvar="SAYSO_NO_CACHE",
     help="Load the policy from its files, not from the cache of loaded policies (env SAYSO_NO_CACHE).",
 )
-@click.version_option("0.1.0", prog_name="sayso")
+@click.version_option(package_name="sayso", prog_name="sayso")
 @click.pass_context
 def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
@@ -146,7 +159,21 @@ def refuse_cli_actions(command: str | None) -> None:
 class BadInput(SaysoError):
     """Unusable command-line input (exit 2)."""
 
-    exit_code = 2
+
+# The exit status of every error a user can cause, most specific first (SPEC: a
+# refused workflow action exits 1; `check` keeps 1 for "denied", so bad input is 2).
+EXIT_CODES: tuple[tuple[type[SaysoError], int], ...] = (
+    (BadInput, 2),
+    (NotFound, 1),
+    (NotAuthor, 1),
+    (NotEligible, 1),
+    (WrongState, 1),
+    (SaysoError, 1),
+)
+
+
+def exit_code(err: SaysoError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
 
 
 def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
@@ -163,9 +190,12 @@ def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as err:
             raise BadInput(f"cannot read {source}: {err}") from None
-    if not text.strip():
-        raise BadInput("the post text is empty")
-    return text
+    from engine.posttext import check_post_text
+
+    try:
+        return check_post_text(text)
+    except SaysoError as err:
+        raise BadInput(str(err)) from None
 
 
 def parse_time(value: str | None, option: str = "--at"):
@@ -188,7 +218,7 @@ def parse_time(value: str | None, option: str = "--at"):
 @click.option("--kind", default="post", show_default=True, help="post or reply.")
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Decide as of this time (default now).")
+@at_option("Decide as of this time (default now).")
 @click.option("--explain", is_flag=True, help="Also list every rule, topic and check considered.")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
@@ -212,8 +242,7 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     try:
         engine = ctx.engine
     except PolicyError as err:
-        err.exit_code = 2
-        raise
+        raise BadInput(str(err)) from None
     decision = engine.decide(post, now=now, explain=True)
     not_run = checks_without_history(engine, post)
     if as_json:
@@ -237,23 +266,23 @@ def validate(ctx: Context, as_json: bool) -> None:
     Prints every problem as FILE:LINE:COL: message (warnings as FILE:LINE:COL:
     warning: message). Exit 0 valid, 1 invalid.
     """
-    from engine.validation import validate_policy
+    from engine.policies import validate_policy
     from engine.version import short_version
 
     result = validate_policy(ctx.policy_dir, use_cache=ctx.use_cache)
     if as_json:
         echo_json(result.to_dict())
     else:
-        for loc, message in result.errors:
-            click.echo(f"{loc}: {message}")
+        for problem in result.errors:
+            click.echo(str(problem))
         if result.valid:
             counts = ", ".join(
                 f"{n} {what if n != 1 else what[:-1]}" for what, n in result.counts().items()
             )
             version = short_version(result.version)
             click.echo(f"{ctx.policy_dir}: valid ({counts}; version {version})")
-        for loc, message in result.warnings:
-            click.echo(f"{loc}: warning: {message}")
+        for warning in result.warnings:
+            click.echo(f"{warning.loc}: warning: {warning.message}")
     click.get_current_context().exit(0 if result.valid else 1)
 
 
@@ -448,10 +477,6 @@ def who(ctx: Context, user: str | None, channel: str | None, as_csv: bool, as_js
 # ---------------------------------------------------------------- workflow
 
 
-def as_option(f: Callable) -> Callable:
-    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
-
-
 def revision_option(f: Callable) -> Callable:
     return click.option(
         "--revision",
@@ -463,37 +488,16 @@ def revision_option(f: Callable) -> Callable:
 
 
 def _when(moment) -> str:
-    from engine.audit import iso
+    from engine.explain import when
 
-    return iso(moment).replace(".000000Z", "Z") if moment else "-"
+    return when(moment)
 
 
 def print_submission(sub, *, decision: bool = False) -> None:
-    """One submission for a person: status, who must still sign off, the clock."""
-    from engine.explain import format_decision
+    """One submission for a person (engine.explain.format_submission)."""
+    from engine.explain import format_submission
 
-    click.echo(f"submission {sub.id}: {sub.status.value} (revision {sub.revision})")
-    click.echo(f"  {sub.author} on {sub.channel} ({sub.kind}), submitted {_when(sub.submitted_at)}")
-    if decision:
-        for line in format_decision(sub.decision).splitlines():
-            click.echo(f"  {line}")
-    for q in sub.requirements:
-        mark = "met" if q.met else "open"
-        who = ", ".join(q.approved_by) or "none yet"
-        click.echo(
-            f"  [{mark}] {q.id}: {q.approvals} approval(s) from {' or '.join(q.eligible)}"
-            f" (approved by: {who})"
-        )
-    if sub.next_escalation_at and sub.status.value == "pending":
-        click.echo(f"  next escalation: {_when(sub.next_escalation_at)}")
-    if sub.publish_at:
-        click.echo(f"  publish at: {_when(sub.publish_at)}")
-    if sub.overdue:
-        click.echo("  OVERDUE: still pending at its publish time; it will not be published late")
-    if sub.published_at:
-        click.echo(f"  published: {_when(sub.published_at)}")
-    if sub.publish_error:
-        click.echo(f"  publishing failed: {sub.publish_error} (retried by `sayso tick`)")
+    click.echo(format_submission(sub, decision=decision))
 
 
 def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
@@ -506,17 +510,20 @@ def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
 @cli.command()
 @click.option("--author", required=True, metavar="U", help="Author's user id.")
 @click.option("--channel", required=True, metavar="C", help="Channel id, platform/handle.")
-@click.option("--kind", default="post", show_default=True, help="post or reply.")
+@click.option("--kind", help="post or reply (default post; reply with --in-reply-to).")
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
 @click.option("--publish-at", metavar="ISO-TIME", help="Publish at this time once approved.")
-@click.option("--at", "at", metavar="ISO-TIME", help="Submission time (default now).")
+@at_option("Submission time (default now).")
+@click.option("--in-reply-to", metavar="ID", help="The inbound message it answers once published.")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
-def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash, as_json) -> None:
+def submit(
+    ctx: Context, author, channel, kind, text, file, publish_at, at, in_reply_to, dash, as_json
+) -> None:
     """Evaluate a post and store it: approved ones are published, risky ones wait for sign-off."""
-    if kind not in ("post", "reply"):
+    if kind not in (None, "post", "reply"):
         raise BadInput(f"--kind must be post or reply, not '{kind}'")
     body = read_post_text(text, file, dash)
     when, now = parse_time(publish_at, "--publish-at"), parse_time(at)
@@ -524,7 +531,9 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
         raise BadInput(
             f"--publish-at {publish_at} is in the past: give a later time or leave it out"
         )
-    sub = ctx.workflow.submit(author, channel, body, kind=kind, publish_at=when, now=now)
+    sub = ctx.workflow.submit(
+        author, channel, body, kind=kind, publish_at=when, now=now, in_reply_to=in_reply_to
+    )
     _emit(sub, as_json, decision=True)
 
 
@@ -536,7 +545,7 @@ def _utcnow():
 
 @cli.command()
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@at_option("As of this time (default now).")
 @json_option
 @pass_ctx
 def queue(ctx: Context, actor, at, as_json) -> None:
@@ -552,11 +561,11 @@ def queue(ctx: Context, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--comment", metavar="C", help="A note kept with the approval.")
 @revision_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def approve(ctx: Context, submission_id, actor, comment, revision, at, as_json) -> None:
@@ -569,11 +578,11 @@ def approve(ctx: Context, submission_id, actor, comment, revision, at, as_json) 
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--reason", required=True, metavar="R", help="Why (shown to the author).")
 @revision_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def reject(ctx: Context, submission_id, actor, reason, revision, at, as_json) -> None:
@@ -584,9 +593,9 @@ def reject(ctx: Context, submission_id, actor, reason, revision, at, as_json) ->
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
@@ -595,11 +604,11 @@ def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--text", metavar="T", help="The new text.")
 @click.option("--file", "file", metavar="F", help="Read the new text from a file (- for stdin).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
@@ -611,9 +620,9 @@ def revise(ctx: Context, submission_id, actor, text, file, at, dash, as_json) ->
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
@@ -622,7 +631,7 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @json_option
 @pass_ctx
@@ -689,10 +698,19 @@ def tick(ctx: Context, at, as_json) -> None:
         click.echo(f"submission {sid}: overdue (pending at its publish time)")
     for sid, error in report.failed:
         click.echo(f"submission {sid}: publishing failed: {error}")
+    for item_id, chain, level in report.inbound_escalated:
+        click.echo(f"inbound {item_id}: escalated to level {level} of {chain}")
+    for item_id in report.inbound_overdue:
+        click.echo(f"inbound {item_id}: overdue (unanswered past its respond_within)")
     click.echo(
         f"{len(report.escalated)} escalated, {len(report.published)} published, "
         f"{len(report.overdue)} overdue, {len(report.failed)} failed"
     )
+    if report.inbound_escalated or report.inbound_overdue:
+        click.echo(
+            f"inbound: {len(report.inbound_escalated)} escalated, "
+            f"{len(report.inbound_overdue)} overdue"
+        )
 
 
 def _who(p) -> str:
@@ -744,7 +762,7 @@ def retire(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @json_option
 @pass_ctx
 def show(ctx: Context, submission_id, as_json) -> None:
@@ -789,7 +807,7 @@ def show(ctx: Context, submission_id, as_json) -> None:
 @click.option("--to", "to_user", required=True, metavar="V", help="Who may act for them.")
 @click.option("--until", required=True, metavar="ISO-TIME", help="When the delegation ends.")
 @click.option("--reason", metavar="R", help="Why (kept in the audit log).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Start time (default now).")
+@at_option("Start time (default now).")
 @json_option
 @pass_ctx
 def delegate(ctx: Context, from_user, to_user, until, reason, at, as_json) -> None:
@@ -1001,26 +1019,17 @@ def audit_checkpoint(ctx: Context, path, as_json):
 @pass_ctx
 def replay(ctx: Context, with_dir, since, as_json) -> None:
     """Re-decide stored submissions under another policy and list what changes."""
-    from sqlalchemy import func, select
-
     from engine.compiler import load_engine
+    from engine.replay import count
     from engine.replay import replay as run_replay
-    from engine.store import submissions
 
     if not os.path.isdir(with_dir):
         raise BadInput(f"--with: no policy directory '{with_dir}'")
     other = load_engine(with_dir)
-    total = 0
-    if sys.stderr.isatty():
-        with ctx.store.read() as conn:
-            total = conn.execute(select(func.count()).select_from(submissions)).scalar_one()
+    start = parse_time(since, "--since")
+    total = count(ctx.store, start) if sys.stderr.isatty() else 0
     with _progress(total, "replaying") as bar:
-        report = run_replay(
-            ctx.store,
-            other,
-            since=parse_time(since, "--since"),
-            progress=bar.update if bar else None,
-        )
+        report = run_replay(ctx.store, other, since=start, progress=bar.update if bar else None)
     if as_json:
         echo_json(report.to_dict())
         return
@@ -1032,6 +1041,28 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
             click.echo(f"    - {r}")
     summary = ", ".join(f"{k}: {n}" for k, n in sorted(report.summary.items())) or "none"
     click.echo(f"{report.total} replayed, {len(report.changes)} changed ({summary})")
+
+
+@cli.command()
+@json_option
+@pass_ctx
+def migrate(ctx: Context, as_json: bool) -> None:
+    """Bring the database schema up to date (commands refuse a database that is behind)."""
+    from engine.store import Store, head_revision
+
+    store = Store(ctx.db_url, migrate=False)
+    try:
+        before = store.current_revision()
+        store.migrate()
+        after = store.current_revision()
+    finally:
+        store.close()
+    if as_json:
+        echo_json({"from": before, "to": after, "head": head_revision()})
+    elif before == after:
+        click.echo(f"database schema is current (revision {after})")
+    else:
+        click.echo(f"database schema upgraded from {before or 'nothing'} to {after}")
 
 
 @cli.command()
@@ -1265,6 +1296,217 @@ def user_end_sessions(ctx: Context, user_id: str) -> None:
 
     count = accounts.end_sessions(ctx.store, known_user(ctx, user_id))
     click.echo(f"{count} session{'s' if count != 1 else ''} of {user_id} ended")
+
+
+# ---------------------------------------------------------------- inbound
+
+
+def print_item(item, *, full: bool = False) -> None:
+    """One inbound message for a person: status, route, owners, the clock."""
+    topics = ", ".join(item.topics) or "none"
+    click.echo(f"inbound {item.id}: {item.status.value} (route {item.route}; topics {topics})")
+    name = f" ({item.sender_name})" if item.sender_name else ""
+    click.echo(f"  from {item.sender}{name} on {item.channel}, received {_when(item.received_at)}")
+    click.echo(f"  owners: {', '.join(item.owners) or 'nobody'}; level {item.level}")
+    if item.status.value == "open":
+        late = " OVERDUE" if item.overdue else ""
+        click.echo(f"  due: {_when(item.due_at)}{late}")
+    if item.closed_by:
+        click.echo(f"  closed by {item.closed_by}: {item.closed_reason}")
+    if item.answered_by:
+        click.echo(f"  answered by submission {item.answered_by} at {_when(item.resolved_at)}")
+    text = item.text if full or len(item.text) <= 200 else item.text[:200] + "..."
+    click.echo("  > " + text.replace("\n", "\n  > "))
+
+
+def _emit_item(item, as_json: bool, *, full: bool = False) -> None:
+    if as_json:
+        echo_json(item.to_dict())
+        return
+    if item.duplicate:
+        click.echo(f"duplicate: message {item.message_id} on {item.channel} is already stored")
+    print_item(item, full=full)
+
+
+@cli.group(cls=SaysoGroup)
+def inbound() -> None:
+    """Customer messages: add, import, show, close, list."""
+
+
+@inbound.command("add")
+@click.option("--channel", required=True, metavar="C", help="Channel it arrived on.")
+@click.option("--from", "sender", required=True, metavar="HANDLE", help="Sender's handle.")
+@click.option("--text", required=True, metavar="T", help="The message text.")
+@click.option("--name", default="", metavar="N", help="Sender's display name.")
+@click.option("--message-id", metavar="M", help="Platform message id (repeats are ignored).")
+@click.option("--thread-id", metavar="T", help="Platform thread (conversation) id.")
+@click.option("--parent-id", metavar="P", help="Platform id of the message it answers.")
+@click.option("--at", "at", metavar="ISO-TIME", help="Received time (default now).")
+@json_option
+@pass_ctx
+def inbound_add(
+    ctx: Context, channel, sender, text, name, message_id, thread_id, parent_id, at, as_json
+) -> None:
+    """Receive one message: route it to its owners and start its clock."""
+    from engine.inbound.items import Message
+
+    received = parse_time(at)
+    message = Message(channel, sender, text, name, message_id, thread_id, parent_id, received)
+    _emit_item(ctx.workflow.inbound.receive(message, now=received), as_json)
+
+
+@inbound.command("import")
+@click.argument("file", metavar="FILE")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: by name.")
+@json_option
+@pass_ctx
+def inbound_import(ctx: Context, file, fmt, as_json) -> None:
+    """Receive the messages of a JSONL or CSV file (- for stdin); report bad lines by
+    number. Exit 0 when every line was stored or a duplicate, 1 when one was invalid."""
+    from engine.inbound.importer import guess_format, import_messages, records
+
+    total = _count_lines(file) if sys.stderr.isatty() else 0
+    import contextlib
+
+    opened = (
+        contextlib.nullcontext(sys.stdin)
+        if file == "-"
+        else open(file, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by `with`
+    )
+    with opened as handle:
+        first = handle.readline()
+        lines = records(_chain(first, handle), fmt or guess_format(file, first))
+        with _progress(total, "importing") as bar:
+            step = bar.update if bar is not None else None
+            report = import_messages(ctx.workflow.inbound, lines, progress=step)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for number, why in report.invalid:
+            click.echo(f"{file}:{number}: {why}", err=True)
+        click.echo(
+            f"{report.added} added, {len(report.duplicates)} duplicate, "
+            f"{len(report.invalid)} invalid"
+        )
+    click.get_current_context().exit(1 if report.invalid else 0)
+
+
+def _count_lines(file: str) -> int:
+    if file == "-":
+        return 0
+    with open(file, "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def _chain(first: str, handle):
+    yield first
+    yield from handle
+
+
+@inbound.command("show")
+@click.argument("item_id", metavar="ID")
+@json_option
+@pass_ctx
+def inbound_show(ctx: Context, item_id, as_json) -> None:
+    """One message: status, route, owners, earlier messages from the sender, replies."""
+    box = ctx.workflow.inbound
+    item = box.get(item_id)
+    replies = box.replies(item.id)
+    earlier = box.earlier_from_sender(item)
+    if as_json:
+        data = item.to_dict()
+        data["replies"] = [
+            {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
+            for s in replies
+        ]
+        data["earlier"] = [{"id": e.id, "status": e.status.value, "text": e.text} for e in earlier]
+        echo_json(data)
+        return
+    print_item(item, full=True)
+    for e in earlier:
+        click.echo(f"  earlier: inbound {e.id} ({e.status.value}) {e.text[:80]}")
+    for s in replies:
+        click.echo(f"  reply: submission {s.id} by {s.author} ({s.status.value}) {s.text[:80]}")
+
+
+@inbound.command("close")
+@click.argument("item_id", metavar="ID")
+@as_option
+@click.option("--reason", required=True, metavar="R", help="Why: spam, handled offline, ...")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def inbound_close(ctx: Context, item_id, actor, reason, at, as_json) -> None:
+    """An owner closes an open message with a reason. Exit 1 if refused."""
+    _emit_item(ctx.workflow.inbound.close(item_id, actor, reason, now=parse_time(at)), as_json)
+
+
+@inbound.command("pull")
+@click.option("--source", "name", metavar="NAME", help="Only this source (default: all).")
+@json_option
+@pass_ctx
+def inbound_pull(ctx: Context, name, as_json) -> None:
+    """Ask the policy's source plugins (inbound.sources) for new messages; run from cron.
+
+    Exit 0 when every source answered, 1 when one failed (its cursor is kept)."""
+    from engine.inbound.sources import pull
+
+    reports = pull(ctx.workflow.inbound, ctx.workflow.pm, name=name)
+    if as_json:
+        echo_json([r.to_dict() for r in reports])
+    else:
+        if not reports:
+            click.echo("no inbound sources in the policy (inbound.sources)")
+        for r in reports:
+            if r.error:
+                click.echo(f"{r.source}: failed: {r.error}", err=True)
+                continue
+            click.echo(
+                f"{r.source}: {r.added} added, {r.duplicates} duplicate, "
+                f"{len(r.invalid)} invalid (cursor {r.cursor or '-'})"
+            )
+    click.get_current_context().exit(1 if any(r.error for r in reports) else 0)
+
+
+@inbound.command("list")
+@click.option("--status", metavar="S", help="open, answered or closed.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+@pass_ctx
+def inbound_list(ctx: Context, status, limit, as_json) -> None:
+    """Stored messages, newest first."""
+    items = ctx.workflow.inbound.items(status=status, limit=limit)
+    if as_json:
+        echo_json([i.to_dict() for i in items])
+        return
+    for item in items:
+        print_item(item)
+
+
+@cli.command()
+@as_option
+@click.option(
+    "--view",
+    default="all",
+    show_default=True,
+    type=click.Choice(["all", "mine", "groups", "escalated", "overdue"]),
+)
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@json_option
+@pass_ctx
+def inbox(ctx: Context, actor, view, limit, at, as_json) -> None:
+    """Open inbound messages the user owns now (also as a delegate), oldest due first."""
+    from engine.inbound.inbox import inbox as owned
+
+    items = owned(ctx.workflow.inbound, actor, view=view, limit=limit, now=parse_time(at))
+    if as_json:
+        echo_json([i.to_dict() for i in items])
+        return
+    if not items:
+        click.echo(f"no open messages for {actor}")
+    for item in items:
+        print_item(item)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -89,6 +89,19 @@ def _scrypt_matches(stored: str, password: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password (argon2id with a random salt)."""
+    return _hasher.hash(password)
+
+
+def store_password_hash(store: Store, user: str, hashed: str) -> None:
+    """Store a hash made by `hash_password` (with its audit event), e.g. to load many
+    accounts without hashing one password per account."""
+    if not hashed.startswith("$argon2id$"):
+        raise SaysoError("not an argon2id password hash")
+    _store_hash(store, user, hashed)
+
+
 def _store_hash(store: Store, user: str, hashed: str, *, actor: str | None = None) -> None:
     """Store a password hash with its audit event (also when a sign-in rehashes)."""
     now = datetime.now(UTC)

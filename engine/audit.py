@@ -23,31 +23,14 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from . import origin
+from . import origin, times
 from .auditkey import Keyring, load_keyring
 from .errors import SaysoError, first_line
+from .model import EventType
 from .store import Store, audit_events, audit_head
 
 GENESIS = "0" * 64
-EVENTS = (
-    "policy_loaded",
-    "submitted",
-    "decided",
-    "approved",
-    "rejected",
-    "escalated",
-    "withdrawn",
-    "revised",
-    "published",
-    "publish_failed",
-    "overdue",
-    "delegated",
-    "delegation_revoked",
-    "retired",
-    "password_set",
-    "token_created",
-    "token_revoked",
-)
+EVENTS = tuple(e.value for e in EventType)
 # The fields of events written before `recorded_at` existed (migration 0002):
 # their hash covers only these, and verify accepts them only before the first
 # event that has a `recorded_at`.
@@ -86,9 +69,7 @@ def canonical(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
-def iso(moment: datetime) -> str:
-    """UTC, microseconds, `Z`: fixed width, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+iso = times.iso  # kept here for existing callers: `audit.iso`
 
 
 def event_hash(record: dict[str, Any]) -> str:
@@ -186,55 +167,83 @@ def append(
     details: dict[str, Any] | None = None,
     on_behalf_of: str | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (which it serialises).
+    """Append one event inside the caller's transaction (which it serialises)."""
+    [appended] = append_many(
+        store,
+        conn,
+        [
+            {
+                "event": event,
+                "actor": actor,
+                "now": now,
+                "submission_id": submission_id,
+                "author": author,
+                "channel": channel,
+                "text_sha256": text_sha256,
+                "policy_version": policy_version,
+                "details": details,
+                "on_behalf_of": on_behalf_of,
+            }
+        ],
+    )
+    return appended
+
+
+def append_many(store: Store, conn: Connection, events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append events in order inside the caller's transaction: one read of the head,
+    one multi-row insert, one move of the head (for bulk deliveries). Each dict holds
+    `append`'s keyword arguments.
 
     `ts` is the effective time `now`; `recorded_at` is the system clock, never
     earlier than the previous event's, so a clock stepping back cannot reorder
     the log. `backdated` marks an effective time earlier than an earlier event's.
     `via`, the OS account and host come from `origin.current()`."""
+    if not events:
+        return []
     head = _head_row(store, conn)
     wall = datetime.now(UTC)
     recorded = max(iso(wall), head.recorded_at or "")
     source = origin.current()
-    manual = source.manual_clock or abs(now - wall) > MANUAL_CLOCK_SLACK
-    ts = iso(now)
-    record = {
-        "seq": head.seq + 1,
-        "ts": ts,
-        "recorded_at": recorded,
-        "manual_clock": manual,
-        "backdated": ts < (head.max_ts or ""),
-        "via": source.via,
-        "os_user": source.os_user,
-        "host": source.host,
-        "actor": actor,
-        "on_behalf_of": on_behalf_of,
-        "event": event,
-        "submission_id": submission_id,
-        "author": author,
-        "channel": channel,
-        "text_sha256": text_sha256,
-        "policy_version": policy_version,
-        "details": details or {},
-        "mac": None,
-        "prev_hash": head.hash,
-    }
-    record["mac"] = keyring(store).sign(mac_body(record))
-    record["hash"] = event_hash(record)
+    ring = keyring(store)
+    seq, prev, max_ts = head.seq, head.hash, head.max_ts or ""
+    records = []
+    for given in events:
+        now = given["now"]
+        ts = iso(now)
+        record = {
+            "seq": seq + 1,
+            "ts": ts,
+            "recorded_at": recorded,
+            "manual_clock": source.manual_clock or abs(now - wall) > MANUAL_CLOCK_SLACK,
+            "backdated": ts < max_ts,
+            "via": source.via,
+            "os_user": source.os_user,
+            "host": source.host,
+            "actor": given["actor"],
+            "on_behalf_of": given.get("on_behalf_of"),
+            "event": given["event"],
+            "submission_id": given.get("submission_id"),
+            "author": given.get("author"),
+            "channel": given.get("channel"),
+            "text_sha256": given.get("text_sha256"),
+            "policy_version": given.get("policy_version"),
+            "details": given.get("details") or {},
+            "mac": None,
+            "prev_hash": prev,
+        }
+        record["mac"] = ring.sign(mac_body(record))
+        record["hash"] = event_hash(record)
+        records.append(record)
+        seq, prev, max_ts = record["seq"], record["hash"], max(max_ts, ts)
+    rows = [dict(r, details=canonical(r["details"]).decode()) for r in records]
     try:
-        conn.execute(_INSERT, dict(record, details=canonical(record["details"]).decode()))
+        conn.execute(_INSERT, rows)
     except DBAPIError as err:
         raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
     conn.execute(
-        _MOVE_HEAD,
-        {
-            "new_seq": record["seq"],
-            "new_hash": record["hash"],
-            "new_at": recorded,
-            "new_max_ts": max(ts, head.max_ts or ""),
-        },
+        _MOVE_HEAD, {"new_seq": seq, "new_hash": prev, "new_at": recorded, "new_max_ts": max_ts}
     )
-    return AuditEvent(**record)
+    return [AuditEvent(**r) for r in records]
 
 
 def _head_row(store: Store, conn: Connection):

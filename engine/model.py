@@ -46,6 +46,50 @@ class Enforcement(StrEnum):
     ADVISORY = "advisory"  # evaluated and reported as a warning, never changes the decision
 
 
+class VerdictType(StrEnum):
+    """An approver's verdict on a revision."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class EventType(StrEnum):
+    """Every kind of audit event (engine/audit.py refuses others)."""
+
+    POLICY_LOADED = "policy_loaded"
+    SUBMITTED = "submitted"
+    DECIDED = "decided"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ESCALATED = "escalated"
+    WITHDRAWN = "withdrawn"
+    REVISED = "revised"
+    PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    OVERDUE = "overdue"
+    DELEGATED = "delegated"
+    DELEGATION_REVOKED = "delegation_revoked"
+    RETIRED = "retired"
+    PASSWORD_SET = "password_set"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    INBOUND_RECEIVED = "inbound.received"
+    INBOUND_ROUTED = "inbound.routed"
+    INBOUND_ESCALATED = "inbound.escalated"
+    INBOUND_OVERDUE = "inbound.overdue"
+    INBOUND_REPLIED = "inbound.replied"
+    INBOUND_ANSWERED = "inbound.answered"
+    INBOUND_CLOSED = "inbound.closed"
+
+
+class Role(StrEnum):
+    """Policy `roles:`: who may use which part of the product."""
+
+    AUDITORS = "auditors"  # the audit log and every submission
+    ADMINS = "admins"  # the policy pages, replay, the dashboard and every submission
+    INTEGRATIONS = "integrations"  # API clients that deliver inbound messages
+
+
 # --------------------------------------------------------------------------
 # Source policy, as loaded and validated (engine.loader produces a Policy).
 # --------------------------------------------------------------------------
@@ -64,6 +108,17 @@ class Loc:
 
 
 NOWHERE = Loc("<policy>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """An error or warning about a policy, at its place in a policy file."""
+
+    loc: Loc
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +258,36 @@ class DelegationLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundRoute:
+    """Where inbound messages go: an entry of `inbound.routes` (or `inbound.default`)."""
+
+    id: str
+    owners: tuple[str, ...]  # principals
+    topics: tuple[str, ...] = ()  # any of these detected; empty: any message
+    channels: tuple[str, ...] = ("*",)  # globs on the channel the message arrived on
+    respond_within_seconds: int | None = None  # the SLA; None: no deadline
+    escalation: str | None = None  # levels counted from receipt
+    loc: Loc = NOWHERE
+
+
+DEFAULT_ROUTE = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSource:
+    """An entry of `inbound.sources`: a source plugin pulled by `sayso inbound pull`."""
+
+    name: str  # unique; names its stored cursor
+    use: str  # the source plugin
+    channel: str  # the channel its messages arrive on
+    options: tuple[tuple[str, Any], ...] = ()
+    loc: Loc = NOWHERE
+
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy directory, merged across files and validated."""
 
@@ -218,8 +303,11 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     notifiers: tuple[PluginConfig, ...] = ()
     delegation: DelegationLimits = field(default_factory=DelegationLimits)
+    inbound_routes: tuple[InboundRoute, ...] = ()  # first match wins
+    inbound_default: InboundRoute = InboundRoute(DEFAULT_ROUTE, ())
+    inbound_sources: tuple[InboundSource, ...] = ()
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
-    warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
+    warnings: tuple[PolicyProblem, ...] = ()  # e.g. expired waivers
 
 
 # --------------------------------------------------------------------------
@@ -293,10 +381,7 @@ class Decision:
         return {
             "decision": self.decision.value,
             "post": asdict(self.post),
-            "reasons": [
-                {"id": r.id, "kind": r.kind, "message": r.message, "effect": r.effect.value}
-                for r in self.reasons
-            ],
+            "reasons": [reason_dict(r) for r in self.reasons],
             "requirements": [
                 {
                     "id": q.id,
@@ -317,13 +402,21 @@ class Decision:
                 }
                 for t in self.topics
             ],
-            "warnings": [
-                {"id": w.id, "kind": w.kind, "message": w.message, "effect": w.effect.value}
-                for w in self.warnings
-            ],
+            "warnings": [reason_dict(w) for w in self.warnings],
             "policy_version": self.policy_version,
             "trace": [asdict(s) for s in self.trace],
         }
+
+
+def reason_dict(r: Reason) -> dict[str, Any]:
+    """A reason or warning as JSON; `advisory` survives the round trip."""
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "message": r.message,
+        "effect": r.effect.value,
+        "advisory": r.advisory,
+    }
 
 
 def decision_from_dict(data: dict[str, Any]) -> Decision:

@@ -33,7 +33,9 @@ from typing import Any
 import re2
 
 from .durations import format_duration, parse_duration
+from .inbound import policy as inbound_policy
 from .model import Loc
+from .permissions import reachable
 from .schema import describe, suggest
 from .yamlpos import Positions
 
@@ -103,6 +105,9 @@ class Draft:
     waivers: dict[str, Item] = field(default_factory=dict)
     notifiers: list[Item] = field(default_factory=list)
     directory: list[Item] = field(default_factory=list)
+    inbound_routes: dict[str, Item] = field(default_factory=dict)  # in policy order
+    inbound_default: Item | None = None
+    inbound_sources: dict[str, Item] = field(default_factory=dict)
     # (section, id) -> where it was first defined
     seen: dict[tuple[str, str], Loc] = field(default_factory=dict)
     # sections of which some part could not be read at all: references to them unchecked
@@ -142,6 +147,7 @@ def check_draft(
     checker.delegation()
     checker.waivers(today)
     checker.channels()
+    inbound_policy.check(checker)
     return report
 
 
@@ -412,19 +418,14 @@ class _Checker:
         if kind != "group" or ident not in self.d.groups:
             return None
         if ident not in self._members:
-            people: set[str] = set()
-            seen: set[str] = set()
-            todo = [ident]
-            while todo:
-                gid = todo.pop()
-                if gid in seen:
-                    continue
-                seen.add(gid)
-                group = self.d.groups.get(gid)
-                if group is None:
-                    continue
-                people.update(group.strings("members"))
-                todo.extend(group.strings("includes"))
+            groups = self.d.groups
+            nested = {gid: group.strings("includes") for gid, group in groups.items()}
+            people = {
+                p
+                for gid in reachable(nested, ident)
+                if gid in groups
+                for p in groups[gid].strings("members")
+            }
             self._members[ident] = frozenset(people & self.d.users.keys())
         return self._members[ident]
 
@@ -554,7 +555,3 @@ def _walk(value: Any, path: Iterable[Any]) -> Any:
         else:
             return None
     return value
-
-
-# `sayso validate` lives in engine.validation (light to import); kept importable from here.
-from .validation import Validation, parse_located, validate_policy  # noqa: E402, F401

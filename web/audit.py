@@ -8,6 +8,7 @@ from engine import integrity
 from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
+from engine.model import Role
 from engine.records import communication
 
 from .access import query_int
@@ -19,7 +20,7 @@ PAGE = 100
 
 
 @bp.route("/")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def log():
     log = sayso().audit
     args = {k: request.args.get(k, "") for k in FILTERS}
@@ -45,7 +46,7 @@ def log():
 
 
 @bp.route("/export.<fmt>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def export(fmt: str):
     if fmt not in EXPORT_FORMATS:
         abort(404)
@@ -58,7 +59,7 @@ def export(fmt: str):
 
 
 @bp.route("/verify")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def verify():
     """The chain, the stored records against it, and any heads given as `?head=SEQ:HASH`."""
     store = sayso().store
@@ -75,7 +76,7 @@ def verify():
 
 
 @bp.route("/submissions/<id:sid>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def record(sid: int):
     state = sayso()
     full = state.workflow.record(sid)

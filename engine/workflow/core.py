@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from ..compiler import Engine
-from ..plugins import default_plugin_manager
 from ..store import Store
 from .clock import SlaClock
 from .dashboard import Dashboard
@@ -33,16 +32,30 @@ class Workflow:
     def __init__(self, engine: Engine, store: Store, pm: Any = None):
         self.engine = engine
         self.store = store
-        self.pm = pm or default_plugin_manager()
+        self.pm = pm or engine.pm
         self.clock = SlaClock(engine)
         rows = SubmissionRows(engine, store)
         self.snapshots = PolicySnapshots(engine, store)
         self.notifier = Notifier(engine, store, self.pm)
         self.delegation = Delegations(engine, store)
         self.queries = Queries(engine, store, rows, self.delegation)
-        self.publisher = Publisher(engine, store, self.pm, rows, self.notifier)
+        from ..inbound.lifecycle import Inbound  # inbound builds on the workflow's parts
+
+        self.inbound = Inbound(
+            engine,
+            store,
+            snapshots=self.snapshots,
+            notifier=self.notifier,
+            queries=self.queries,
+            clock=self.clock,
+        )
+        self.publisher = Publisher(
+            engine, store, self.pm, rows, self.notifier, inbound=self.inbound
+        )
         self.dashboard = Dashboard(engine, store)
-        self.ticker = Ticker(engine, store, rows, self.clock, self.notifier, self.publisher)
+        self.ticker = Ticker(
+            engine, store, rows, self.clock, self.notifier, self.publisher, inbound=self.inbound
+        )
         self.transitions = Transitions(
             engine,
             store,
@@ -53,6 +66,7 @@ class Workflow:
             publisher=self.publisher,
             delegations=self.delegation,
             queries=self.queries,
+            inbound=self.inbound,
         )
 
     # ---- transitions ---------------------------------------------------------------
@@ -63,12 +77,19 @@ class Workflow:
         channel: str,
         text: str,
         *,
-        kind: str = "post",
+        kind: str | None = None,
         publish_at: datetime | None = None,
         now: datetime | None = None,
+        in_reply_to: int | str | None = None,
     ) -> Submission:
         return self.transitions.submit(
-            author, channel, text, kind=kind, publish_at=publish_at, now=now
+            author,
+            channel,
+            text,
+            kind=kind,
+            publish_at=publish_at,
+            now=now,
+            in_reply_to=in_reply_to,
         )
 
     def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:
@@ -154,6 +175,9 @@ class Workflow:
 
     def can_act(self, sid: int, user: str, *, now: datetime | None = None) -> tuple[bool, str]:
         return self.queries.can_act(sid, user, now=now)
+
+    def may_view(self, sub: Submission, user: str) -> bool:
+        return self.queries.may_view(sub, user)
 
     def record(self, sid: int) -> SubmissionRecord:
         return self.queries.record(sid)

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection
 
 from .. import audit, duties
 from ..compiler import Engine
-from ..errors import SaysoError, WorkflowError
-from ..model import Decision, Post, Status
+from ..errors import SaysoError, WrongState
+from ..model import Decision, EventType, Post, Status, VerdictType
+from ..posttext import check_post_text
 from ..store import Store, submissions
 from .clock import SlaClock
 from .delegation import Delegations
@@ -37,7 +38,6 @@ from .rows import SubmissionRows
 from .rules import (
     STATUS_OF,
     acting_identity,
-    check_text,
     known_user,
     moment,
     require_author,
@@ -65,7 +65,9 @@ class Transitions:
         publisher: Publisher,
         delegations: Delegations,
         queries: Queries,
+        inbound: Any = None,
     ):
+        self.inbound = inbound  # replies link to the inbound message they answer
         self.engine = engine
         self.store = store
         self.rows = rows
@@ -88,15 +90,19 @@ class Transitions:
         channel: str,
         text: str,
         *,
-        kind: str = "post",
+        kind: str | None = None,
         publish_at: datetime | None = None,
         now: datetime | None = None,
+        in_reply_to: int | str | None = None,
     ) -> Submission:
-        """Decide a post and store it with its audit events; publish it when approved."""
+        """Decide a post and store it with its audit events; publish it when approved.
+        `in_reply_to`: the inbound message it answers (a reply, on the message's channel)."""
         now = moment(now)
+        target = self.inbound.reply_target(in_reply_to, channel) if in_reply_to else None
+        kind = kind or ("reply" if target else "post")
         if kind not in ("post", "reply"):
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
-        text = check_text(text)
+        text = check_post_text(text)
         publish_at = None if publish_at is None else moment(publish_at)
         decision = self._decide(author, channel, text, kind, now)
         status = STATUS_OF[decision.decision]
@@ -112,8 +118,10 @@ class Transitions:
                 "text": text,
                 "publish_at": audit.iso(publish_at) if publish_at else None,
             }
-            event(self.store, conn, "submitted", author, now, sub, details=details)
+            event(self.store, conn, EventType.SUBMITTED, author, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
+            if target is not None:
+                self.inbound.link_reply(conn, sub, target, now)
         if due_now:
             return self.publisher.deliver(sub, now, attempt=1)
         return sub
@@ -181,12 +189,12 @@ class Transitions:
     def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:
         """A new revision of a pending (or denied) post: re-decided, approvals cleared."""
         now = moment(now)
-        text = check_text(text)
+        text = check_post_text(text)
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "revise")
             if row.status not in (Status.PENDING.value, Status.DENIED.value):
-                raise WorkflowError(
+                raise WrongState(
                     f"submission {row.id} is {row.status}; only pending or denied posts can be revised"
                 )
             decision = self._decide(row.author, row.channel, text, row.kind, now)
@@ -209,7 +217,7 @@ class Transitions:
                 .values(next_escalation_at=next_at)
             )
             details = {"revision": number, "text": text, "previous_revision": row.revision}
-            event(self.store, conn, "revised", actor, now, sub, details=details)
+            event(self.store, conn, EventType.REVISED, actor, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
         if status is Status.APPROVED:
             self.publisher.publish_if_due(row.id, now)
@@ -242,7 +250,7 @@ class Transitions:
             require_pending(row)
             sub = self.rows.view(conn, row)
             on_behalf = self._acting_as(conn, sub, actor, now, for_approval=True)
-            record_verdict(conn, row, "approve", actor, on_behalf, comment, now)
+            record_verdict(conn, row, VerdictType.APPROVE, actor, on_behalf, comment, now)
             after = self.rows.view(conn, row)
             done = all(q.met for q in after.requirements)
             values: dict[str, Any] = {"updated_at": now}
@@ -256,7 +264,7 @@ class Transitions:
             event(
                 self.store,
                 conn,
-                "approved",
+                EventType.APPROVED,
                 actor,
                 now,
                 after,
@@ -295,7 +303,7 @@ class Transitions:
             require_pending(row)
             sub = self.rows.view(conn, row)
             on_behalf = self._acting_as(conn, sub, actor, now, for_approval=False)
-            record_verdict(conn, row, "reject", actor, on_behalf, reason, now)
+            record_verdict(conn, row, VerdictType.REJECT, actor, on_behalf, reason, now)
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -304,7 +312,7 @@ class Transitions:
             event(
                 self.store,
                 conn,
-                "rejected",
+                EventType.REJECTED,
                 actor,
                 now,
                 sub,
@@ -322,11 +330,9 @@ class Transitions:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "withdraw")
             if row.status not in (Status.PENDING.value, Status.APPROVED.value):
-                raise WorkflowError(f"submission {row.id} is {row.status}; it cannot be withdrawn")
+                raise WrongState(f"submission {row.id} is {row.status}; it cannot be withdrawn")
             if row.publish_claimed_at is not None:
-                raise WorkflowError(
-                    f"submission {row.id} is being published; it cannot be withdrawn"
-                )
+                raise WrongState(f"submission {row.id} is being published; it cannot be withdrawn")
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -334,5 +340,5 @@ class Transitions:
             )
             sub = self.rows.view(conn, self.rows.lock(conn, row.id))
             details = {"revision": row.revision}
-            event(self.store, conn, "withdrawn", actor, now, sub, details=details)
+            event(self.store, conn, EventType.WITHDRAWN, actor, now, sub, details=details)
         return self.rows.get(row.id)
