@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from . import csvcells
 from .audit import FIELDS, AuditEvent, AuditLog, VerifyResult, canonical, iso
 from .auditkey import Keyring
 from .chaincheck import ChainChecker
@@ -53,7 +54,7 @@ def _csv(rows: list[tuple]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(FIELDS)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows(csvcells.row(row) for row in rows)
     return buffer.getvalue()
 
 

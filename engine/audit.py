@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from . import origin, times
+from . import csvcells, origin, times
 from .auditkey import Keyring, load_keyring
 from .errors import SaysoError, first_line
 from .model import EventType
@@ -424,7 +424,7 @@ class AuditLog:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(FIELDS)
         for rows in self._batches(where):  # details are stored as canonical JSON text
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
+            writer.writerows(csvcells.row(row) for row in rows)
             yield buffer.getvalue(), len(rows)
             buffer.seek(0)
             buffer.truncate()

@@ -251,12 +251,14 @@ def export_records(events: Iterable[AuditEvent], names: Names, out, fmt: str = "
 
     import orjson
 
+    from . import csvcells
+
     built = communications(events, names)
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(RECORD_COLUMNS)
         for sid in sorted(built):
-            writer.writerow([_flat(built[sid].get(c)) for c in RECORD_COLUMNS])
+            writer.writerow(csvcells.row(_flat(built[sid].get(c)) for c in RECORD_COLUMNS))
     elif fmt == "jsonl":
         for sid in sorted(built):
             out.write(orjson.dumps(built[sid], option=orjson.OPT_SORT_KEYS).decode() + "\n")
