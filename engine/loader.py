@@ -30,6 +30,7 @@ from .model import (
     EscalationLevel,
     Group,
     Kind,
+    Limits,
     Loc,
     PluginConfig,
     Policy,
@@ -347,6 +348,7 @@ class _Loader:
             roles={k: tuple(i.value or ()) for k, i in d.roles.items()},
             waivers=tuple(_waiver(i) for i in d.waivers.values()),
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
+            limits=Limits(**{k: i.value for k, i in d.limits.items()}),
             files=files,
             warnings=warnings,
         )

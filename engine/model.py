@@ -184,6 +184,13 @@ class Waiver:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one decision reads (policy section `limits`)."""
+
+    max_text: int = 65536  # characters; a longer post is denied before detection
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy directory, merged across files and validated."""
 
@@ -198,6 +205,7 @@ class Policy:
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     notifiers: tuple[PluginConfig, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
 
@@ -227,6 +235,7 @@ class Span:
 class TopicMatch:
     id: str
     spans: tuple[Span, ...]
+    more_spans: int = 0  # occurrences found beyond the spans listed (at most 100 are)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +303,7 @@ class Decision:
                         {"start": s.start, "end": s.end, "text": s.text, "source": s.source}
                         for s in t.spans
                     ],
+                    **({"more_spans": t.more_spans} if t.more_spans else {}),
                 }
                 for t in self.topics
             ],
@@ -325,7 +335,8 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
             for q in data["requirements"]
         ),
         topics=tuple(
-            TopicMatch(t["id"], tuple(Span(**s) for s in t["spans"])) for t in data["topics"]
+            TopicMatch(t["id"], tuple(Span(**s) for s in t["spans"]), t.get("more_spans", 0))
+            for t in data["topics"]
         ),
         warnings=tuple(reason(w) for w in data["warnings"]),
         policy_version=data["policy_version"],

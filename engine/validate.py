@@ -40,7 +40,7 @@ from .yamlpos import Positions
 GLOB_CHARS = frozenset("*?[")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DURATION = re.compile(r"([0-9]+[wdhms])+")
-DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles")
+DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles", "limits")
 LIST_SECTIONS = ("rules", "checks", "waivers", "notifiers", "directory")
 
 
@@ -97,6 +97,7 @@ class Draft:
     topics: dict[str, Item] = field(default_factory=dict)
     escalations: dict[str, Item] = field(default_factory=dict)
     roles: dict[str, Item] = field(default_factory=dict)
+    limits: dict[str, Item] = field(default_factory=dict)
     rules: dict[str, Item] = field(default_factory=dict)
     checks: dict[str, Item] = field(default_factory=dict)
     waivers: dict[str, Item] = field(default_factory=dict)
