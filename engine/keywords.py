@@ -51,6 +51,10 @@ def is_word_char(ch: str) -> bool:
     return _is_word_char_slow(ch)
 
 
+def _position(span: Span) -> tuple[int, int]:
+    return span.start, span.end
+
+
 def _add(found: dict[str, SpanList], topic_id: str, span: Span, limit: int) -> None:
     spans = found.get(topic_id)
     if spans is None:
@@ -92,18 +96,29 @@ class KeywordMatcher:
         haystack = norm.folded
         last = len(haystack) - 1
         limit = self.max_spans
+        same = norm.same_offsets
         for end, (length, owners) in self._automaton.iter(haystack):
             start = end - length + 1
-            if start > 0 and is_word_char(haystack[start - 1]):
-                continue
-            if end < last and is_word_char(haystack[end + 1]):
-                continue
-            first, after = norm.original_span(start, end + 1)
-            matched = text[first:after]
+            if start > 0:
+                before = haystack[start - 1]
+                if (
+                    before.isalnum()
+                    or before == "_"
+                    or not before.isascii()
+                    and is_word_char(before)
+                ):
+                    continue
+            if end < last:
+                after = haystack[end + 1]
+                if after.isalnum() or after == "_" or not after.isascii() and is_word_char(after):
+                    continue
+            first, stop = (start, end + 1) if same else norm.original_span(start, end + 1)
+            matched = text[first:stop]
             for topic_id, keyword in owners:
-                _add(found, topic_id, Span(first, after, matched, keyword), limit)
+                _add(found, topic_id, Span(first, stop, matched, keyword), limit)
         for spans in found.values():
-            spans.sort(key=lambda s: (s.start, s.end))
+            if len(spans) > 1:
+                spans.sort(key=_position)
         return found
 
     detect = find  # the TopicDetector protocol of engine.hookspecs

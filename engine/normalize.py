@@ -38,6 +38,7 @@ _SCAN_RANGES = ((0x80, 0x20000), (0x2F800, 0x2FA20), (0xE0000, 0xE1000))
 _ASCII_SPACES = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _SPACE_RUN = re.compile("  +")
+_UNUSUAL = re.compile(r"[^\x20-\x7e]+")  # non-ASCII or control characters
 _SEP = "\U0010fffd"  # private use: a starter that normalization keeps as it is
 
 
@@ -148,24 +149,13 @@ def _may_change(low: int, high: int, confusables: dict[str, str]) -> list[str]:
     return out
 
 
-def _char_class(code_points: list[int]) -> str:
-    parts, index = [], 0
-    while index < len(code_points):
-        low = high = code_points[index]
-        while index + 1 < len(code_points) and code_points[index + 1] == high + 1:
-            index += 1
-            high = code_points[index]
-        parts.append(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else ""))
-        index += 1
-    return "[" + "".join(parts) + "]+"
-
-
 class _Table:
-    """Every non-ASCII character that normalization changes, and a pattern to find runs of them."""
+    """Every character that normalization changes, and what it becomes."""
 
     def __init__(self) -> None:
         confusables = _confusable_prototypes()
         changes = {chr(cp): "" for cp in range(0x80) if is_invisible(chr(cp))}
+        changes.update((chr(cp), " ") for cp in _ASCII_SPACES)
         changes.update((chr(cp), "") for block in _IGNORABLE_RANGES for cp in block)
         candidates = [
             ch for low, high in _SCAN_RANGES for ch in _may_change(low, high, confusables)
@@ -181,7 +171,6 @@ class _Table:
             if piece != ch:
                 changes[ch] = piece
         self.changes = changes
-        self.runs = re.compile(_char_class(sorted(map(ord, changes))))
 
 
 _table: _Table | None = None
@@ -239,6 +228,11 @@ class Normalized:
     def unchanged(self) -> bool:
         return self.text == self.original
 
+    @property
+    def same_offsets(self) -> bool:
+        """Whether every offset of the normalized text is the original's."""
+        return not self._maps
+
     def original_index(self, index: int) -> int:
         """The original offset of the character at normalized offset `index`."""
         for offsets in self._maps:
@@ -277,14 +271,15 @@ def normalize(text: str) -> Normalized:
 
 
 def _normalize(text: str) -> Normalized:
-    spaced = text.translate(_ASCII_SPACES)
-    if spaced.isascii() and _ASCII_CONTROL.search(spaced) is None:
-        if "  " not in spaced:
-            return Normalized(text, spaced)
-        squeezed, spaces = _squeeze(spaced)
-        return Normalized(text, squeezed, (spaces,))
+    if text.isascii():
+        spaced = text.translate(_ASCII_SPACES)  # fast for ASCII: a cached 1:1 table
+        if _ASCII_CONTROL.search(spaced) is None:
+            if "  " not in spaced:
+                return Normalized(text, spaced)
+            squeezed, spaces = _squeeze(spaced)
+            return Normalized(text, squeezed, (spaces,))
     offsets = _OffsetMap()
-    changed = _changed_characters(spaced, offsets)
+    changed = _changed_characters(text, offsets)
     if "  " not in changed:
         return Normalized(text, changed, (offsets,))
     squeezed, spaces = _squeeze(changed)
@@ -292,23 +287,23 @@ def _normalize(text: str) -> Normalized:
 
 
 def _changed_characters(text: str, offsets: _OffsetMap) -> str:
-    table = _get_table()
-    changes = table.changes
+    changes = _get_table().changes
     parts: list[str] = []
     length = previous = 0
-    for run in table.runs.finditer(text):
-        begin, end = run.span()
-        if begin > previous:
-            offsets.mark(length, previous)
-            parts.append(text[previous:begin])
-            length += begin - previous
-        for index in range(begin, end):
-            piece = changes[text[index]]
+    for run in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
+        for index in range(*run.span()):
+            piece = changes.get(text[index])
+            if piece is None:
+                continue
+            if index > previous:
+                offsets.mark(length, previous)
+                parts.append(text[previous:index])
+                length += index - previous
             for offset in range(len(piece)):
                 offsets.mark(length + offset, index)
             parts.append(piece)
             length += len(piece)
-        previous = end
+            previous = index + 1
     if previous < len(text):
         offsets.mark(length, previous)
         parts.append(text[previous:])
