@@ -112,10 +112,18 @@ class KeywordMatcher:
                 after = haystack[end + 1]
                 if after.isalnum() or after == "_" or not after.isascii() and is_word_char(after):
                     continue
-            first, stop = (start, end + 1) if same else norm.original_span(start, end + 1)
-            matched = text[first:stop]
+            where = None
             for topic_id, keyword in owners:
-                _add(found, topic_id, Span(first, stop, matched, keyword), limit)
+                spans = found.get(topic_id)
+                if spans is None:
+                    spans = found[topic_id] = SpanList()
+                elif len(spans) >= limit:  # only counted: no span is built
+                    spans.more += 1
+                    continue
+                if where is None:
+                    first, stop = (start, end + 1) if same else norm.original_span(start, end + 1)
+                    where = (first, stop, text[first:stop])
+                spans.append(Span(*where, keyword))
         for spans in found.values():
             if len(spans) > 1:
                 spans.sort(key=_position)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -74,13 +73,10 @@ def test_nested_keywords_report_a_bounded_number_of_spans_and_count_the_rest():
     words = [" ".join(["a"] * n) for n in range(1, 30)]  # "a", "a a", "a a a"...
     matcher = KeywordMatcher([("t", w) for w in words])
     text = " ".join(["a"] * 30_000)
-    started = time.perf_counter()
     spans = matcher.find(text)["t"]
-    elapsed = time.perf_counter() - started
-    assert len(spans) == MAX_SPANS
+    assert len(spans) == MAX_SPANS  # unbounded, it built 870,000 spans
     total = sum(30_000 - n + 1 for n in range(1, 30))
     assert len(spans) + spans.more == total  # every occurrence is counted
-    assert elapsed < 5  # about a second on a loaded machine; unbounded it built 870,000 spans
 
 
 def test_decision_lists_at_most_100_spans_and_says_how_many_more():
@@ -97,15 +93,25 @@ def test_decision_lists_at_most_100_spans_and_says_how_many_more():
     assert decision_from_dict(json.loads(json.dumps(data))).topics == decision.topics
 
 
+class _Counting:
+    """A compiled pattern that counts the scans for spans."""
+
+    def __init__(self, regexp, scans: list[str]):
+        self.regexp, self.scans = regexp, scans
+
+    def finditer(self, text):
+        self.scans.append(self.regexp.pattern)
+        return self.regexp.finditer(text)
+
+
 def test_many_patterns_on_a_long_text_scan_only_those_that_occur():
-    patterns = [("t", rf"\bcode{i:04d}\b") for i in range(1000)]
-    matcher = PatternMatcher(patterns)
+    matcher = PatternMatcher([("t", rf"\bcode{i:04d}\b") for i in range(1000)])
+    scans: list[str] = []
+    matcher._entries = [(t, p, _Counting(r, scans)) for t, p, r in matcher._entries]
     text = ("nothing to see here " * 5_500) + " code0042 "
-    started = time.perf_counter()
     found = matcher.find(text)
-    elapsed = time.perf_counter() - started
     assert [s.text for s in found["t"]] == ["code0042"]
-    assert elapsed < 2  # one RE2 set pass, then one pattern; each pattern alone took 0.8 s
+    assert scans == [r"\bcode0042\b"]  # one RE2 set pass, then only the pattern that occurs
 
 
 def test_a_topic_with_only_a_pattern_is_still_bounded():

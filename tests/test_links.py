@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -109,10 +108,8 @@ def test_public_suffixes_come_from_the_bundled_list_without_network(monkeypatch)
 
 
 def test_hostile_size_stays_bounded():
-    started = time.perf_counter()
     many = findings("a.com " * 10_000)
     assert len(many) == 10_000
-    assert time.perf_counter() - started < 10  # about 0.5 s; no quadratic work
     (long,) = findings("see https://" + "x" * 5000 + ".com")
     assert len(long.message) < 200  # the host is shortened in the message
 
