@@ -19,8 +19,15 @@ from engine import hookspecs
 from engine.plugins import DEFAULT_PLUGINS
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 ENGINE_MODULES = sorted(
-    f"engine.{p.stem}" for p in (ROOT / "engine").glob("*.py") if p.stem != "__init__"
+    module_name(p) for p in (ROOT / "engine").rglob("*.py") if "migrations" not in p.parts
 )
 HOOKS = sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "sayso_spec"))
 
@@ -40,7 +47,7 @@ print(json.dumps(sorted(sys.modules)))
 
 
 def test_engine_imports_neither_flask_nor_click():
-    assert "engine.compiler" in ENGINE_MODULES and "engine.diff" in ENGINE_MODULES
+    assert "engine.compiler" in ENGINE_MODULES and "engine.workflow.clock" in ENGINE_MODULES
     out = subprocess.run(
         [sys.executable, "-c", IMPORT_ALL, json.dumps(ENGINE_MODULES)],
         cwd=ROOT,

@@ -5,21 +5,30 @@ sent after it; failures stay queued for `tick`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
-from .errors import first_line
-from .hookspecs import Notification, Recipient
-from .plugins import notifiers
-from .store import notifications
-from .submission import utcnow
+from ..compiler import Engine
+from ..errors import first_line
+from ..hookspecs import Notification, Recipient
+from ..plugins import notifiers
+from ..store import Store, notifications
+from .views import Submission, utcnow
 
 MAX_NOTIFY_ATTEMPTS = 5
 
 
-class NotifyingMixin:
-    """Workflow methods that tell people what happened."""
+class Notifier:
+    """Tells people what happened, through the policy's notifier plugins."""
+
+    def __init__(self, engine: Engine, store: Store, pm: Any):
+        self.engine = engine
+        self.store = store
+        self.pm = pm
+        self._notifiers: list[tuple[str, Any]] | None = None
 
     def _notifier_objects(self) -> list[tuple[str, Any]]:
         if self._notifiers is None:
@@ -47,7 +56,16 @@ class NotifyingMixin:
             )
         return out
 
-    def _queue_notification(self, conn, sub, event: str, to: Iterable[str], now, **details) -> None:
+    def queue(
+        self,
+        conn: Connection,
+        sub: Submission,
+        event: str,
+        to: Iterable[str],
+        now: datetime,
+        **details: Any,
+    ) -> None:
+        """A message to the users `to` stands for, queued in the transition's transaction."""
         if not self._notifier_objects():
             return
         recipients = self._recipients(to)
@@ -80,7 +98,7 @@ class NotifyingMixin:
             ],
         )
 
-    def _deliver_notifications(self) -> int:
+    def deliver(self) -> int:
         """Send what is queued; failures stay queued with the error, for `tick`."""
         objects = dict(self._notifier_objects())
         if not objects:
@@ -109,7 +127,7 @@ class NotifyingMixin:
             )
             try:
                 notifier.notify(message)
-                values = {"sent_at": utcnow(), "error": None}
+                values: dict[str, Any] = {"sent_at": utcnow(), "error": None}
                 sent += 1
             except Exception as err:  # recorded and retried; never breaks a transition
                 values = {"error": first_line(err)}

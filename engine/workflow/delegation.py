@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from . import audit
-from .errors import NotFound, WorkflowError
-from .store import delegations
-from .submission import Delegation, aware
+from .. import audit
+from ..compiler import Engine
+from ..errors import NotFound, WorkflowError
+from ..store import Store, delegations
+from .records import new_id
+from .rules import known_user, moment
+from .views import Delegation, aware
 
 
-class DelegationMixin:
-    """Workflow methods for delegations."""
+class Delegations:
+    """Who acts for whom, and when."""
 
-    def _active_delegators(self, conn: Connection, user: str, now: datetime) -> list[str]:
+    def __init__(self, engine: Engine, store: Store):
+        self.engine = engine
+        self.store = store
+
+    def active_delegators(self, conn: Connection, user: str, now: datetime) -> list[str]:
         """Users who have delegated their approvals to `user`, active at `now`."""
         c = delegations.c
         rows = conn.execute(
@@ -36,20 +44,26 @@ class DelegationMixin:
         now: datetime | None = None,
     ) -> Delegation:
         """While active, `to_user` may approve and reject for `from_user`."""
-        now = self._now(now)
-        self._user(from_user)
-        self._user(to_user)
+        now = moment(now)
+        known_user(self.engine, from_user)
+        known_user(self.engine, to_user)
         until = aware(until)
         if from_user == to_user:
             raise WorkflowError("a user cannot delegate to themself")
         if until is None or until <= now:
             raise WorkflowError("a delegation must end in the future (--until)")
         with self.store.write() as conn:
-            did = conn.execute(
-                insert(delegations).values(
-                    from_user=from_user, to_user=to_user, starts_at=now, until=until, reason=reason
+            did = new_id(
+                conn.execute(
+                    insert(delegations).values(
+                        from_user=from_user,
+                        to_user=to_user,
+                        starts_at=now,
+                        until=until,
+                        reason=reason,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             audit.append(
                 self.store,
                 conn,
@@ -65,10 +79,8 @@ class DelegationMixin:
             )
         return self._delegation(did, now)
 
-    def revoke_delegation(
-        self, delegation_id: int, actor: str, *, now: datetime | None = None
-    ) -> None:
-        now = self._now(now)
+    def revoke(self, delegation_id: int, actor: str, *, now: datetime | None = None) -> None:
+        now = moment(now)
         try:
             key = int(delegation_id)
         except (TypeError, ValueError):
@@ -97,8 +109,9 @@ class DelegationMixin:
                 details={"delegation": row.id, "to": row.to_user},
             )
 
-    def delegations(self, user: str, *, now: datetime | None = None) -> list[Delegation]:
-        now = self._now(now)
+    def of(self, user: str, *, now: datetime | None = None) -> list[Delegation]:
+        """The user's delegations, given or received, active ones first."""
+        now = moment(now)
         c = delegations.c
         with self.store.read() as conn:
             rows = conn.execute(
@@ -115,7 +128,7 @@ class DelegationMixin:
         return self._row_delegation(row, now)
 
     @staticmethod
-    def _row_delegation(row, now: datetime) -> Delegation:
+    def _row_delegation(row: Any, now: datetime) -> Delegation:
         starts, until, revoked = aware(row.starts_at), aware(row.until), aware(row.revoked_at)
         return Delegation(
             id=row.id,

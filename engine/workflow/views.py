@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
-from . import audit
-from .errors import NotFound
-from .model import Decision, Status
+from .. import audit
+from ..errors import NotFound
+from ..model import Decision, Status
 
 
 def utcnow() -> datetime:
@@ -29,6 +29,14 @@ def submission_key(sid) -> int:
     if not 0 < key < 2**63:
         raise NotFound(f"no submission {sid}")
     return key
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+
+
+@overload
+def aware(moment: None) -> None: ...
 
 
 def aware(moment: datetime | None) -> datetime | None:

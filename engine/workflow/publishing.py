@@ -12,22 +12,33 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .errors import WorkflowError, first_line
-from .hookspecs import Publication, PublishError
-from .model import Status
-from .plugins import publishers
-from .store import publications, submissions
-from .submission import Submission, aware, utcnow
+from ..compiler import Engine
+from ..errors import WorkflowError, first_line
+from ..hookspecs import Publication, PublishError
+from ..model import Status
+from ..plugins import publishers
+from ..store import Store, publications, submissions
+from .records import event
+from .rows import SubmissionRows
+from .rules import known_user, moment, require_author
+from .views import Submission, aware, utcnow
 
 _INSERT_PUBLICATION = publications.insert()
 MAX_PUBLISH_ATTEMPTS = 5
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
-class PublishingMixin:
-    """Workflow methods that deliver approved posts."""
+class Publisher:
+    """Delivers approved posts through their channel's publisher plugin."""
 
-    def _publisher(self, channel_id: str):
+    def __init__(self, engine: Engine, store: Store, pm: Any, rows: SubmissionRows):
+        self.engine = engine
+        self.store = store
+        self.pm = pm
+        self.rows = rows
+        self._publishers: dict[tuple, Any] = {}
+
+    def _publisher(self, channel_id: str) -> tuple[str, Any]:
         channel = self.engine.channel(channel_id)
         name = channel.publisher if channel else "outbox"
         options = dict(channel.publisher_options) if channel else {}
@@ -39,10 +50,10 @@ class PublishingMixin:
             self._publishers[key] = (name, spec.build(options))
         return self._publishers[key]
 
-    def _publish_if_due(self, sid: int, now: datetime) -> bool:
-        """Claim the post in one transaction, then publish it (see `_deliver`)."""
+    def publish_if_due(self, sid: int, now: datetime) -> bool:
+        """Claim the post in one transaction, then publish it (see `deliver`)."""
         with self.store.write() as conn:
-            row = self._lock(conn, sid)
+            row = self.rows.lock(conn, sid)
             if row.status != Status.APPROVED.value or row.published_at is not None:
                 return False
             if row.overdue:  # approved after its time: a person decides (`publish_now`)
@@ -59,10 +70,10 @@ class PublishingMixin:
                 .where(submissions.c.id == sid)
                 .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
             )
-            sub = self._view(conn, row)
-        return self._deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
+            sub = self.rows.view(conn, row)
+        return self.deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
 
-    def _deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
+    def deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
         """Publish a claimed post outside any transaction, then record the outcome.
         The exact approved revision is what the publisher receives."""
         approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
@@ -85,7 +96,7 @@ class PublishingMixin:
         except Exception as err:  # a publisher's failure must never lose the approval
             ref, error = None, first_line(err)
         with self.store.write() as conn:
-            self._lock(conn, sub.id)
+            self.rows.lock(conn, sub.id)
             conn.execute(
                 _INSERT_PUBLICATION,
                 {
@@ -104,7 +115,8 @@ class PublishingMixin:
             else:
                 values.update(publish_error=error)
             conn.execute(update(submissions).where(submissions.c.id == sub.id).values(**values))
-            self._event(
+            event(
+                self.store,
                 conn,
                 "published" if error is None else "publish_failed",
                 "sayso",
@@ -126,13 +138,10 @@ class PublishingMixin:
     def publish_now(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         """The author publishes an approved post whose publish time passed while it was
         pending (never done automatically: no surprise late publishing)."""
-        now = self._now(now)
+        now = moment(now)
         with self.store.write() as conn:
-            row = self._lock(conn, sid)
-            if actor != row.author:
-                raise WorkflowError(
-                    f"only the author ({row.author}) may publish submission {row.id}"
-                )
+            row = self.rows.lock(conn, sid)
+            require_author(row, actor, "publish")
             if row.status != Status.APPROVED.value:
                 raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
             if not row.overdue:
@@ -142,15 +151,15 @@ class PublishingMixin:
                 .where(submissions.c.id == row.id)
                 .values(overdue=False, publish_at=now, updated_at=now)
             )
-        self._publish_if_due(row.id, now)
-        return self.get(row.id)
+        self.publish_if_due(row.id, now)
+        return self.rows.get(row.id)
 
     def retry_publication(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         """Try a failed publication again now (any known user may ask)."""
-        now = self._now(now)
-        self._user(actor)
-        sub = self.get(sid)
+        now = moment(now)
+        known_user(self.engine, actor)
+        sub = self.rows.get(sid)
         if sub.status is not Status.APPROVED or not sub.publish_error:
             raise WorkflowError(f"submission {sid} has no failed publication to retry")
-        self._publish_if_due(sub.id, now)
-        return self.get(sub.id)
+        self.publish_if_due(sub.id, now)
+        return self.rows.get(sub.id)

@@ -8,19 +8,25 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import audit
-from .model import Status
-from .store import escalations_reached, revisions, submissions, verdicts
-from .submission import aware
+from .. import audit
+from ..compiler import Engine
+from ..model import Status
+from ..store import Store, escalations_reached, revisions, submissions, verdicts
+from .rules import moment
+from .views import aware
 
 
-class DashboardMixin:
-    """Workflow method for the compliance dashboard."""
+class Dashboard:
+    """Figures for the compliance dashboard."""
+
+    def __init__(self, engine: Engine, store: Store):
+        self.engine = engine
+        self.store = store
 
     def stats(self, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
         """Time to approval (median, p90) by topic and owner, SLA breaches and escalations
         per owner group, pending submissions by escalation level. Over the newest `limit`."""
-        now = self._now(now)
+        now = moment(now)
         c = submissions.c
         with self.store.read() as conn:
             rows = conn.execute(
@@ -74,9 +80,9 @@ class DashboardMixin:
             if levels:
                 for owner in owners:
                     breaches[owner] = breaches.get(owner, 0) + 1
-                for chain, top in levels.items():
-                    for level in self.engine.escalation_levels(chain)[:top]:
-                        for p in level.to:
+                for chain_id, top in levels.items():
+                    for step in self.engine.escalation_levels(chain_id)[:top]:
+                        for p in step.to:
                             escalations[p] = escalations.get(p, 0) + 1
 
         def summary(values: list[float]) -> dict[str, float]:

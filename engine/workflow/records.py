@@ -1,0 +1,145 @@
+"""Rows a transition writes in its own transaction: revisions, verdicts, the queue's
+eligibility index and audit events about a submission."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection, CursorResult
+
+from .. import audit
+from ..model import Decision
+from ..store import Store, eligibility, revisions, verdicts
+from .views import RequirementState, Submission, sha256
+
+_INSERT_REVISION = revisions.insert()
+_INSERT_VERDICT = verdicts.insert()
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
+
+
+def event(
+    store: Store,
+    conn: Connection,
+    name: str,
+    actor: str,
+    now: datetime,
+    sub: Submission,
+    *,
+    details: dict[str, Any] | None = None,
+    on_behalf_of: str | None = None,
+    policy_version: str | None = None,
+) -> None:
+    """An audit event about `sub`, in the transaction that changes it."""
+    audit.append(
+        store,
+        conn,
+        event=name,
+        actor=actor,
+        now=now,
+        submission_id=sub.id,
+        author=sub.author,
+        channel=sub.channel,
+        text_sha256=sub.text_sha256,
+        policy_version=policy_version or sub.policy_version,
+        on_behalf_of=on_behalf_of,
+        details=details,
+    )
+
+
+def decided_event(
+    store: Store, conn: Connection, sub: Submission, decision: Decision, now: datetime
+) -> None:
+    event(
+        store,
+        conn,
+        "decided",
+        "sayso",
+        now,
+        sub,
+        policy_version=decision.policy_version,
+        details={
+            "revision": sub.revision,
+            "decision": decision.decision.value,
+            "reasons": [
+                {"id": r.id, "kind": r.kind, "message": r.message} for r in decision.reasons
+            ],
+            "requirements": [
+                {"id": q.id, "signoff": list(q.signoff), "approvals": q.approvals}
+                for q in decision.requirements
+            ],
+            "topics": [t.id for t in decision.topics],
+        },
+    )
+
+
+def record_revision(
+    conn: Connection, sid: int, number: int, text: str, decision: Decision, now: datetime
+) -> None:
+    """The exact text, its SHA-256 and the decision on it, under the deciding policy."""
+    conn.execute(
+        _INSERT_REVISION,
+        {
+            "submission_id": sid,
+            "number": number,
+            "text": text,
+            "text_sha256": sha256(text),
+            "policy_version": decision.policy_version,
+            "decision": decision.to_dict(),
+            "outcome": decision.decision.value,
+            "created_at": now,
+        },
+    )
+
+
+def record_verdict(
+    conn: Connection,
+    row: Any,
+    verdict: str,
+    actor: str,
+    on_behalf: str | None,
+    comment: str | None,
+    now: datetime,
+) -> None:
+    """An approval or rejection, bound to the submission's current revision."""
+    conn.execute(
+        _INSERT_VERDICT,
+        {
+            "submission_id": row.id,
+            "revision": row.revision,
+            "verdict": verdict,
+            "actor": actor,
+            "on_behalf_of": on_behalf,
+            "comment": comment,
+            "at": now,
+        },
+    )
+
+
+def write_eligibility(
+    conn: Connection, sid: int, states: tuple[RequirementState, ...], *, fresh: bool = False
+) -> None:
+    """The queue's index of who may act: each requirement's eligible principals
+    (its sign-off plus the owners of every escalation level reached)."""
+    if not fresh:
+        conn.execute(eligibility.delete().where(eligibility.c.submission_id == sid))
+    rows = [
+        {
+            "submission_id": sid,
+            "requirement": q.id,
+            "principal": p,
+            "source": "signoff" if p in q.signoff else "escalation",
+        }
+        for q in states
+        for p in q.eligible
+    ]
+    if rows:
+        conn.execute(insert(eligibility), rows)

@@ -1,0 +1,156 @@
+"""The workflow's pure rules: requirement states, eligibility, who may act and as whom.
+
+No database here: every function takes the compiled `Engine` and plain values, so
+each rule can be tested on its own and is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..compiler import Engine
+from ..errors import SaysoError, WorkflowError
+from ..model import Decision, Outcome, Requirement, Status
+from .views import RequirementState, Submission, Verdict, aware, utcnow
+
+STATUS_OF = {
+    Outcome.APPROVED: Status.APPROVED,
+    Outcome.NEEDS_SIGNOFF: Status.PENDING,
+    Outcome.DENIED: Status.DENIED,
+}
+MAX_TEXT = 100_000  # characters; far above any platform's limit
+
+
+def moment(now: datetime | None) -> datetime:
+    """`now` as an aware UTC time; the current time when None."""
+    return utcnow() if now is None else aware(now)
+
+
+def known_user(engine: Engine, user: Any, what: str = "user") -> str:
+    if not isinstance(user, str) or user not in engine.policy.users:
+        raise WorkflowError(f"unknown {what} '{user}'")
+    return user
+
+
+def check_text(text: Any) -> str:
+    """The post text, or a one-line error: empty, too long, or with a NUL."""
+    if not isinstance(text, str) or not text.strip():
+        raise SaysoError("the post text is empty")
+    if len(text) > MAX_TEXT:
+        raise SaysoError(f"the post text is {len(text)} characters; the limit is {MAX_TEXT}")
+    if "\x00" in text:
+        raise SaysoError("the post text contains a NUL character")
+    return text
+
+
+def require_author(row: Any, actor: str, action: str) -> None:
+    """The one author guard: only the author may revise, withdraw or publish late."""
+    if actor != row.author:
+        raise WorkflowError(f"only the author ({row.author}) may {action} submission {row.id}")
+
+
+def require_pending(row: Any) -> None:
+    if row.status != Status.PENDING.value:
+        raise WorkflowError(f"submission {row.id} is {row.status}, not pending")
+
+
+def eligible(engine: Engine, requirement: Requirement, reached: dict[str, int]) -> tuple[str, ...]:
+    """The requirement's sign-off principals plus the owners of every level reached."""
+    principals = list(requirement.signoff)
+    if requirement.escalation and reached.get(requirement.escalation):
+        levels = engine.escalation_levels(requirement.escalation)
+        for level in levels[: reached[requirement.escalation]]:
+            principals.extend(level.to)
+    return tuple(dict.fromkeys(principals))
+
+
+def approvers(given: Iterable[Verdict]) -> list[str]:
+    """Effective identities of the approvals given (the delegator when a delegate acted)."""
+    return [v.on_behalf_of or v.actor for v in given if v.verdict == "approve"]
+
+
+def requirement_states(
+    engine: Engine,
+    author: str,
+    decision: Decision,
+    given: Sequence[Verdict],
+    reached: dict[str, int],
+) -> tuple[RequirementState, ...]:
+    """Each requirement of the decision with who counts toward it and whether it is met."""
+    approved = approvers(given)  # in order
+    states = []
+    for q in decision.requirements:
+        allowed = eligible(engine, q, reached)
+        counted = tuple(
+            dict.fromkeys(who for who in approved if who != author and engine.covers(who, allowed))
+        )
+        states.append(
+            RequirementState(
+                id=q.id,
+                kind=q.kind,
+                signoff=q.signoff,
+                approvals=q.approvals,
+                approved_by=counted,
+                eligible=allowed,
+                met=len(counted) >= q.approvals,
+                escalation=q.escalation,
+                level=reached.get(q.escalation, 0) if q.escalation else 0,
+            )
+        )
+    return tuple(states)
+
+
+def may_act(engine: Engine, sub: Submission, identities: Iterable[str]) -> bool:
+    """Whether any of the identities may still approve an open requirement of `sub`."""
+    already = set(approvers(sub.verdicts))
+    for who in identities:
+        if who == sub.author or who in already:
+            continue
+        if any(not q.met and engine.covers(who, q.eligible) for q in sub.requirements):
+            return True
+    return False
+
+
+def acting_identity(
+    engine: Engine,
+    sub: Submission,
+    actor: str,
+    delegators: Iterable[str],
+    *,
+    for_approval: bool,
+) -> str | None:
+    """Whom `actor` acts as: None for themself if eligible, else the first of
+    `delegators` (users who delegated to them) who is; WorkflowError if nobody."""
+    if actor == sub.author:
+        raise WorkflowError(
+            f"{actor} cannot {'approve' if for_approval else 'reject'} their own post "
+            f"(submission {sub.id}; separation of duties)"
+        )
+    open_reqs = [q for q in sub.requirements if not q.met]
+    already = set(approvers(sub.verdicts))
+    candidates = [actor] + [u for u in delegators if u != actor]
+    blocked_self = False
+    for who in candidates:
+        if who == sub.author:
+            blocked_self = True
+            continue
+        if for_approval and who in already:
+            continue
+        pool = open_reqs if for_approval else sub.requirements
+        if any(engine.covers(who, q.eligible) for q in pool):
+            return None if who == actor else who
+    if for_approval and actor in already:
+        raise WorkflowError(
+            f"{actor} has already approved revision {sub.revision} of submission {sub.id}"
+        )
+    if blocked_self:
+        raise WorkflowError(
+            f"{actor} acts for {sub.author}, the author; a delegation cannot approve one's own post"
+        )
+    needed = "; ".join(
+        f"{q.id} needs {' or '.join(q.eligible) or 'nobody'}"
+        for q in (open_reqs or sub.requirements)
+    )
+    raise WorkflowError(f"{actor} may not act on submission {sub.id} ({needed})")

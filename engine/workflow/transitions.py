@@ -1,0 +1,323 @@
+"""Transitions of a submission: submit, revise, approve, reject, withdraw.
+
+Every transition runs in one `Store.write()` transaction that locks the
+submission and appends its audit events, so concurrent approvers never produce
+two transitions or a lost approval. Publishers and notifiers run after the
+transition has committed: a failure is recorded and retried by `tick`, never
+undoes an approval.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+
+from .. import audit
+from ..compiler import Engine
+from ..errors import SaysoError, WorkflowError
+from ..model import Decision, Post, Status
+from ..store import Store, submissions
+from .clock import SlaClock
+from .delegation import Delegations
+from .notify import Notifier
+from .publishing import Publisher
+from .queries import Queries
+from .records import (
+    decided_event,
+    event,
+    new_id,
+    record_revision,
+    record_verdict,
+    write_eligibility,
+)
+from .rows import SubmissionRows
+from .rules import (
+    STATUS_OF,
+    acting_identity,
+    check_text,
+    known_user,
+    moment,
+    require_author,
+    require_pending,
+    requirement_states,
+)
+from .snapshots import PolicySnapshots
+from .views import Submission, sha256, utcnow
+
+_INSERT_SUBMISSION = submissions.insert()
+
+
+class Transitions:
+    """Changes of state a person asks for, each in one transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        *,
+        rows: SubmissionRows,
+        snapshots: PolicySnapshots,
+        clock: SlaClock,
+        notifier: Notifier,
+        publisher: Publisher,
+        delegations: Delegations,
+        queries: Queries,
+    ):
+        self.engine = engine
+        self.store = store
+        self.rows = rows
+        self.snapshots = snapshots
+        self.clock = clock
+        self.notifier = notifier
+        self.publisher = publisher
+        self.delegations = delegations
+        self.queries = queries
+
+    def _decide(self, author: str, channel: str, text: str, kind: str, now: datetime) -> Decision:
+        post = Post(author=author, channel=channel, text=text, kind=kind)
+        return self.engine.decide(post, now=now, history=self.queries.history)
+
+    # ---- submit / revise -----------------------------------------------------------
+
+    def submit(
+        self,
+        author: str,
+        channel: str,
+        text: str,
+        *,
+        kind: str = "post",
+        publish_at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> Submission:
+        """Decide a post and store it with its audit events; publish it when approved."""
+        now = moment(now)
+        if kind not in ("post", "reply"):
+            raise SaysoError(f"kind must be post or reply, not '{kind}'")
+        text = check_text(text)
+        publish_at = None if publish_at is None else moment(publish_at)
+        decision = self._decide(author, channel, text, kind, now)
+        status = STATUS_OF[decision.decision]
+        due_now = status is Status.APPROVED and (publish_at is None or publish_at <= now)
+        with self.store.write() as conn:
+            self.snapshots.record(conn, now)
+            sub = self._insert(
+                conn, author, channel, kind, text, decision, publish_at, now, due_now
+            )
+            details = {
+                "revision": 1,
+                "kind": kind,
+                "text": text,
+                "publish_at": audit.iso(publish_at) if publish_at else None,
+            }
+            event(self.store, conn, "submitted", author, now, sub, details=details)
+            decided_event(self.store, conn, sub, decision, now)
+        if due_now:
+            return self.publisher.deliver(sub, now, attempt=1)
+        return sub
+
+    def _insert(
+        self,
+        conn: Connection,
+        author: str,
+        channel: str,
+        kind: str,
+        text: str,
+        decision: Decision,
+        publish_at: datetime | None,
+        now: datetime,
+        due_now: bool,
+    ) -> Submission:
+        """The new submission's rows (first revision, eligibility index) and its view."""
+        status = STATUS_OF[decision.decision]
+        states = requirement_states(self.engine, author, decision, (), {})
+        next_at = self.clock.next_due(states, now) if status is Status.PENDING else None
+        sid = new_id(
+            conn.execute(
+                _INSERT_SUBMISSION,
+                {
+                    "author": author,
+                    "channel": channel,
+                    "kind": kind,
+                    "status": status.value,
+                    "revision": 1,
+                    "submitted_at": now,
+                    "updated_at": now,
+                    "publish_at": publish_at,
+                    "next_escalation_at": next_at,
+                    "overdue": False,
+                    # an approved post due now is claimed for publishing in this transaction
+                    "publish_claimed_at": utcnow() if due_now else None,
+                    "publish_attempts": 1 if due_now else 0,
+                },
+            )
+        )
+        record_revision(conn, sid, 1, text, decision, now)
+        write_eligibility(conn, sid, states, fresh=True)
+        return Submission(
+            id=sid,
+            author=author,
+            channel=channel,
+            kind=kind,
+            status=status,
+            revision=1,
+            text=text,
+            text_sha256=sha256(text),
+            policy_version=decision.policy_version,
+            decision=decision,
+            requirements=states,
+            submitted_at=now,
+            updated_at=now,
+            publish_at=publish_at,
+            published_at=None,
+            escalation_level=0,
+            next_escalation_at=next_at,
+            overdue=False,
+            publish_error=None,
+        )
+
+    def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:
+        """A new revision of a pending (or denied) post: re-decided, approvals cleared."""
+        now = moment(now)
+        text = check_text(text)
+        with self.store.write() as conn:
+            row = self.rows.lock(conn, sid)
+            require_author(row, actor, "revise")
+            if row.status not in (Status.PENDING.value, Status.DENIED.value):
+                raise WorkflowError(
+                    f"submission {row.id} is {row.status}; only pending or denied posts can be revised"
+                )
+            decision = self._decide(row.author, row.channel, text, row.kind, now)
+            status = STATUS_OF[decision.decision]
+            number = row.revision + 1
+            self.snapshots.record(conn, now)
+            record_revision(conn, row.id, number, text, decision, now)
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id)
+                .values(revision=number, status=status.value, updated_at=now, overdue=False)
+            )
+            sub = self.rows.view(conn, self.rows.lock(conn, row.id))  # levels reached stay
+            write_eligibility(conn, row.id, sub.requirements)
+            pending = status is Status.PENDING
+            next_at = self.clock.next_due(sub.requirements, sub.submitted_at) if pending else None
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id)
+                .values(next_escalation_at=next_at)
+            )
+            details = {"revision": number, "text": text, "previous_revision": row.revision}
+            event(self.store, conn, "revised", actor, now, sub, details=details)
+            decided_event(self.store, conn, sub, decision, now)
+        if status is Status.APPROVED:
+            self.publisher.publish_if_due(row.id, now)
+        return self.rows.get(row.id)
+
+    # ---- approve / reject / withdraw ---------------------------------------------------
+
+    def _acting_as(
+        self, conn: Connection, sub: Submission, actor: str, now: datetime, *, for_approval: bool
+    ) -> str | None:
+        delegators = self.delegations.active_delegators(conn, actor, now)
+        return acting_identity(self.engine, sub, actor, delegators, for_approval=for_approval)
+
+    def approve(
+        self, sid: int, actor: str, *, comment: str | None = None, now: datetime | None = None
+    ) -> Submission:
+        """One approval of the current revision; the last one needed approves the post."""
+        now = moment(now)
+        known_user(self.engine, actor, "approver")
+        with self.store.write() as conn:
+            row = self.rows.lock(conn, sid)
+            require_pending(row)
+            sub = self.rows.view(conn, row)
+            on_behalf = self._acting_as(conn, sub, actor, now, for_approval=True)
+            record_verdict(conn, row, "approve", actor, on_behalf, comment, now)
+            after = self.rows.view(conn, row)
+            done = all(q.met for q in after.requirements)
+            values: dict[str, Any] = {"updated_at": now}
+            if done:
+                values.update(status=Status.APPROVED.value, next_escalation_at=None)
+            else:
+                values["next_escalation_at"] = self.clock.next_due(
+                    after.requirements, after.submitted_at
+                )
+            conn.execute(update(submissions).where(submissions.c.id == row.id).values(**values))
+            event(
+                self.store,
+                conn,
+                "approved",
+                actor,
+                now,
+                after,
+                on_behalf_of=on_behalf,
+                details={
+                    "revision": row.revision,
+                    "comment": comment,
+                    "requirements": {q.id: list(q.approved_by) for q in after.requirements},
+                    "status": Status.APPROVED.value if done else Status.PENDING.value,
+                },
+            )
+            if done:
+                self.notifier.queue(conn, after, "approved", [after.author], now)
+        self.notifier.deliver()
+        if done:
+            self.publisher.publish_if_due(row.id, now)
+        return self.rows.get(row.id)
+
+    def reject(
+        self, sid: int, actor: str, reason: str, *, now: datetime | None = None
+    ) -> Submission:
+        """One eligible rejection rejects the submission."""
+        now = moment(now)
+        known_user(self.engine, actor, "approver")
+        if not isinstance(reason, str) or not reason.strip():
+            raise SaysoError("a rejection needs a reason")
+        with self.store.write() as conn:
+            row = self.rows.lock(conn, sid)
+            require_pending(row)
+            sub = self.rows.view(conn, row)
+            on_behalf = self._acting_as(conn, sub, actor, now, for_approval=False)
+            record_verdict(conn, row, "reject", actor, on_behalf, reason, now)
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id)
+                .values(status=Status.REJECTED.value, updated_at=now, next_escalation_at=None)
+            )
+            event(
+                self.store,
+                conn,
+                "rejected",
+                actor,
+                now,
+                sub,
+                on_behalf_of=on_behalf,
+                details={"revision": row.revision, "reason": reason},
+            )
+            self.notifier.queue(conn, sub, "rejected", [sub.author], now, reason=reason)
+        self.notifier.deliver()
+        return self.rows.get(row.id)
+
+    def withdraw(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
+        """The author takes back a pending post (or an approved one not yet published)."""
+        now = moment(now)
+        with self.store.write() as conn:
+            row = self.rows.lock(conn, sid)
+            require_author(row, actor, "withdraw")
+            if row.status not in (Status.PENDING.value, Status.APPROVED.value):
+                raise WorkflowError(f"submission {row.id} is {row.status}; it cannot be withdrawn")
+            if row.publish_claimed_at is not None:
+                raise WorkflowError(
+                    f"submission {row.id} is being published; it cannot be withdrawn"
+                )
+            conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id)
+                .values(status=Status.WITHDRAWN.value, updated_at=now, next_escalation_at=None)
+            )
+            sub = self.rows.view(conn, self.rows.lock(conn, row.id))
+            details = {"revision": row.revision}
+            event(self.store, conn, "withdrawn", actor, now, sub, details=details)
+        return self.rows.get(row.id)
