@@ -19,6 +19,7 @@ The host is read from what the author wrote, the way a browser reads it, so
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -45,6 +46,8 @@ _LINK = re2.compile(
     rf"(?i)(?P<url>(?:[a-z][a-z0-9+.-]{{0,31}}:)?//{_URL_CHARS}+|www\.{_URL_CHARS}+)"
     rf"|(?P<bare>(?:{_LABEL}{_DOT})+{_LABEL}(?::\d{{1,5}})?(?:/{_URL_CHARS}*)?)"
 )
+# Every link has `//` or a dot followed by a letter or digit: a cheap test first.
+_MAYBE_LINK = re.compile(r"//|[.\u3002\uff61][^\W_]")  # linear: two fixed alternatives
 _TRAILING = ".,;:!?)]}'\"\u3002"
 _BEFORE_BARE = frozenset("@.-_/\\")  # an address, a file path or a longer word goes on
 _SPECIAL_USE = frozenset({"example", "test", "invalid", "localhost", "local", "onion"})
@@ -93,6 +96,8 @@ def _links_in(text: str) -> list[tuple[int, int, str]]:
 
 def _candidates(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, bare) of what may be a link; a bare domain still needs its suffix checked."""
+    if _MAYBE_LINK.search(text) is None:  # most posts: no dot before a letter, no `//`
+        return []
     out = []
     for match in _LINK.finditer(text):
         start, end = match.span()
