@@ -50,7 +50,8 @@ def write_policy(tmp_path: Path, limits: str) -> Path:
 def test_limits_section_is_loaded_and_validated(tmp_path):
     policy = load_policy(write_policy(tmp_path, "limits: {max_text: 100}\n"))
     assert policy.limits.max_text == 100
-    for bad in ("limits: {max_text: 0}\n", "limits: {max_txt: 5}\n", "limits: {max_text: x}\n"):
+    bad_limits = ("{max_text: 0}", "{max_text: 100001}", "{max_txt: 5}", "{max_text: x}")
+    for bad in (f"limits: {limits}\n" for limits in bad_limits):
         with pytest.raises(PolicyError) as caught:
             load_policy(write_policy(tmp_path, bad))
         assert "limits" in str(caught.value) or "max_t" in str(caught.value)
