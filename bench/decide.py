@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from genpolicy import Sizes, generate, keyword_list, posts, write_policy  # noqa: E402
+from genpolicy import FILLER, Sizes, generate, keyword_list, posts, write_policy  # noqa: E402
 
 from engine.compiler import Engine, compile_policy  # noqa: E402
 from engine.model import (  # noqa: E402
@@ -50,6 +50,7 @@ _UNITS = {"m": 60, "h": 3600, "d": 86400}
 # Decisions are timed in the CPU time of this thread (--wall for wall-clock time), so
 # other processes sharing the machine do not count against the engine.
 CLOCK = time.thread_time_ns
+_KINDS = ("post", "reply")
 
 
 def policy_from_data(data: dict[str, Any]) -> Policy:
@@ -138,21 +139,26 @@ DECOMPOSED = ["cafe\u0301", "man\u0303ana", "nai\u0308ve", "Zu\u0308rich"]
 
 
 def realistic_posts(data: dict[str, Any], count: int, length: int, seed: int = 5) -> list[Post]:
-    """Posts of `length` characters: half with non-ASCII text, about three topics each."""
+    """Posts of `length` characters: filler words, one keyword or phrase of each of three
+    topics, a link in one post of five, and in half the posts non-ASCII words too."""
     rng = random.Random(seed)
+    users, channels = list(data["users"]), list(data["channels"])
     topics = [t["keywords"] for t in data["topics"].values() if t.get("keywords")]
-    base = posts(data, count, length, seed=seed)
     out = []
-    for author, channel, kind, text in base:
-        words = [w for w in text.split() if w.isalpha() and len(w) < 12][: length // 6]
+    for _ in range(count):
+        words: list[str] = []
+        while sum(len(w) + 1 for w in words) < length - 60:
+            words.append(rng.choice(FILLER))
         for keywords in rng.sample(topics, 3):
             words.insert(rng.randrange(len(words) + 1), rng.choice(keywords))
         if rng.random() < 0.5:
             for _ in range(rng.randint(2, 6)):
                 extra = rng.choice((ACCENTED, EMOJI, CJK, DECOMPOSED))
                 words.insert(rng.randrange(len(words) + 1), rng.choice(extra))
+        if rng.random() < 0.2:
+            words.append(rng.choice(["https://www.cu.example/help", "https://elsewhere.example/x"]))
         text = " ".join(words)[:length]
-        out.append(Post(author, channel, text, kind))
+        out.append(Post(rng.choice(users), rng.choice(channels), text, rng.choice(_KINDS)))
     return out
 
 
