@@ -725,8 +725,10 @@ def serve(ctx: Context, host: str, port: int, demo: bool, trusted_header: str | 
     """Serve the web UI and the JSON API (for production, run web:create_app under gunicorn)."""
     from werkzeug.serving import run_simple
 
-    from web import create_app
+    from web import create_app, refuse_demo_off_loopback
 
+    if demo:
+        refuse_demo_off_loopback(host)
     app = create_app(
         {
             "SAYSO_POLICY": ctx.policy_dir,
@@ -753,27 +755,89 @@ def token() -> None:
 @token.command("create")
 @click.option("--as", "user", required=True, metavar="U", help="Whose token.")
 @click.option("--name", default="", help="A label, e.g. what uses the token.")
+@click.option(
+    "--expires", metavar="TIME|DURATION", help="When it stops working: a time or e.g. 90d."
+)
 @json_option
 @pass_ctx
-def token_create(ctx: Context, user: str, name: str, as_json: bool) -> None:
-    """Create a bearer token for U and print it (it cannot be shown again)."""
+def token_create(ctx: Context, user: str, name: str, expires: str | None, as_json: bool) -> None:
+    """Create a bearer token for U and print it (it cannot be shown again).
+
+    The token is printed on standard output; its id (for `token revoke`) on standard error."""
     from engine import accounts
 
-    text = accounts.create_token(ctx.store, known_user(ctx, user), name)
+    expires_at = token_expiry(expires)
+    token_id, text = accounts.create_token_with_id(
+        ctx.store, known_user(ctx, user), name, expires_at=expires_at
+    )
     if as_json:
-        echo_json({"user": user, "name": name, "token": text})
-    else:
-        click.echo(text)
+        echo_json(
+            {
+                "id": token_id,
+                "user": user,
+                "name": name,
+                "token": text,
+                "expires_at": _when(expires_at) if expires_at else None,
+            }
+        )
+        return
+    click.echo(text)
+    until = f", expires {_when(expires_at)}" if expires_at else ""
+    click.echo(f"token {token_id} for {user}{' (' + name + ')' if name else ''}{until}", err=True)
+
+
+def token_expiry(value: str | None):
+    """`--expires`: an ISO 8601 time, or a duration from now (`90d`)."""
+    from datetime import UTC, datetime, timedelta
+
+    from engine.durations import parse_duration
+
+    if not value:
+        return None
+    try:
+        return datetime.now(UTC) + timedelta(seconds=parse_duration(value))
+    except ValueError:
+        return parse_time(value, "--expires")
+
+
+@token.command("list")
+@click.option("--as", "user", metavar="U", help="Only U's tokens (default: everyone's).")
+@json_option
+@pass_ctx
+def token_list(ctx: Context, user: str | None, as_json: bool) -> None:
+    """Tokens with their id, name, state, expiry and last use (never their text)."""
+    from engine import accounts
+
+    found = accounts.tokens(ctx.store, known_user(ctx, user) if user else None)
+    if as_json:
+        echo_json([t.to_dict() for t in found])
+        return
+    for t in found:
+        d = t.to_dict()
+        click.echo(
+            f"{d['id']:>4}  {d['user']:<12} {d['name'] or '-':<16} {d['state']:<8} "
+            f"expires {d['expires_at'] or 'never'}  last used {d['last_used_at'] or 'never'}"
+        )
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=int, required=False)
+@click.option("--name", help="Revoke U's tokens with this name instead of an id.")
+@click.option("--as", "user", metavar="U", help="Whose token (needed with --name).")
 @pass_ctx
-def token_revoke(ctx: Context, token_id: int) -> None:
-    """Revoke the token with id TOKEN_ID."""
+def token_revoke(ctx: Context, token_id: int | None, name: str | None, user: str | None) -> None:
+    """Revoke the token with id TOKEN_ID, or U's tokens named NAME."""
     from engine import accounts
 
-    accounts.revoke_token(ctx.store, token_id)
+    if name is not None:
+        if token_id is not None or not user:
+            raise BadInput("give either TOKEN_ID, or --name with --as")
+        count = accounts.revoke_token_named(ctx.store, known_user(ctx, user), name)
+        click.echo(f"{count} token{'s' if count != 1 else ''} named '{name}' revoked")
+        return
+    if token_id is None:
+        raise BadInput("give the id of the token to revoke (see sayso token list)")
+    accounts.revoke_token(ctx.store, token_id, known_user(ctx, user) if user else None)
     click.echo(f"token {token_id} revoked")
 
 
@@ -796,7 +860,18 @@ def user_set_password(ctx: Context, user_id: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     accounts.set_password(ctx.store, user_id, password)
-    click.echo(f"password set for {user_id}")
+    click.echo(f"password set for {user_id} (their web sessions have ended)")
+
+
+@user.command("end-sessions")
+@click.argument("user_id")
+@pass_ctx
+def user_end_sessions(ctx: Context, user_id: str) -> None:
+    """End every web session of USER_ID (a copied cookie stops working too)."""
+    from engine import accounts
+
+    count = accounts.end_sessions(ctx.store, known_user(ctx, user_id))
+    click.echo(f"{count} session{'s' if count != 1 else ''} of {user_id} ended")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,8 +13,10 @@ Nothing else escapes: an unexpected failure is reported as a problem too.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -93,6 +95,21 @@ def policy_files(policy_dir: str) -> list[str]:
             if name.endswith((".yaml", ".yml")) and not name.startswith("."):
                 found.append(rel_dir + name)
     return sorted(found)
+
+
+def read_regular_file(name: str, limit: int) -> bytes:
+    """Up to `limit` bytes of a regular file; a FIFO, device or socket is refused without
+    blocking (opened non-blocking, then checked), so a hostile path cannot hang a reader."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
 
 
 class _Loader:
@@ -175,8 +192,7 @@ class _Loader:
 
     def read_bytes(self, name: str) -> bytes | None:
         try:
-            with open(name, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read_regular_file(name, MAX_FILE_BYTES + 1)
         except OSError as err:
             self.problem(Loc(name, 1, 1), f"cannot read the file: {err.strerror or err}")
             self.draft.opaque.update(_SECTIONS)

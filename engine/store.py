@@ -178,6 +178,29 @@ api_tokens = Table(
     Column("name", String(200), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+# Web sign-in sessions, kept server-side so sign-out and a password change end every
+# copy of the cookie. `id` is the SHA-256 of the secret the cookie carries.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(200), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+)
+
+# Failed sign-ins per account and per address, shared by every worker.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
 )
 
 # The hash chain. `audit_head` is one row holding the last sequence number and
@@ -234,11 +257,24 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _in_memory_sqlite(url: str) -> bool:
+    """`sqlite://`, `sqlite:///:memory:`, `sqlite:///file::memory:?cache=shared` and the like."""
+    if not url.startswith("sqlite"):
+        return False
+    rest = url.split("://", 1)[-1]
+    return rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest
+
+
 class Store:
     """A database connection pool plus the schema; `Store(url)` migrates to head."""
 
     def __init__(self, url: str, *, migrate: bool = True):
         self.url = url
+        if _in_memory_sqlite(url):
+            raise StoreError(
+                "an in-memory SQLite database keeps nothing and is not shared between "
+                "connections; give a file (sqlite:///sayso.db)"
+            )
         try:
             self.is_sqlite = url.startswith("sqlite")
             options = {"future": True}

@@ -106,7 +106,13 @@ def test_submit_list_and_get(client, token_for):
     eli = client.get("/api/v1/submissions?author=eli&status=published", headers=audrey).json
     assert eli["total"] in (0, 1)
     assert client.get(f"/api/v1/submissions/{sub['id']}", headers=dana).json["id"] == sub["id"]
-    assert_error(client.get(f"/api/v1/submissions/{sub['id']}", headers=token_for("tess")), 403)
+    hidden = client.get(f"/api/v1/submissions/{sub['id']}", headers=token_for("tess"))
+    absent_id = sub["id"] + 1000
+    absent = client.get(f"/api/v1/submissions/{absent_id}", headers=token_for("tess"))
+    assert_error(hidden, 404)
+    assert hidden.json["error"].replace(str(sub["id"]), "N") == absent.json["error"].replace(
+        str(absent_id), "N"
+    )
     for query in ("limit=0", "limit=abc", "offset=-1", "status=lost", "limit=100000"):
         assert_error(client.get(f"/api/v1/submissions?{query}", headers=dana), 400)
 

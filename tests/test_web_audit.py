@@ -28,7 +28,11 @@ def test_log_filters_and_counts(as_user, pending_sid, web_state):
 def test_bad_filters_are_reported_not_500(as_user):
     client = as_user("audrey")
     for query in ("since=yesterday", "event=nope", "submission=abc", "after=-4"):
-        assert client.get(f"/audit/?{query}").status_code == 200
+        response = client.get(f"/audit/?{query}&author=dana")
+        assert response.status_code == 400, query
+        html = response.get_data(as_text=True)
+        assert 'value="dana"' in html  # the form is kept as typed
+        assert '<span id="audit-total">0</span>' in html  # and no unfiltered log is shown
     assert client.get("/audit/export.jsonl?since=yesterday").status_code == 400
     assert client.get("/audit/export.xml").status_code == 404
 

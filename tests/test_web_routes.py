@@ -31,7 +31,8 @@ def only(role: str, anonymous: int = 302, others: int = 403, ok: int = 200) -> d
     return everyone(anonymous, others, **{role: ok})
 
 
-API_OWN_ONLY = everyone(401, 403, author=200)
+# Through the API, someone who may not see a submission is told it does not exist (404).
+API_OWN_ONLY = everyone(401, 403, author=200, outsider=404)
 
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("index", "GET"): everyone(302, 302),
@@ -64,9 +65,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("api.check", "POST"): everyone(401, 200),
     ("api.submit", "POST"): everyone(401, 201),
     ("api.submissions", "GET"): everyone(401, 200),
-    ("api.submission", "GET"): everyone(401, 200, outsider=403),
-    ("api.approve", "POST"): everyone(401, 403, approver=200),
-    ("api.reject", "POST"): everyone(401, 403, approver=200),
+    ("api.submission", "GET"): everyone(401, 200, outsider=404),
+    ("api.approve", "POST"): everyone(401, 403, approver=200, outsider=404),
+    ("api.reject", "POST"): everyone(401, 403, approver=200, outsider=404),
     ("api.withdraw", "POST"): API_OWN_ONLY,
     ("api.revise", "POST"): API_OWN_ONLY,
     ("api.queue", "GET"): everyone(401, 200),

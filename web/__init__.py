@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from engine import sessions
+from engine.durations import parse_duration
 from engine.errors import SaysoError
 
 from . import api, approvals, audit, auth, errors, filters, policy, posts
@@ -46,6 +52,9 @@ def default_config() -> dict[str, Any]:
         "SAYSO_DB": os.environ.get("SAYSO_DB", "sqlite:///sayso.db"),
         "SAYSO_DEMO": False,
         "SAYSO_TRUSTED_HEADER": os.environ.get("SAYSO_TRUSTED_HEADER") or None,
+        "SAYSO_PROXY_FIX": os.environ.get("SAYSO_PROXY_FIX", "0"),
+        "SAYSO_SESSION_IDLE": os.environ.get("SAYSO_SESSION_IDLE", "2h"),
+        "SAYSO_SESSION_ABSOLUTE": os.environ.get("SAYSO_SESSION_ABSOLUTE", "12h"),
         "SAYSO_ENV": os.environ.get("SAYSO_ENV", ""),
         # A fixed key (SAYSO_SECRET_KEY) is needed when several workers serve one site.
         "SECRET_KEY": os.environ.get("SAYSO_SECRET_KEY") or secrets.token_hex(32),
@@ -69,14 +78,92 @@ def refuse_demo_in_production(config: dict[str, Any]) -> None:
         raise DemoRefused("demo mode cannot run with SAYSO_ENV=production")
 
 
+class BoundedJSON(DefaultJSONProvider):
+    """Request bodies parsed by orjson, which refuses nesting deeper than 1,024 levels
+    with a ValueError (so a 400), where the standard parser overflows the stack."""
+
+    def loads(self, s, **kwargs):
+        import orjson
+
+        return orjson.loads(s)
+
+
+class TlsAwareSessions(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the request came over TLS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (
+            has_request_context() and request.is_secure
+        )
+
+
+def session_lifetime(config: dict[str, Any]) -> sessions.Lifetime:
+    """Idle and absolute session lifetimes (`SAYSO_SESSION_IDLE`, `SAYSO_SESSION_ABSOLUTE`)."""
+    try:
+        idle = parse_duration(str(config.get("SAYSO_SESSION_IDLE") or "2h"))
+        absolute = parse_duration(str(config.get("SAYSO_SESSION_ABSOLUTE") or "12h"))
+    except ValueError as err:
+        raise SaysoError(f"session lifetime: {err}") from None
+    return sessions.Lifetime(idle=timedelta(seconds=idle), absolute=timedelta(seconds=absolute))
+
+
+def proxy_count(value: Any) -> int:
+    """`SAYSO_PROXY_FIX`: how many proxies in front of sayso set X-Forwarded-* (0: none)."""
+    text = str(value or "0").strip().lower()
+    if text in ("true", "yes", "on"):
+        return 1
+    if not text.isdigit() or int(text) > 10:
+        raise SaysoError(f"SAYSO_PROXY_FIX must be the number of proxies (0-10), not '{text}'")
+    return int(text)
+
+
+def has_credentials(store) -> bool:
+    """Whether any local password or API token is stored (a real site, not a demo)."""
+    from sqlalchemy import func, select
+
+    from engine.store import accounts, api_tokens
+
+    with store.read() as conn:
+        return any(
+            conn.execute(select(func.count()).select_from(t)).scalar()
+            for t in (accounts, api_tokens)
+        )
+
+
+def refuse_demo_off_loopback(host: str) -> None:
+    """Demo mode lets anyone be anyone: only this machine may reach it."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise DemoRefused(f"demo mode listens on loopback only (127.0.0.1, ::1), not '{host}'")
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = BoundedJSON(app)
     app.config.update(default_config())
     if config:
         app.config.update(config)
     refuse_demo_in_production(app.config)
+    app.config["SAYSO_SESSION_LIFETIME"] = session_lifetime(app.config)
+    app.session_interface = TlsAwareSessions()
+    proxies = proxy_count(app.config.get("SAYSO_PROXY_FIX"))
+    if proxies:
+        # Only when configured: otherwise a client could claim https or another address.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
 
     state = Sayso.open(app.config["SAYSO_POLICY"], app.config["SAYSO_DB"])
+    if app.config.get("SAYSO_DEMO") and has_credentials(state.store):
+        state.close()
+        raise DemoRefused(
+            "demo mode (no passwords) refuses a database that holds passwords or API tokens"
+        )
     app.extensions["sayso"] = state
 
     app.url_map.converters["id"] = IdConverter
@@ -95,6 +182,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/static/"):
+            # Pages and downloads carry a person's data: no browser or proxy keeps a copy.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app

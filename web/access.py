@@ -30,3 +30,13 @@ def clean_text(value, what: str = "text", *, limit: int = 100_000) -> str:
     if "\x00" in value:
         raise SaysoError(f"{what} contains a NUL character")
     return value
+
+
+def query_int(args, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter in [low, high]; ASCII digits only ('²' is no number)."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not low <= int(raw) <= high:
+        raise SaysoError(f"{name} must be a whole number from {low} to {high}")
+    return int(raw)

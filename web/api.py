@@ -20,6 +20,7 @@ from engine.errors import SaysoError, WorkflowError
 from engine.model import Post, Status
 from engine.times import parse_time
 
+from . import access
 from .access import may_view
 from .auditview import audit_filters
 from .auth import known, sayso
@@ -100,19 +101,18 @@ def json_body(schema: str, *, required: bool = True) -> dict[str, Any]:
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400, f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+    try:
+        return access.query_int(request.args, name, default, low, high)
+    except SaysoError as err:
+        abort(400, str(err))
 
 
 def visible(sid: int):
     state = sayso()
     sub = state.workflow.get(sid)
     if not may_view(state, sub, g.user):
-        abort(403, f"{g.user} may not see submission {sid}")
+        # The same answer as for a submission that does not exist: no existence oracle.
+        abort(404, f"no submission {sid}")
     return sub
 
 

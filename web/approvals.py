@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from engine.errors import SaysoError, WorkflowError
 from engine.times import parse_time
 
-from .access import clean_text, may_view
+from .access import clean_text, may_view, query_int
 from .auth import login_required, sayso
 
 bp = Blueprint("approvals", __name__)
@@ -17,7 +17,7 @@ PAGE = 50
 @bp.route("/queue")
 @login_required
 def queue():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = query_int(request.args, "page", 1, 1, 10**6)
     subs = sayso().workflow.queue(g.user, limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render_template(
         "approvals/queue.html", subs=subs[:PAGE], page=page, more=len(subs) > PAGE

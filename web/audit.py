@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request, s
 from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.errors import SaysoError
 
+from .access import query_int
 from .auditview import FILTERS, audit_filters
 from .auth import role_required, sayso
 
@@ -18,14 +19,18 @@ PAGE = 100
 @role_required("auditors")
 def log():
     log = sayso().audit
-    after = max(request.args.get("after", 0, type=int) or 0, 0)
+    args = {k: request.args.get(k, "") for k in FILTERS}
     try:
+        after = query_int(request.args, "after", 0, 0, 2**62)
         filters = audit_filters(request.args)
     except SaysoError as err:
+        # Keep the form as typed and show no events: an unfiltered log is not what was asked.
         flash(str(err), "error")
-        filters = {}
+        page = render_template(
+            "audit/log.html", events=[], total=0, args=args, event_names=EVENTS, next_after=None
+        )
+        return page, 400
     events = list(log.events(after_seq=after, limit=PAGE, **filters))
-    args = {k: request.args.get(k, "") for k in FILTERS}
     return render_template(
         "audit/log.html",
         events=events,

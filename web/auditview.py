@@ -32,7 +32,7 @@ def audit_filters(args: Mapping[str, Any]) -> dict[str, Any]:
         out["event"] = event
     submission = (args.get("submission") or "").strip()
     if submission:
-        if not submission.isdigit() or len(submission) > 12:
+        if not (submission.isascii() and submission.isdigit()) or len(submission) > 18:
             raise SaysoError("submission must be a submission id (a number)")
         out["submission"] = int(submission)
     return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,7 +20,10 @@ from flask import (
     url_for,
 )
 
+from engine import sessions
+
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+THROTTLE = sessions.Throttle()
 
 
 def sayso():
@@ -42,7 +47,7 @@ def init_app(app) -> None:
             g.user = known(request.headers.get(header, "").strip())
             g.via = "header" if g.user else None
             return
-        g.user = known(session.get("user"))
+        g.user = known(session_user())
         g.via = "session" if g.user else None
 
     @app.context_processor
@@ -56,6 +61,26 @@ def init_app(app) -> None:
             "trusted_header": bool(current_app.config.get("SAYSO_TRUSTED_HEADER")),
             "policy_users": sorted(engine.policy.users.values(), key=lambda u: u.id),
         }
+
+
+def session_user() -> str | None:
+    """The user of the browser's server-side session, if it is still live."""
+    secret = session.get("sid")
+    return (
+        sessions.user_of(sayso().store, secret, current_app.config["SAYSO_SESSION_LIFETIME"])
+        if secret
+        else None
+    )
+
+
+def begin_session(user: str) -> None:
+    session.clear()
+    session["sid"] = sessions.start(sayso().store, user)
+
+
+def end_session() -> None:
+    sessions.end(sayso().store, session.get("sid"))
+    session.clear()
 
 
 def login_required(view: Callable) -> Callable:
@@ -84,11 +109,33 @@ def role_required(role: str) -> Callable:
     return decorate
 
 
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect to another host after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("index")
+    """Only a path on this site: never redirect to another host after signing in.
+
+    The target is first normalized the way a browser's URL parser does (WHATWG:
+    leading/trailing controls and spaces dropped, tabs and newlines removed
+    anywhere, backslash read as slash), so `/%09/evil.example` cannot become
+    `//evil.example` in the browser after passing the check here.
+    """
+    if not isinstance(target, str) or len(target) > 2000:
+        return url_for("index")
+    path = _TAB_OR_NEWLINE.sub("", target).strip(_C0_AND_SPACE)
+    path = path.replace("\\", "/")
+    parts = urlsplit(path)
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or _CONTROL.search(path)
+    ):
+        return url_for("index")
+    return path
 
 
 def check_password(user: str, password: str) -> bool:
@@ -108,21 +155,30 @@ def login():
     if request.method == "POST":
         user = request.form.get("user", "").strip()
         password = request.form.get("password", "")
-        error = None
-        if known(user) is None:
-            error = "Unknown user."
-        elif not demo and not (password and check_password(user, password)):
-            error = "Wrong user or password."
-        if error is None:
-            session.clear()
-            session["user"] = user
-            return redirect(safe_next(request.args.get("next")))
-        flash(error, "error")
-        return render_template("auth/login.html"), 400
+        if demo:
+            if known(user):
+                begin_session(user)
+                return redirect(safe_next(request.args.get("next")))
+            flash("Unknown user.", "error")
+            return render_template("auth/login.html"), 400
+        throttle, store, address = THROTTLE, sayso().store, request.remote_addr
+        wait = throttle.wait(store, user, address)
+        if wait is not None:
+            minutes = max(1, round(wait.total_seconds() / 60))
+            flash(f"Too many failed sign-ins: try again in {minutes} min.", "error")
+            return render_template("auth/login.html"), 429
+        # One answer, after the same password work, whether or not the user exists.
+        if not check_password(user if known(user) else "", password):
+            throttle.failed(store, user, address)
+            flash("Wrong user or password.", "error")
+            return render_template("auth/login.html"), 400
+        throttle.succeeded(store, user)
+        begin_session(user)
+        return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html")
 
 
 @bp.route("/logout", methods=("POST",))
 def logout():
-    session.clear()
+    end_session()
     return redirect(url_for("auth.login"))

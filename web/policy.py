@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request
 
 from engine.compiler import resolve_globs
 from engine.errors import PolicyError, SaysoError
@@ -82,6 +83,33 @@ def show():
     )
 
 
+def policy_roots() -> list[Path]:
+    """Where the replay page may read policies: `SAYSO_POLICY_ROOTS` (paths separated by
+    the OS path separator), by default the directory holding the active policy."""
+    configured = current_app.config.get("SAYSO_POLICY_ROOTS") or os.environ.get(
+        "SAYSO_POLICY_ROOTS", ""
+    )
+    if isinstance(configured, str):
+        configured = [p for p in configured.split(os.pathsep) if p.strip()]
+    roots = configured or [Path(sayso().policy_dir).resolve().parent]
+    return [Path(root).resolve() for root in roots]
+
+
+def replay_directory(raw: str) -> str:
+    """A policy directory under one of the roots, symbolic links resolved; else an error."""
+    path = raw.strip()
+    if not path:
+        raise SaysoError("give a policy directory")
+    resolved = Path(path).resolve()
+    roots = policy_roots()
+    if not any(resolved == root or root in resolved.parents for root in roots):
+        shown = ", ".join(str(root) for root in roots)
+        raise SaysoError(f"'{path[:200]}' is not under a policy root ({shown}; SAYSO_POLICY_ROOTS)")
+    if not resolved.is_dir():
+        raise SaysoError(f"'{path[:200]}' is not a directory on the server")
+    return str(resolved)
+
+
 @bp.route("/replay", methods=("GET", "POST"))
 @role_required("admins")
 def replay():
@@ -93,9 +121,7 @@ def replay():
     if request.method == "POST":
         form.update({k: request.form.get(k, "") for k in form})
         try:
-            path = clean_text(form["path"], "policy directory", limit=1000).strip()
-            if not path or not Path(path).is_dir():
-                raise SaysoError(f"'{path[:200]}' is not a directory on the server")
+            path = replay_directory(clean_text(form["path"], "policy directory", limit=1000))
             since = parse_time(form["since"], "since")
             report = run_replay(sayso().store, load_engine(path), since=since)
         except PolicyError as err:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from engine.errors import SaysoError, WorkflowError
 from engine.times import parse_time
 
-from .access import clean_text
+from .access import clean_text, query_int
 from .auth import login_required, sayso
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
@@ -61,7 +61,7 @@ def compose():
 def mine():
     wf = sayso().workflow
     status = request.args.get("status") or None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = query_int(request.args, "page", 1, 1, 10**6)
     try:
         total = wf.count(author=g.user, status=status)
         subs = wf.submissions(author=g.user, status=status, limit=PAGE, offset=(page - 1) * PAGE)
