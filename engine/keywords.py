@@ -135,20 +135,22 @@ class KeywordMatcher:
 class PatternMatcher:
     """RE2 patterns: one RE2 set finds which patterns occur, then only those are scanned.
 
-    Patterns run on the normalized text (case kept) and, where the original differs
-    from it by more than whitespace, on the original too, so a pattern written with
-    accents or other scripts still matches what it says.
+    Patterns run on the normalized text (case kept). When some pattern is written with
+    non-ASCII characters or Unicode classes (`\\p{...}`), a non-ASCII text is searched
+    as written too, so such a pattern still matches what it says.
     """
 
     def __init__(self, patterns: Iterable[tuple[str, str]], max_spans: int = MAX_SPANS):
         """`patterns`: (topic id, RE2 pattern) pairs. Raises re2.error on a bad pattern."""
         self._entries: list[tuple[str, str, object]] = []
         self._set = None
+        self._unicode = False
         self.size = 0
         self.max_spans = max_spans
         entries = list(dict.fromkeys(patterns))
         if not entries:
             return
+        self._unicode = any(not p.isascii() or "\\p" in p or "\\P" in p for _, p in entries)
         self._set = re2.Set.SearchSet()
         for topic_id, pattern in entries:
             self._set.Add(pattern)
@@ -163,7 +165,7 @@ class PatternMatcher:
         norm = normalized if normalized is not None else normalize(text)
         seen: set[tuple[str, int, int, str]] = set()
         self._scan(norm.text, norm, found, seen)
-        if not text.isascii():
+        if self._unicode and not text.isascii():
             self._scan(text, None, found, seen)
         for spans in found.values():
             spans.sort(key=lambda s: (s.start, s.end))
