@@ -136,3 +136,21 @@ def test_every_span_slice_normalizes_to_text_containing_the_keyword(case):
     for span in found["t"]:
         assert text[span.start : span.end] == span.text
         assert keyword in normalize(span.text).folded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_maps_back_in_order(text):
+    """Every normalized character comes from an original one, in order, and is what
+    that character alone normalizes to (runs of spaces aside)."""
+    norm = normalize(text)
+    previous = 0
+    for index, ch in enumerate(norm.text):
+        at = norm.original_index(index)
+        assert previous <= at < len(text)
+        previous = at
+        if ch != " ":
+            assert ch in normalize(text[at]).text
+    assert norm.folded == norm.text.lower() and len(norm.folded) == len(norm.text)
+    start, end = norm.original_span(0, len(norm.text))
+    assert 0 <= start <= end <= len(text)
