@@ -206,3 +206,19 @@ def test_submit_of_an_obfuscated_rate_quote_is_denied_and_not_published(run):
         "approved",
         "published",
     )  # the same author may post
+
+
+# ---- the web API sees through it too ------------------------------------------------
+
+
+def test_api_check_and_submit_see_through_an_obfuscated_phrase(client, token_for):
+    text = "Sure, we can c\u200blose your ａｃｃｏｕｎｔ today."
+    body = {"channel": "facebook/nmtw", "text": text}
+    checked = client.post("/api/v1/check", json=body, headers=token_for("dana"))
+    assert checked.status_code == 200
+    assert checked.json["decision"] == "needs_signoff"
+    (span,) = checked.json["topics"][0]["spans"]
+    assert span["text"] == "c\u200blose your ａｃｃｏｕｎｔ" == text[span["start"] : span["end"]]
+    created = client.post("/api/v1/submissions", json=body, headers=token_for("dana"))
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.json["status"] == "pending"
