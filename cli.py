@@ -281,6 +281,16 @@ def as_option(f: Callable) -> Callable:
     return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
 
 
+def revision_option(f: Callable) -> Callable:
+    return click.option(
+        "--revision",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="The revision you reviewed; refused if the post was revised since "
+        "(default: the current revision).",
+    )(f)
+
+
 def _when(moment) -> str:
     from engine.audit import iso
 
@@ -370,24 +380,32 @@ def queue(ctx: Context, actor, at, as_json) -> None:
 @click.argument("submission_id", metavar="ID")
 @as_option
 @click.option("--comment", metavar="C", help="A note kept with the approval.")
+@revision_option
 @click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
 @json_option
 @pass_ctx
-def approve(ctx: Context, submission_id, actor, comment, at, as_json) -> None:
-    """Approve the current revision of a pending submission. Exit 1 if refused."""
-    _emit(ctx.workflow.approve(submission_id, actor, comment=comment, now=parse_time(at)), as_json)
+def approve(ctx: Context, submission_id, actor, comment, revision, at, as_json) -> None:
+    """Approve revision N of a pending submission (default: the current revision).
+    Exit 1 if refused, also when N is no longer the current revision."""
+    sub = ctx.workflow.approve(
+        submission_id, actor, comment=comment, revision=revision, now=parse_time(at)
+    )
+    _emit(sub, as_json)
 
 
 @cli.command()
 @click.argument("submission_id", metavar="ID")
 @as_option
 @click.option("--reason", required=True, metavar="R", help="Why (shown to the author).")
+@revision_option
 @click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
 @json_option
 @pass_ctx
-def reject(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
-    """Reject a pending submission. Exit 1 if refused."""
-    _emit(ctx.workflow.reject(submission_id, actor, reason, now=parse_time(at)), as_json)
+def reject(ctx: Context, submission_id, actor, reason, revision, at, as_json) -> None:
+    """Reject revision N of a pending submission (default: the current revision).
+    Exit 1 if refused, also when N is no longer the current revision."""
+    sub = ctx.workflow.reject(submission_id, actor, reason, revision=revision, now=parse_time(at))
+    _emit(sub, as_json)
 
 
 @cli.command()

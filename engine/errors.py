@@ -40,5 +40,9 @@ class WorkflowError(SaysoError):
     """A workflow action was refused (not eligible, wrong state, self-approval...)."""
 
 
+class StaleRevision(WorkflowError):
+    """An approval or rejection of a revision that is no longer the current one."""
+
+
 class NotFound(SaysoError):
     """An id (submission, user, version...) that does not exist."""

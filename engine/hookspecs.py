@@ -84,6 +84,7 @@ class Publication:
     approved_by: tuple[str, ...]
     policy_version: str
     publish_at: datetime | None = None
+    idempotency_key: str = ""  # the same for every attempt at one revision
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from .errors import PolicyError, PolicyProblem
 from .model import (
     Channel,
     CheckConfig,
+    DelegationLimits,
+    DelegationRule,
     Effect,
     Enforcement,
     Escalation,
@@ -364,6 +366,7 @@ class _Loader:
             roles={k: tuple(i.value or ()) for k, i in d.roles.items()},
             waivers=tuple(_waiver(i) for i in d.waivers.values()),
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
+            delegation=_delegation(d.delegation),
             limits=Limits(**{k: i.value for k, i in d.limits.items()}),
             files=files,
             warnings=warnings,
@@ -382,6 +385,7 @@ class _Loader:
             publisher_options=self._options(item),
             attrs=tuple((v.get("attrs") or {}).items()),
             loc=item.where,
+            publish_grace=parse_duration(v.get("publish_grace") or "1h"),
         )
 
     def _check(self, item: Item) -> CheckConfig:
@@ -399,6 +403,24 @@ class _Loader:
             enforcement=Enforcement(v.get("enforcement", "enforced")),
             loc=item.where,
         )
+
+
+def _delegation(items: dict[str, Item]) -> DelegationLimits:
+    limit = items.get("max_duration")
+    rules = items.get("allow")
+    return DelegationLimits(
+        max_seconds=parse_duration(limit.value) if limit and limit.value else None,
+        allow=None
+        if rules is None or rules.value is None
+        else tuple(
+            DelegationRule(
+                from_=tuple(r["from"]),
+                to=tuple(r["to"]) if isinstance(r["to"], list) else (),
+                same_group=r["to"] == "same-group",
+            )
+            for r in rules.value
+        ),
+    )
 
 
 def _item_id(section: str, value: Any) -> str | None:

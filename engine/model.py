@@ -92,6 +92,7 @@ class Channel:
     publisher_options: tuple[tuple[str, Any], ...] = ()
     attrs: tuple[tuple[str, Any], ...] = ()
     loc: Loc = NOWHERE
+    publish_grace: int = 3600  # seconds a scheduled post may be late and still go out
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,24 @@ class Waiver:
 
 
 @dataclass(frozen=True, slots=True)
+class DelegationRule:
+    """An entry of `delegation.allow`: members of `from_` may delegate to `to`, or with
+    `same_group` to someone in one of the `from_` groups that holds the delegator too."""
+
+    from_: tuple[str, ...]
+    to: tuple[str, ...] = ()
+    same_group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationLimits:
+    """The `delegation:` section. `allow` None: anyone may delegate to anyone."""
+
+    max_seconds: int | None = None
+    allow: tuple[DelegationRule, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Bounds on what one decision reads (policy section `limits`)."""
 
@@ -205,6 +224,7 @@ class Policy:
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     notifiers: tuple[PluginConfig, ...] = ()
+    delegation: DelegationLimits = field(default_factory=DelegationLimits)
     limits: Limits = field(default_factory=Limits)
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"

@@ -56,6 +56,7 @@ SINGULAR = {
     "notifiers": "notifier",
     "directory": "directory source",
     "roles": "role",
+    "delegation": "delegation setting",
 }
 # an id as schema.json's $defs/id allows it (users, groups, topics, rules...)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")

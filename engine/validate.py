@@ -40,7 +40,16 @@ from .yamlpos import Positions
 GLOB_CHARS = frozenset("*?[")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DURATION = re.compile(r"([0-9]+[wdhms])+")
-DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles", "limits")
+DICT_SECTIONS = (
+    "users",
+    "groups",
+    "channels",
+    "topics",
+    "escalations",
+    "roles",
+    "delegation",
+    "limits",
+)
 LIST_SECTIONS = ("rules", "checks", "waivers", "notifiers", "directory")
 
 
@@ -97,6 +106,7 @@ class Draft:
     topics: dict[str, Item] = field(default_factory=dict)
     escalations: dict[str, Item] = field(default_factory=dict)
     roles: dict[str, Item] = field(default_factory=dict)
+    delegation: dict[str, Item] = field(default_factory=dict)  # max_duration, allow
     limits: dict[str, Item] = field(default_factory=dict)
     rules: dict[str, Item] = field(default_factory=dict)
     checks: dict[str, Item] = field(default_factory=dict)
@@ -139,6 +149,7 @@ def check_draft(
     checker.escalations()
     checker.checks()
     checker.roles()
+    checker.delegation()
     checker.waivers(today)
     checker.channels()
     return report
@@ -462,6 +473,31 @@ class _Checker:
             if isinstance(values, list):
                 self.principals(role)
 
+    def delegation(self) -> None:
+        rules = self.d.delegation.get("allow")
+        for index, entry in enumerate(
+            rules.value if rules and isinstance(rules.value, list) else []
+        ):
+            if not isinstance(entry, dict):
+                continue
+            self.principals(rules, index, "from")
+            to = entry.get("to")
+            if isinstance(to, list):
+                self.principals(rules, index, "to")
+            elif to == "same-group" and not any(
+                isinstance(p, str) and p.startswith("group:") for p in entry.get("from") or ()
+            ):
+                self.r.error(
+                    rules.loc(index, "to"),
+                    f"{rules.describe(index, 'to')}: same-group needs a group:ID in 'from'",
+                )
+        limit = self.d.delegation.get("max_duration")
+        if limit and isinstance(limit.value, str) and _DURATION.fullmatch(limit.value):
+            try:
+                parse_duration(limit.value)
+            except ValueError as err:
+                self.r.error(limit.loc(), f"{limit.describe()}: {err}")
+
     def waivers(self, today: date) -> None:
         targets = {"rules": self.d.rules, "topics": self.d.topics, "checks": self.d.checks}
         for waiver in self.d.waivers.values():
@@ -497,6 +533,15 @@ class _Checker:
 
     def channels(self) -> None:
         for channel in self.d.channels.values():
+            grace = channel.get("publish_grace")
+            if isinstance(grace, str) and _DURATION.fullmatch(grace):
+                try:
+                    parse_duration(grace)
+                except ValueError as err:
+                    self.r.error(
+                        channel.loc("publish_grace"),
+                        f"{channel.describe('publish_grace')}: {err}",
+                    )
             platform = channel.get("platform")
             prefix = channel.id.split("/", 1)[0]
             if isinstance(platform, str) and platform != prefix:

@@ -3,7 +3,11 @@ that a person or another system reads and forwards to the platform.
 
 Lines from several processes never interleave: each is written with one `write`
 call on a file opened for appending, under an exclusive `flock`, and fsynced before
-`publish` returns. The reference is `PATH:LINE`, the 1-based line number.
+`publish` returns. The reference is `PATH@OFFSET`, the byte offset where the line starts.
+
+Each line carries the publication's `idempotency_key`; `delivered` finds it again, so a
+post whose delivery was not recorded (the process was killed after writing its line)
+is recorded on recovery instead of being written twice.
 """
 
 from __future__ import annotations
@@ -57,6 +61,34 @@ class Outbox:
         except OSError as err:
             raise PublishError(f"cannot write the outbox {self.path}: {err.strerror}") from None
         return f"{self.path}@{offset}"  # the byte offset where its line starts
+
+    def delivered(self, publication: Publication) -> str | None:
+        """The reference of the line already holding this publication's key, if any."""
+        key = publication.idempotency_key
+        if not key:
+            return None
+        needle = json.dumps(key).encode("utf-8")
+        try:
+            with self.path.open("rb") as f:
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH)  # no half-written line
+                offset = 0
+                for line in f:
+                    if needle in line and _key_of(line) == key:
+                        return f"{self.path}@{offset}"
+                    offset += len(line)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise PublishError(f"cannot read the outbox {self.path}: {err.strerror}") from None
+        return None
+
+
+def _key_of(line: bytes) -> str | None:
+    try:
+        record = json.loads(line)
+    except ValueError:  # a torn line from a crash
+        return None
+    return record.get("idempotency_key") if isinstance(record, dict) else None
 
 
 @hookimpl

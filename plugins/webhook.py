@@ -69,13 +69,14 @@ class Webhook:
         self.retries = int(retries)
         self.backoff = float(backoff)
 
-    def post(self, payload: dict[str, Any]) -> int:
+    def post(self, payload: dict[str, Any], extra_headers: dict[str, str] | None = None) -> int:
         body = json.dumps(payload, default=_json_default, ensure_ascii=False).encode("utf-8")
+        headers = {**self.headers, **(extra_headers or {})}
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-            request = urllib.request.Request(self.url, data=body, headers=self.headers)
+            request = urllib.request.Request(self.url, data=body, headers=headers)
             try:
                 with _OPENER.open(request, timeout=self.timeout) as response:
                     return response.status
@@ -92,10 +93,14 @@ class Webhook:
 
 
 class WebhookPublisher(Webhook):
+    """Sends `Idempotency-Key` with every delivery: after a crash the same post may be
+    sent again with the same key, which the receiver uses to drop the repeat."""
+
     def publish(self, publication: Publication) -> str:
         payload = asdict(publication)
         payload["approved_by"] = list(publication.approved_by)
-        return f"webhook:{self.post(payload)}"
+        key = publication.idempotency_key
+        return f"webhook:{self.post(payload, {'Idempotency-Key': key} if key else None)}"
 
 
 class WebhookNotifier(Webhook):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.durations import format_duration, parse_duration
+from engine.durations import MAX_SECONDS, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -75,6 +75,17 @@ def test_format_refuses_what_is_not_seconds(value):
         format_duration(value)
 
 
-@given(st.integers(min_value=0, max_value=10**9))
+@settings(deadline=None)  # timing is not under test; a loaded machine is slow
+@given(st.integers(min_value=0, max_value=MAX_SECONDS))
 def test_format_then_parse_round_trips(seconds):
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+@pytest.mark.parametrize("text", ["367d", "53w", "99999999999999999999d", "52w2d1s", "8785h"])
+def test_durations_longer_than_366_days_are_refused(text):
+    with pytest.raises(ValueError, match="366 days"):
+        parse_duration(text)
+
+
+def test_366_days_is_the_longest_duration():
+    assert parse_duration("366d") == MAX_SECONDS == parse_duration("52w2d")

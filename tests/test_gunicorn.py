@@ -97,7 +97,7 @@ def test_submit_and_approve_round_trip_under_gunicorn(gunicorn, tmp_path):
     )
     assert status == 201 and sub["status"] == "pending"
     refused, body = call(
-        base, "POST", f"/api/v1/submissions/{sub['id']}/approve", tokens["dana"], {}
+        base, "POST", f"/api/v1/submissions/{sub['id']}/approve", tokens["dana"], {"revision": 1}
     )
     assert refused == 403 and "own post" in body["error"]
     # Several requests so both workers take part; every one sees the same store.
@@ -105,7 +105,11 @@ def test_submit_and_approve_round_trip_under_gunicorn(gunicorn, tmp_path):
         status, queue = call(base, "GET", "/api/v1/queue", tokens["fran"])
         assert status == 200 and [q["id"] for q in queue] == [sub["id"]]
     status, done = call(
-        base, "POST", f"/api/v1/submissions/{sub['id']}/approve", tokens["fran"], {"comment": "ok"}
+        base,
+        "POST",
+        f"/api/v1/submissions/{sub['id']}/approve",
+        tokens["fran"],
+        {"comment": "ok", "revision": 1},
     )
     assert status == 200 and done["status"] == "published"
     status, again = call(base, "GET", f"/api/v1/submissions/{sub['id']}", tokens["dana"])

@@ -56,6 +56,7 @@ def test_appends_every_field_as_one_json_line(tmp_path, monkeypatch):
     expected = {
         "submission_id", "revision", "channel", "kind", "author", "text",
         "text_sha256", "approved_by", "policy_version", "publish_at", "published_at",
+        "idempotency_key",
     }  # fmt: skip
     assert set(first) == expected
 

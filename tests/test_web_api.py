@@ -136,17 +136,23 @@ def test_queue_approve_and_refusals(client, token_for, pending_sid):
     assert client.get("/api/v1/queue?offset=1", headers=fran).json == []
     assert_error(client.get("/api/v1/queue?limit=0", headers=fran), 400)
     message = assert_error(
-        client.post(f"/api/v1/submissions/{pending_sid}/approve", headers=dana), 403
+        client.post(
+            f"/api/v1/submissions/{pending_sid}/approve", json={"revision": 1}, headers=dana
+        ),
+        403,
     )
     assert "own post" in message
     approved = client.post(
-        f"/api/v1/submissions/{pending_sid}/approve", json={"comment": "ok"}, headers=fran
+        f"/api/v1/submissions/{pending_sid}/approve",
+        json={"comment": "ok", "revision": 1},
+        headers=fran,
     )
     assert approved.status_code == 200
     assert approved.json["status"] in ("approved", "published")
     assert approved.json["approvals"][0]["actor"] == "fran"
-    assert_error(client.post(f"/api/v1/submissions/{pending_sid}/approve", headers=fran), 409)
-    assert_error(client.post("/api/v1/submissions/999/approve", headers=fran), 404)
+    again = {"json": {"revision": 1}, "headers": fran}
+    assert_error(client.post(f"/api/v1/submissions/{pending_sid}/approve", **again), 409)
+    assert_error(client.post("/api/v1/submissions/999/approve", **again), 404)
 
 
 def test_reject_revise_withdraw(client, token_for, web_state):
@@ -154,7 +160,7 @@ def test_reject_revise_withdraw(client, token_for, web_state):
     first = web_state.workflow.submit("dana", "facebook/nmtw", CLOSURE).id
     assert_error(client.post(f"/api/v1/submissions/{first}/reject", json={}, headers=fran), 400)
     rejected = client.post(
-        f"/api/v1/submissions/{first}/reject", json={"reason": "No."}, headers=fran
+        f"/api/v1/submissions/{first}/reject", json={"reason": "No.", "revision": 1}, headers=fran
     )
     assert rejected.json["status"] == "rejected"
     second = web_state.workflow.submit("dana", "facebook/nmtw", CLOSURE).id

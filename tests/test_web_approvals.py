@@ -27,7 +27,7 @@ def test_detail_shows_forms_only_to_who_may_act(as_user, pending_sid):
 
 def test_approve_from_the_page(as_user, pending_sid, web_state):
     fran = as_user("fran")
-    response = fran.form(f"/submissions/{pending_sid}/approve", {"comment": "ok"})
+    response = fran.form(f"/submissions/{pending_sid}/approve", {"comment": "ok", "revision": "1"})
     assert response.headers["Location"].endswith(f"/submissions/{pending_sid}")
     sub = web_state.workflow.get(pending_sid)
     assert sub.status.value in ("approved", "published")
@@ -36,9 +36,9 @@ def test_approve_from_the_page(as_user, pending_sid, web_state):
 
 def test_reject_needs_a_reason(as_user, pending_sid, web_state):
     fran = as_user("fran")
-    fran.form(f"/submissions/{pending_sid}/reject", {"reason": "  "})
+    fran.form(f"/submissions/{pending_sid}/reject", {"reason": "  ", "revision": "1"})
     assert web_state.workflow.get(pending_sid).status.value == "pending"
-    fran.form(f"/submissions/{pending_sid}/reject", {"reason": "Wrong tone."})
+    fran.form(f"/submissions/{pending_sid}/reject", {"reason": "Wrong tone.", "revision": "1"})
     assert web_state.workflow.get(pending_sid).status.value == "rejected"
     page = fran.get(f"/submissions/{pending_sid}").get_data(as_text=True)
     assert "Wrong tone." in page
@@ -49,14 +49,16 @@ def test_self_approval_is_refused(make_app, web_state, as_user):
     sid = web_state.workflow.submit("fran", "facebook/nmtw", "We can close your account.").id
     fran = as_user("fran")
     assert f'id="queue-{sid}"' not in fran.get("/queue").get_data(as_text=True)
-    page = fran.form(f"/submissions/{sid}/approve", follow_redirects=True)
+    page = fran.form(f"/submissions/{sid}/approve", {"revision": "1"}, follow_redirects=True)
     assert "cannot approve their own post" in page.get_data(as_text=True)
     assert web_state.workflow.get(sid).status.value == "pending"
 
 
 def test_others_cannot_act(as_user, pending_sid, web_state):
     assert as_user("tess").form(f"/submissions/{pending_sid}/approve").status_code == 403
-    page = as_user("audrey").form(f"/submissions/{pending_sid}/approve", follow_redirects=True)
+    page = as_user("audrey").form(
+        f"/submissions/{pending_sid}/approve", {"revision": "1"}, follow_redirects=True
+    )
     assert "may not act" in page.get_data(as_text=True)
     assert web_state.workflow.get(pending_sid).status.value == "pending"
 

@@ -108,6 +108,6 @@ def test_trusted_header_api_post_needs_the_page_csrf_token(make_app, pending_sid
     done = client.post(
         f"/api/v1/submissions/{pending_sid}/approve",
         headers={**fran, "X-CSRFToken": token},
-        json={},
+        json={"revision": 1},
     )
     assert done.status_code == 200 and done.json["status"] == "published"

@@ -122,7 +122,7 @@ def test_user_text_is_escaped_everywhere(as_user, web_state, payload):
         )
     )
     fran = as_user("fran")
-    fran.form(f"/submissions/{sid}/reject", {"reason": payload})
+    fran.form(f"/submissions/{sid}/reject", {"reason": payload, "revision": "1"})
     fran.form("/delegations", {"to_user": "eli", "until": "2099-01-01T00:00", "reason": payload})
     pages = [
         dana.get(f"/submissions/{sid}"),

@@ -78,14 +78,15 @@ FORM_DATA = {
     "auth.login": {"user": "dana", "password": PASSWORD},
     "posts.compose": {"channel": "facebook/nmtw", "kind": "post", "text": "Hello members"},
     "posts.revise": {"text": CLOSURE + " Revised."},
-    "approvals.approve": {"comment": "fine"},
-    "approvals.reject": {"reason": "Not like this."},
+    "approvals.approve": {"comment": "fine", "revision": "1"},
+    "approvals.reject": {"reason": "Not like this.", "revision": "1"},
     "approvals.delegations": {"to_user": "eli", "until": "2099-01-01T00:00"},
 }
 JSON_DATA = {
     "api.check": {"channel": "facebook/nmtw", "text": "Hello members"},
     "api.submit": {"channel": "facebook/nmtw", "text": "Hello members"},
-    "api.reject": {"reason": "Not like this."},
+    "api.approve": {"revision": 1},
+    "api.reject": {"reason": "Not like this.", "revision": 1},
     "api.revise": {"text": CLOSURE + " Revised."},
 }
 

@@ -16,7 +16,7 @@ from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
 from engine.audit import EXPORT_FORMATS
-from engine.errors import SaysoError, WorkflowError
+from engine.errors import SaysoError, StaleRevision, WorkflowError
 from engine.model import Post, Status
 from engine.times import parse_time
 
@@ -174,6 +174,8 @@ def workflow_action(sid: int, run):
     visible(sid)
     try:
         return jsonify(run().to_dict())
+    except StaleRevision as err:  # the state moved on under the caller
+        return jsonify(error=str(err), current_revision=sayso().workflow.get(sid).revision), 409
     except WorkflowError as err:
         message = str(err).splitlines()[0]
         sub = sayso().workflow.get(sid)
@@ -182,16 +184,22 @@ def workflow_action(sid: int, run):
 
 @bp.post("/submissions/<id:sid>/approve")
 def approve(sid: int):
-    data = json_body("ApproveRequest", required=False)
+    data = json_body("ApproveRequest")
     comment = (data.get("comment") or "").strip() or None
-    return workflow_action(sid, lambda: sayso().workflow.approve(sid, g.user, comment=comment))
+    return workflow_action(
+        sid,
+        lambda: sayso().workflow.approve(sid, g.user, comment=comment, revision=data["revision"]),
+    )
 
 
 @bp.post("/submissions/<id:sid>/reject")
 def reject(sid: int):
     data = json_body("RejectRequest")
     return workflow_action(
-        sid, lambda: sayso().workflow.reject(sid, g.user, data["reason"].strip())
+        sid,
+        lambda: sayso().workflow.reject(
+            sid, g.user, data["reason"].strip(), revision=data["revision"]
+        ),
     )
 
 

@@ -52,11 +52,23 @@ def act(sid: int, action):
     return redirect(url_for("approvals.detail", sid=sid))
 
 
+def form_revision() -> int:
+    """The revision the page showed (the form's hidden field): the engine refuses the
+    verdict if the post was revised since."""
+    value = request.form.get("revision", "")
+    if not (value.isascii() and value.isdigit() and 0 < len(value) < 10):
+        raise WorkflowError("the form did not say which revision you read; reload the page")
+    return int(value)
+
+
 @bp.route("/submissions/<id:sid>/approve", methods=("POST",))
 @login_required
 def approve(sid: int):
     comment = clean_text(request.form.get("comment", ""), "comment", limit=2000).strip() or None
-    return act(sid, lambda: sayso().workflow.approve(sid, g.user, comment=comment))
+    return act(
+        sid,
+        lambda: sayso().workflow.approve(sid, g.user, comment=comment, revision=form_revision()),
+    )
 
 
 @bp.route("/submissions/<id:sid>/reject", methods=("POST",))
@@ -66,7 +78,7 @@ def reject(sid: int):
     if not reason:
         flash("A rejection needs a reason.", "error")
         return redirect(url_for("approvals.detail", sid=sid))
-    return act(sid, lambda: sayso().workflow.reject(sid, g.user, reason))
+    return act(sid, lambda: sayso().workflow.reject(sid, g.user, reason, revision=form_revision()))
 
 
 @bp.route("/delegations", methods=("GET", "POST"))

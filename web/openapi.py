@@ -76,6 +76,13 @@ DECISION_PROPS = {
     "policy_version": {"type": "string"},
 }
 
+REVISION = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 2**31,
+    "description": "The revision the caller reviewed; 409 if the post was revised since.",
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -101,14 +108,18 @@ SCHEMAS: dict[str, Any] = {
     },
     "ApproveRequest": {
         "type": "object",
+        "required": ["revision"],
         "additionalProperties": False,
-        "properties": {"comment": {"type": "string", "maxLength": 2000}},
+        "properties": {"revision": REVISION, "comment": {"type": "string", "maxLength": 2000}},
     },
     "RejectRequest": {
         "type": "object",
-        "required": ["reason"],
+        "required": ["revision", "reason"],
         "additionalProperties": False,
-        "properties": {"reason": {"type": "string", "maxLength": 2000, "pattern": "\\S"}},
+        "properties": {
+            "revision": REVISION,
+            "reason": {"type": "string", "maxLength": 2000, "pattern": "\\S"},
+        },
     },
     "ReviseRequest": {
         "type": "object",
@@ -183,9 +194,12 @@ PATHS: dict[str, Any] = {
         "get": operation("One submission", {"200": ok("Submission")}, parameters=[SID])
     },
     "/api/v1/submissions/{sid}/approve": action(
-        "Approve (optionally with a comment)", "ApproveRequest", False
+        "Approve the revision reviewed (409 if revised since), optionally with a comment",
+        "ApproveRequest",
     ),
-    "/api/v1/submissions/{sid}/reject": action("Reject with a reason", "RejectRequest"),
+    "/api/v1/submissions/{sid}/reject": action(
+        "Reject the revision reviewed (409 if revised since) with a reason", "RejectRequest"
+    ),
     "/api/v1/submissions/{sid}/withdraw": action(
         "Withdraw one's own post", "WithdrawRequest", False
     ),

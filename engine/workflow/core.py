@@ -40,7 +40,7 @@ class Workflow:
         self.notifier = Notifier(engine, store, self.pm)
         self.delegation = Delegations(engine, store)
         self.queries = Queries(engine, store, rows, self.delegation)
-        self.publisher = Publisher(engine, store, self.pm, rows)
+        self.publisher = Publisher(engine, store, self.pm, rows, self.notifier)
         self.dashboard = Dashboard(engine, store)
         self.ticker = Ticker(engine, store, rows, self.clock, self.notifier, self.publisher)
         self.transitions = Transitions(
@@ -75,14 +75,26 @@ class Workflow:
         return self.transitions.revise(sid, actor, text, now=now)
 
     def approve(
-        self, sid: int, actor: str, *, comment: str | None = None, now: datetime | None = None
+        self,
+        sid: int,
+        actor: str,
+        *,
+        comment: str | None = None,
+        revision: int | None = None,
+        now: datetime | None = None,
     ) -> Submission:
-        return self.transitions.approve(sid, actor, comment=comment, now=now)
+        return self.transitions.approve(sid, actor, comment=comment, revision=revision, now=now)
 
     def reject(
-        self, sid: int, actor: str, reason: str, *, now: datetime | None = None
+        self,
+        sid: int,
+        actor: str,
+        reason: str,
+        *,
+        revision: int | None = None,
+        now: datetime | None = None,
     ) -> Submission:
-        return self.transitions.reject(sid, actor, reason, now=now)
+        return self.transitions.reject(sid, actor, reason, revision=revision, now=now)
 
     def withdraw(self, sid: int, actor: str, *, now: datetime | None = None) -> Submission:
         return self.transitions.withdraw(sid, actor, now=now)

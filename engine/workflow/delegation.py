@@ -8,13 +8,26 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from .. import audit
+from .. import audit, duties
 from ..compiler import Engine
 from ..errors import NotFound, WorkflowError
 from ..store import Store, delegations
 from .records import new_id
 from .rules import known_user, moment
 from .views import Delegation, aware
+
+
+def delegates_of(conn: Connection, users: list[str], now: datetime) -> list[str]:
+    """Users to whom any of `users` has delegated, active at `now`."""
+    if not users:
+        return []
+    c = delegations.c
+    rows = conn.execute(
+        select(c.to_user)
+        .where(c.from_user.in_(users), c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
+        .order_by(c.id)
+    )
+    return list(dict.fromkeys(r.to_user for r in rows))
 
 
 class Delegations:
@@ -52,6 +65,11 @@ class Delegations:
             raise WorkflowError("a user cannot delegate to themself")
         if until is None or until <= now:
             raise WorkflowError("a delegation must end in the future (--until)")
+        refusal = duties.delegation_refusal(
+            self.engine, from_user, to_user, (until - now).total_seconds()
+        )
+        if refusal:
+            raise WorkflowError(refusal)
         with self.store.write() as conn:
             did = new_id(
                 conn.execute(

@@ -16,9 +16,12 @@ from ..errors import first_line
 from ..hookspecs import Notification, Recipient
 from ..plugins import notifiers
 from ..store import Store, notifications
+from .delegation import delegates_of
 from .views import Submission, utcnow
 
 MAX_NOTIFY_ATTEMPTS = 5
+# notices asking owners to sign off: their active delegates are told too
+OWNER_EVENTS = frozenset({"escalated", "overdue"})
 
 
 class Notifier:
@@ -69,6 +72,12 @@ class Notifier:
         if not self._notifier_objects():
             return
         recipients = self._recipients(to)
+        if event in OWNER_EVENTS:
+            owners = [r["id"] for r in recipients]
+            delegates = delegates_of(conn, owners, now)
+            recipients += self._recipients(
+                d for d in delegates if d not in owners and d != sub.author
+            )
         subject = f"[sayso] submission {sub.id} {event.replace('_', ' ')}"
         body = (
             f"Submission {sub.id} by {sub.author} on {sub.channel} is {event.replace('_', ' ')}.\n\n"

@@ -6,18 +6,21 @@ outcome recorded in another: a failing publisher never loses the approval.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
+from .. import audit
 from ..compiler import Engine
 from ..errors import WorkflowError, first_line
-from ..hookspecs import Publication, PublishError
+from ..hookspecs import PublishError
 from ..model import Status
 from ..plugins import publishers
 from ..store import Store, publications, submissions
+from . import delivery
 from .records import event
 from .rows import SubmissionRows
 from .rules import known_user, moment, require_author
@@ -31,18 +34,21 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 class Publisher:
     """Delivers approved posts through their channel's publisher plugin."""
 
-    def __init__(self, engine: Engine, store: Store, pm: Any, rows: SubmissionRows):
+    def __init__(
+        self, engine: Engine, store: Store, pm: Any, rows: SubmissionRows, notifier: Any = None
+    ):
         self.engine = engine
         self.store = store
         self.pm = pm
         self.rows = rows
+        self.notifier = notifier  # tells the author when a late post is left to them
         self._publishers: dict[tuple, Any] = {}
 
     def _publisher(self, channel_id: str) -> tuple[str, Any]:
         channel = self.engine.channel(channel_id)
         name = channel.publisher if channel else "outbox"
         options = dict(channel.publisher_options) if channel else {}
-        key = (name, tuple(sorted(options.items(), key=lambda kv: kv[0])))
+        key = (name, json.dumps(options, sort_keys=True, default=str))  # options nest dicts
         if key not in self._publishers:
             spec = publishers(self.pm).get(name)
             if spec is None:
@@ -61,9 +67,13 @@ class Publisher:
             publish_at = aware(row.publish_at)
             if publish_at is not None and publish_at > now:
                 return False
+            if publish_at is not None and now - publish_at > self._grace(row.channel):
+                self._flag_late(conn, row, now)
+                return False
             claimed = aware(row.publish_claimed_at)
             if claimed is not None and claimed > utcnow() - CLAIM_TIMEOUT:
                 return False
+            recovering = claimed is not None  # its claimer died mid-delivery
             attempt = row.publish_attempts + 1
             conn.execute(
                 update(submissions)
@@ -71,32 +81,47 @@ class Publisher:
                 .values(publish_claimed_at=utcnow(), publish_attempts=attempt)
             )
             sub = self.rows.view(conn, row)
-        return self.deliver(sub, now, attempt=attempt).status is Status.PUBLISHED
+        delivered = self.deliver(sub, now, attempt=attempt, recovering=recovering)
+        return delivered.status is Status.PUBLISHED
 
-    def deliver(self, sub: Submission, now: datetime, *, attempt: int) -> Submission:
-        """Publish a claimed post outside any transaction, then record the outcome.
-        The exact approved revision is what the publisher receives."""
-        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
-        publication = Publication(
-            submission_id=str(sub.id),
-            revision=sub.revision,
-            channel=sub.channel,
-            kind=sub.kind,
-            author=sub.author,
-            text=sub.text,
-            text_sha256=sub.text_sha256,
-            approved_by=approvers,
-            policy_version=sub.policy_version,
-            publish_at=sub.publish_at,
+    def _grace(self, channel_id: str) -> timedelta:
+        channel = self.engine.channel(channel_id)
+        return timedelta(seconds=channel.publish_grace if channel else 3600)
+
+    def _flag_late(self, conn: Any, row: Any, now: datetime) -> None:
+        """An approved post past its time and its channel's grace: never published late
+        silently; flagged overdue and left for its author (`publish_now`)."""
+        conn.execute(
+            update(submissions)
+            .where(submissions.c.id == row.id)
+            .values(overdue=True, updated_at=now, publish_claimed_at=None)
         )
-        name = "outbox"
+        sub = self.rows.view(conn, row)
+        publish_at = audit.iso(sub.publish_at)
+        details = {"revision": sub.revision, "publish_at": publish_at, "status": sub.status.value}
+        event(self.store, conn, "overdue", "sayso", now, sub, details=details)
+        if self.notifier is not None:
+            self.notifier.queue(conn, sub, "overdue", [sub.author], now, publish_at=publish_at)
+
+    def deliver(
+        self, sub: Submission, now: datetime, *, attempt: int, recovering: bool = False
+    ) -> Submission:
+        """Publish a claimed post outside any transaction, then record the outcome.
+        The exact approved revision is what the publisher receives (see delivery.py)."""
+        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
+        name, earlier = "outbox", False
         try:
+            publication = delivery.publication_for(sub, approvers)
             name, publisher = self._publisher(sub.channel)
-            ref, error = str(publisher.publish(publication)), None
+            (ref, earlier), error = (
+                delivery.send(publisher, publication, recovering=recovering),
+                None,
+            )
         except Exception as err:  # a publisher's failure must never lose the approval
             ref, error = None, first_line(err)
         with self.store.write() as conn:
-            self.rows.lock(conn, sub.id)
+            if self.rows.lock(conn, sub.id).published_at is not None:
+                return self.rows.get(sub.id)  # recorded by whoever recovered our claim
             conn.execute(
                 _INSERT_PUBLICATION,
                 {
@@ -129,6 +154,8 @@ class Publisher:
                     "error": error,
                     "approved_by": list(approvers),
                     "attempt": attempt,
+                    "idempotency_key": delivery.idempotency_key(sub),
+                    "recovered": earlier,  # delivered before a crash; not sent again
                 },
             )
         if error is None:

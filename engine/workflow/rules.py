@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from .. import duties
 from ..compiler import Engine
 from ..errors import SaysoError, WorkflowError
 from ..model import Decision, Outcome, Requirement, Status
@@ -66,9 +67,21 @@ def eligible(engine: Engine, requirement: Requirement, reached: dict[str, int]) 
     return tuple(dict.fromkeys(principals))
 
 
-def approvers(given: Iterable[Verdict]) -> list[str]:
-    """Effective identities of the approvals given (the delegator when a delegate acted)."""
-    return [v.on_behalf_of or v.actor for v in given if v.verdict == "approve"]
+def approvals(given: Iterable[Verdict]) -> list[duties.Approval]:
+    """The approvals given, in order, as (person, identity acted as: the delegator when
+    a delegate acted)."""
+    return [
+        duties.Approval(v.actor, v.on_behalf_of or v.actor) for v in given if v.verdict == "approve"
+    ]
+
+
+def adds_approval(engine: Engine, sub: Submission, candidate: duties.Approval) -> bool:
+    """Whether `candidate` would count for an open requirement of `sub` (each person
+    and each identity counts once per requirement; see engine.duties)."""
+    open_eligible = [q.eligible for q in sub.requirements if not q.met]
+    return duties.adds_approval(
+        approvals(sub.verdicts), candidate, sub.author, open_eligible, engine.covers
+    )
 
 
 def requirement_states(
@@ -79,12 +92,12 @@ def requirement_states(
     reached: dict[str, int],
 ) -> tuple[RequirementState, ...]:
     """Each requirement of the decision with who counts toward it and whether it is met."""
-    approved = approvers(given)  # in order
+    given_approvals = approvals(given)  # in order
     states = []
     for q in decision.requirements:
         allowed = eligible(engine, q, reached)
         counted = tuple(
-            dict.fromkeys(who for who in approved if who != author and engine.covers(who, allowed))
+            a.identity for a in duties.counted(given_approvals, author, allowed, engine.covers)
         )
         states.append(
             RequirementState(
@@ -102,15 +115,14 @@ def requirement_states(
     return tuple(states)
 
 
-def may_act(engine: Engine, sub: Submission, identities: Iterable[str]) -> bool:
-    """Whether any of the identities may still approve an open requirement of `sub`."""
-    already = set(approvers(sub.verdicts))
-    for who in identities:
-        if who == sub.author or who in already:
-            continue
-        if any(not q.met and engine.covers(who, q.eligible) for q in sub.requirements):
-            return True
-    return False
+def may_act(engine: Engine, sub: Submission, identities: Sequence[str]) -> bool:
+    """Whether identities[0], acting as any of `identities` (themself, then those who
+    delegated to them), would add an approval an open requirement of `sub` needs."""
+    actor = identities[0]
+    return any(
+        who != sub.author and adds_approval(engine, sub, duties.Approval(actor, who))
+        for who in identities
+    )
 
 
 def acting_identity(
@@ -129,21 +141,21 @@ def acting_identity(
             f"(submission {sub.id}; separation of duties)"
         )
     open_reqs = [q for q in sub.requirements if not q.met]
-    already = set(approvers(sub.verdicts))
     candidates = [actor] + [u for u in delegators if u != actor]
     blocked_self = False
     for who in candidates:
         if who == sub.author:
             blocked_self = True
             continue
-        if for_approval and who in already:
-            continue
-        pool = open_reqs if for_approval else sub.requirements
-        if any(engine.covers(who, q.eligible) for q in pool):
+        if for_approval:
+            if adds_approval(engine, sub, duties.Approval(actor, who)):
+                return None if who == actor else who
+        elif any(engine.covers(who, q.eligible) for q in sub.requirements):
             return None if who == actor else who
-    if for_approval and actor in already:
+    if for_approval and any(a.actor == actor for a in approvals(sub.verdicts)):
         raise WorkflowError(
             f"{actor} has already approved revision {sub.revision} of submission {sub.id}"
+            " (each person counts once, whatever delegations they hold)"
         )
     if blocked_self:
         raise WorkflowError(

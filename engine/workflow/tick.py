@@ -142,7 +142,9 @@ class Ticker:
                 report.published.append(sid)
             else:
                 sub = self.rows.get(sid)
-                if sub.publish_error and sub.status is Status.APPROVED:
+                if sub.overdue:  # later than its channel's publish_grace: left to the author
+                    report.overdue.append(sid)
+                elif sub.publish_error and sub.status is Status.APPROVED:
                     report.failed.append((sid, sub.publish_error))
         report.notified = self.notifier.deliver()
         return report

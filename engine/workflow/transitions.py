@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
-from .. import audit
+from .. import audit, duties
 from ..compiler import Engine
 from ..errors import SaysoError, WorkflowError
 from ..model import Decision, Post, Status
@@ -224,13 +224,21 @@ class Transitions:
         return acting_identity(self.engine, sub, actor, delegators, for_approval=for_approval)
 
     def approve(
-        self, sid: int, actor: str, *, comment: str | None = None, now: datetime | None = None
+        self,
+        sid: int,
+        actor: str,
+        *,
+        comment: str | None = None,
+        revision: int | None = None,
+        now: datetime | None = None,
     ) -> Submission:
-        """One approval of the current revision; the last one needed approves the post."""
+        """One approval of `revision` (None: the current one), refused with StaleRevision
+        unless it is the current revision; the last approval needed approves the post."""
         now = moment(now)
         known_user(self.engine, actor, "approver")
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
+            duties.check_revision(row.id, row.revision, revision)
             require_pending(row)
             sub = self.rows.view(conn, row)
             on_behalf = self._acting_as(conn, sub, actor, now, for_approval=True)
@@ -268,15 +276,22 @@ class Transitions:
         return self.rows.get(row.id)
 
     def reject(
-        self, sid: int, actor: str, reason: str, *, now: datetime | None = None
+        self,
+        sid: int,
+        actor: str,
+        reason: str,
+        *,
+        revision: int | None = None,
+        now: datetime | None = None,
     ) -> Submission:
-        """One eligible rejection rejects the submission."""
+        """One eligible rejection of `revision` (None: the current one) rejects the submission."""
         now = moment(now)
         known_user(self.engine, actor, "approver")
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("a rejection needs a reason")
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
+            duties.check_revision(row.id, row.revision, revision)
             require_pending(row)
             sub = self.rows.view(conn, row)
             on_behalf = self._acting_as(conn, sub, actor, now, for_approval=False)
