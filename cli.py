@@ -16,9 +16,10 @@ from engine.errors import SaysoError
 class Context:
     """What every command shares: where the policy and the store are, built on first use."""
 
-    def __init__(self, policy_dir: str, db_url: str):
+    def __init__(self, policy_dir: str, db_url: str, use_cache: bool = True):
         self.policy_dir = policy_dir
         self.db_url = db_url
+        self.use_cache = use_cache
         self._engine = None
         self._store = None
         self._workflow = None
@@ -29,7 +30,7 @@ class Context:
         if self._engine is None:
             from engine.compiler import load_engine
 
-            self._engine = load_engine(self.policy_dir)
+            self._engine = load_engine(self.policy_dir, use_cache=self.use_cache)
         return self._engine
 
     @property
@@ -96,11 +97,17 @@ def echo_json(data: Any) -> None:
     metavar="URL",
     help="Store URL: sqlite:///FILE or postgresql+psycopg://... (env SAYSO_DB).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="SAYSO_NO_CACHE",
+    help="Load the policy from its files, not from the cache of loaded policies (env SAYSO_NO_CACHE).",
+)
 @click.version_option("0.1.0", prog_name="sayso")
 @click.pass_context
-def cli(ctx: click.Context, policy: str, db: str) -> None:
+def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
-    ctx.obj = Context(policy, db)
+    ctx.obj = Context(policy, db, use_cache=not no_cache)
 
 
 # ---------------------------------------------------------------- commands
@@ -160,6 +167,7 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     """
     from engine.errors import PolicyError
     from engine.explain import format_decision, format_trace
+    from engine.historycheck import NOT_RUN, checks_without_history
     from engine.model import Outcome, Post
 
     if not author or not channel:
@@ -174,10 +182,13 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
         err.exit_code = 2
         raise
     decision = engine.decide(post, now=now, explain=True)
+    not_run = checks_without_history(engine, post)
     if as_json:
-        echo_json(decision.to_dict())
+        echo_json({**decision.to_dict(), "checks_not_run": not_run})
     else:
         click.echo(format_decision(decision))
+        for check_id in not_run:
+            click.echo(f"Not run: check {check_id} {NOT_RUN} (submit compares with the store's)")
         if explain:
             click.echo("Considered:\n" + format_trace(decision))
     codes = {Outcome.APPROVED: 0, Outcome.DENIED: 1, Outcome.NEEDS_SIGNOFF: 3}
@@ -193,10 +204,10 @@ def validate(ctx: Context, as_json: bool) -> None:
     Prints every problem as FILE:LINE:COL: message (warnings as FILE:LINE:COL:
     warning: message). Exit 0 valid, 1 invalid.
     """
-    from engine.validate import validate_policy
+    from engine.validation import validate_policy
     from engine.version import short_version
 
-    result = validate_policy(ctx.policy_dir)
+    result = validate_policy(ctx.policy_dir, use_cache=ctx.use_cache)
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -214,12 +225,14 @@ def validate(ctx: Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--tests", "for_tests", is_flag=True, help="The schema of policy test files instead.")
 @json_option
-def schema(as_json: bool) -> None:
-    """Print the JSON Schema of policy files (for editor completion). Always JSON."""
-    from engine.schema import policy_schema
+def schema(for_tests: bool, as_json: bool) -> None:
+    """Print the JSON Schema of policy files, or with --tests of policy test files
+    (tests/*.yaml), for editor completion (docs/editors.md). Always JSON."""
+    from engine.schema import policy_schema, policy_tests_schema
 
-    echo_json(policy_schema())
+    echo_json(policy_tests_schema() if for_tests else policy_schema())
 
 
 @cli.command("test")
@@ -272,6 +285,131 @@ def init(directory: str, as_json: bool) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: sayso --policy {directory} validate && sayso --policy {directory} test")
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text: FILE:LINE:COL: SEVERITY ID: message; json: a list of findings; sarif: SARIF 2.1.0.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option("--tests", "tests_dir", metavar="DIR", help="Test directory (default POLICY/tests).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@pass_ctx
+def lint(ctx: Context, fmt: str, fail_on: str, tests_dir: str | None, as_json: bool) -> None:
+    """Find likely mistakes in a policy: approvers nobody can reach, shadowed rules, unused
+    entries, risky keywords... (rules and examples: docs/lint.md).
+
+    Each finding has an id, a severity (error or warning), FILE:LINE:COL and a message;
+    text prints one FILE:LINE:COL: SEVERITY ID: message line per finding (the count goes
+    to stderr); --json (or --format json) prints a JSON list of {id, severity, file, line, col,
+    message, item}. A policy silences a finding with lint: {ignore: [{rule, item, reason}]}.
+    A policy that does not validate gives invalid-policy errors. Exit 1 when a finding
+    reaches --fail-on (default error), else 0.
+    """
+    from engine.lint import Severity, format_text, lint_policy, summary, to_json, to_sarif
+
+    if tests_dir is not None and not os.path.isdir(tests_dir):
+        raise BadInput(f"no test directory '{tests_dir}' (give one with --tests DIR)")
+    report = lint_policy(ctx.policy_dir, tests_dir=tests_dir)
+    if as_json or fmt == "json":
+        echo_json(to_json(report))
+    elif fmt == "sarif":
+        echo_json(to_sarif(report))
+    else:
+        if report.findings:
+            click.echo(format_text(report))
+        click.echo(summary(report), err=True)  # stdout holds only findings
+    click.get_current_context().exit(1 if report.reaches(Severity(fail_on)) else 0)
+
+
+@cli.command("fmt")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would change.")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@json_option
+@pass_ctx
+def fmt_command(ctx: Context, check: bool, files: tuple[str, ...], as_json: bool) -> None:
+    """Format policy YAML canonically, keeping comments, key order and quoting.
+
+    Formats the given files, or every policy file and test file of the policy
+    directory. With --check, lists the files that would change and exits 1 if any
+    would (for CI and pre-commit). A file that is not valid YAML is reported as
+    FILE:LINE:COL: message and left alone (exit 1).
+    """
+    from engine.fmt import format_files, policy_yaml_files
+
+    if files:
+        paths = list(files)
+    elif os.path.isdir(ctx.policy_dir):
+        paths = policy_yaml_files(ctx.policy_dir)
+    else:
+        raise BadInput(f"no policy directory '{ctx.policy_dir}' (give one with --policy)")
+    result = format_files(paths, check=check)
+    if as_json:
+        echo_json(
+            {
+                "changed": list(result.changed),
+                "problems": [str(p) for p in result.problems],
+                "checked": result.checked,
+            }
+        )
+    else:
+        for path in result.changed:
+            click.echo(f"{'would reformat' if check else 'reformatted'} {path}")
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        unchanged = result.checked - len(result.changed) - len(result.problems)
+        click.echo(f"{len(result.changed)} changed, {unchanged} unchanged", err=True)
+    failed = result.problems or (check and result.changed)
+    click.get_current_context().exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--user", metavar="U", help="Where may U post? (every channel and kind)")
+@click.option("--channel", metavar="C", help="Who may post to C? (by kind)")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (user,channel,kind,allowed,rules).")
+@json_option
+@pass_ctx
+def who(ctx: Context, user: str | None, channel: str | None, as_csv: bool, as_json: bool) -> None:
+    """Who may post where, from the policy's rules (deny overrides allow; waivers in force
+    today count). Give exactly one of --user U or --channel C.
+
+    --user lists every channel and kind with yes or no and the deciding rules; --channel
+    lists the people who may post there. Columns: user, channel, kind, allowed, rules.
+    """
+    from engine import who as access
+    from engine.errors import NotFound
+
+    if (user is None) == (channel is None):
+        raise BadInput("give exactly one of --user U or --channel C")
+    if as_csv and as_json:
+        raise BadInput("give at most one of --csv and --json")
+    try:
+        rows = (
+            access.for_user(ctx.engine, user)
+            if user is not None
+            else access.for_channel(ctx.engine, channel)
+        )
+    except NotFound as err:
+        raise BadInput(str(err)) from None
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+    elif as_csv:
+        click.echo(access.to_csv(rows), nl=False)
+    elif rows:
+        click.echo(access.to_table(rows))
+    else:
+        click.echo(f"nobody may post to {channel}")
 
 
 # ---------------------------------------------------------------- workflow
@@ -348,15 +486,19 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
     if kind not in ("post", "reply"):
         raise BadInput(f"--kind must be post or reply, not '{kind}'")
     body = read_post_text(text, file, dash)
-    sub = ctx.workflow.submit(
-        author,
-        channel,
-        body,
-        kind=kind,
-        publish_at=parse_time(publish_at, "--publish-at"),
-        now=parse_time(at),
-    )
+    when, now = parse_time(publish_at, "--publish-at"), parse_time(at)
+    if when is not None and when < (now or _utcnow()):
+        raise BadInput(
+            f"--publish-at {publish_at} is in the past: give a later time or leave it out"
+        )
+    sub = ctx.workflow.submit(author, channel, body, kind=kind, publish_at=when, now=now)
     _emit(sub, as_json, decision=True)
+
+
+def _utcnow():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 @cli.command()
@@ -452,8 +594,43 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 @json_option
 @pass_ctx
 def retry(ctx: Context, submission_id, actor, as_json) -> None:
-    """Try a failed publication again now (`tick` retries on its own a few times)."""
-    _emit(ctx.workflow.retry_publication(submission_id, actor), as_json)
+    """Try a failed publication again now (`tick` retries on its own a few times).
+
+    Exit 0 when it is published, 1 when it failed again or is not due yet."""
+    from engine.model import Status
+
+    sub = ctx.workflow.retry_publication(submission_id, actor)
+    _emit(sub, as_json)
+    if sub.status is not Status.PUBLISHED:
+        if not as_json:
+            why = f"failed again: {sub.publish_error}" if sub.publish_error else "is not due yet"
+            click.echo(f"error: publishing submission {submission_id} {why}", err=True)
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@click.option("--since", metavar="ISO-TIME", help="Only submissions made at or after this time.")
+@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows (figure,key,count,...).")
+@json_option
+@pass_ctx
+def stats(ctx: Context, since, at, as_csv: bool, as_json: bool) -> None:
+    """The dashboard's figures: time to approval (median, p90) by topic and owner, SLA
+    breaches and escalations by owner, pending posts by escalation level."""
+    from datetime import UTC
+
+    from engine import statsview
+
+    if as_csv and as_json:
+        raise BadInput("give at most one of --csv and --json")
+    start = parse_time(since, "--since")
+    figures = ctx.workflow.stats(now=parse_time(at), since=start.astimezone(UTC) if start else None)
+    if as_json:
+        echo_json(figures)
+    elif as_csv:
+        click.echo(statsview.to_csv(figures), nl=False)
+    else:
+        click.echo(statsview.to_text(figures))
 
 
 @cli.command()
@@ -637,6 +814,8 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
     from engine.replay import replay as run_replay
     from engine.store import submissions
 
+    if not os.path.isdir(with_dir):
+        raise BadInput(f"--with: no policy directory '{with_dir}'")
     other = load_engine(with_dir)
     total = 0
     if sys.stderr.isatty():
@@ -677,6 +856,9 @@ def diff(old_dir: str, new_dir: str, as_json: bool) -> None:
 
     engines, problems = [], []
     for directory in (old_dir, new_dir):
+        if not os.path.isdir(directory):
+            problems.append(f"no policy directory '{directory}'")
+            continue
         try:
             engines.append(load_engine(directory))
         except PolicyError as err:

@@ -349,9 +349,10 @@ def compile_policy(policy: Policy, pm: Any = None) -> Engine:
     return Engine(policy, pm)
 
 
-def load_engine(policy_dir: str, pm: Any = None) -> Engine:
-    """Load, validate and compile a policy directory."""
-    from .loader import load_policy
+def load_engine(policy_dir: str, pm: Any = None, *, use_cache: bool = False) -> Engine:
+    """Load, validate and compile a policy directory (`use_cache`: a policy unchanged
+    since it was last loaded comes from the cache of engine.policycache)."""
+    from .policycache import load_policy_cached
 
     pm = pm or plugin_registry.default_plugin_manager()
-    return compile_policy(load_policy(policy_dir, pm), pm)
+    return compile_policy(load_policy_cached(policy_dir, pm, use_cache=use_cache), pm)

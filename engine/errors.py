@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .model import Loc
+if TYPE_CHECKING:  # only an annotation here: `sayso --help` need not load the model
+    from .model import Loc
 
 
 class SaysoError(Exception):

@@ -65,6 +65,7 @@ class CheckSpec:
     options_schema: dict[str, Any] = field(default_factory=dict)  # cerberus schema
     default_action: Effect = Effect.WARN
     description: str = ""
+    uses_history: bool = False  # compares with earlier posts: cannot run without a history
 
 
 # ---- publishers, notifiers, directory sources ------------------------------

@@ -26,7 +26,7 @@ from datetime import datetime
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from .errors import PolicyError, PolicyProblem, SaysoError
+from .errors import NotFound, PolicyError, PolicyProblem, SaysoError
 from .model import Decision, Loc, Outcome, Post
 from .times import parse_time
 from .yamlpos import Positions, YamlProblem, read_yaml
@@ -44,6 +44,7 @@ CASE_KEYS = (
     "requires",
     "warnings_include",
     "at",
+    "history",
 )
 POST_KEYS = ("author", "channel", "kind", "text")
 ID_LISTS = ("reasons_include", "reasons_exclude", "requires", "warnings_include")
@@ -67,6 +68,18 @@ class TestCase:
     requires: tuple[str, ...] | None = None  # None: not checked
     warnings_include: tuple[str, ...] = ()
     at: datetime | None = None
+    history: tuple[Post, ...] | None = None  # earlier posts, oldest first; None: no history
+
+    def history_source(self):
+        """What `Engine.decide(history=...)` takes: (channel, kind) -> texts, newest first."""
+        if self.history is None:
+            return None
+        earlier = self.history[::-1]
+
+        def source(channel: str, kind: str):
+            return (p.text for p in earlier if p.channel == channel and p.kind == kind)
+
+        return source
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +168,7 @@ def run_policy_tests(engine: Engine, tests_dir: str | os.PathLike) -> TestReport
     results = []
     exercised: set[tuple[str, str]] = set()
     for case in cases:
-        decision = engine.decide(case.post, now=case.at)
+        decision = engine.decide(case.post, now=case.at, history=case.history_source())
         exercised |= exercised_by(engine, decision)
         results.append(judge(case, decision))
     return TestReport(tuple(results), coverage(engine, exercised))
@@ -228,9 +241,9 @@ def case_files(tests_dir: str | os.PathLike) -> list[str]:
     try:
         names = os.listdir(tests_dir)
     except FileNotFoundError:
-        raise PolicyError([PolicyProblem(Loc(str(tests_dir), 0, 0), "no such directory")]) from None
+        raise NotFound(f"no test directory '{tests_dir}' (give one with --tests DIR)") from None
     except NotADirectoryError:
-        raise PolicyError([PolicyProblem(Loc(str(tests_dir), 0, 0), "not a directory")]) from None
+        raise NotFound(f"'{tests_dir}' is not a directory: --tests takes a directory") from None
     return sorted(
         os.path.join(tests_dir, n)
         for n in names
@@ -332,6 +345,9 @@ class _CaseReader:
             )
         lists = {key: self.ids(path + (key,), raw[key]) for key in ID_LISTS if key in raw}
         at = self.time(path + ("at",), raw["at"]) if raw.get("at") is not None else None
+        history = (
+            self.history(path + ("history",), raw["history"], post) if "history" in raw else None
+        )
         if len(self.problems) > before or post is None:
             return None
         line = self.positions.value(path)[0]
@@ -346,6 +362,7 @@ class _CaseReader:
             requires=lists.get("requires"),
             warnings_include=lists.get("warnings_include", ()),
             at=at,
+            history=history,
         )
 
     def post(self, path: tuple, raw: Any) -> Post | None:
@@ -371,6 +388,31 @@ class _CaseReader:
         if not ok:
             return None
         return Post(str(raw["author"]), str(raw["channel"]), str(raw["text"]), kind)
+
+    def history(self, path: tuple, raw: Any, post: Post | None) -> tuple[Post, ...]:
+        """Earlier posts: a text (the case's channel and kind) or {text, channel, kind}."""
+        if not isinstance(raw, list):
+            self.problem(
+                path, "history must be a list of earlier posts (texts or {text, channel, kind})"
+            )
+            return ()
+        channel, kind = (post.channel, post.kind) if post else ("", "post")
+        earlier = []
+        for index, item in enumerate(raw):
+            if isinstance(item, str):
+                item = {"text": item}
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                self.problem(path + (index,), "an earlier post is a text or {text, channel, kind}")
+                continue
+            for key in item:
+                if key not in ("text", "channel", "kind"):
+                    self.unknown(path + (index, key), key, ("text", "channel", "kind"))
+            kind_of = item.get("kind", kind)
+            if kind_of not in ("post", "reply"):
+                self.problem(path + (index, "kind"), f"kind must be post or reply, not {kind_of!r}")
+                continue
+            earlier.append(Post("", str(item.get("channel", channel)), item["text"], kind_of))
+        return tuple(earlier)
 
     def ids(self, path: tuple, raw: Any) -> tuple[str, ...]:
         if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):

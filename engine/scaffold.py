@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from .errors import SaysoError
+from .schema import policy_schema, policy_tests_schema
 
-POLICY = """\
+POLICY_MODELINE = "# yaml-language-server: $schema=.sayso/policy.schema.json\n"
+TESTS_MODELINE = "# yaml-language-server: $schema=../.sayso/tests.schema.json\n"
+
+POLICY = (
+    POLICY_MODELINE
+    + """\
 # An example sayso policy: edit it, then run `sayso validate` and `sayso test`.
 # Every section may live in any *.yaml file of this directory; tests/ holds the tests.
 version: 1
@@ -54,8 +61,11 @@ roles:
   auditors: [group:support-leads]
   admins: [group:comms]
 """
+)
 
-TESTS = """\
+TESTS = (
+    TESTS_MODELINE
+    + """\
 # Policy tests: run `sayso test --coverage`.
 tests:
   - name: support may reply on twitter
@@ -87,8 +97,14 @@ tests:
     expect: denied
     reasons_include: [max-length]
 """.replace("LONG_TEXT", ("Long post. " * 30).strip())
+)
 
 FILES = {"policy.yaml": POLICY, os.path.join("tests", "policy_test.yaml"): TESTS}
+# The JSON Schemas the files' modelines point at (editors: docs/editors.md).
+SCHEMAS = {
+    os.path.join(".sayso", "policy.schema.json"): "policy",
+    os.path.join(".sayso", "tests.schema.json"): "tests",
+}
 
 
 class ScaffoldError(SaysoError):
@@ -109,5 +125,14 @@ def write_example(directory: str | os.PathLike) -> list[str]:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "x", encoding="utf-8") as handle:
             handle.write(text)
+        written.append(path)
+    for name, which in SCHEMAS.items():
+        path = os.path.join(target, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "x", encoding="utf-8") as handle:
+            json.dump(
+                policy_schema() if which == "policy" else policy_tests_schema(), handle, indent=2
+            )
+            handle.write("\n")
         written.append(path)
     return written

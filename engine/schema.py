@@ -95,6 +95,12 @@ def policy_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+def policy_tests_schema() -> dict[str, Any]:
+    """The JSON Schema of one policy test file (tests/*.yaml)."""
+    text = resources.files("engine").joinpath("tests-schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
     """One compiled validator. `$ref`s are inlined first: the schema is not recursive and
@@ -290,12 +296,18 @@ def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
         else:
             yield Found(path, f"{where} must be {error.validator_value!r}")
         return
+    if kind == "not" and _exclusive(schema) is not None:
+        # `anyOf` one of them and `not` all of them: no editor says "matches multiple schemas"
+        names = _exclusive(schema)
+        listed = " or ".join(f"'{n}'" for n in names)
+        yield Found(path, f"{where} needs exactly one of {listed}")
+        return
     if kind in ("oneOf", "anyOf") and all(
         isinstance(s, dict) and set(s) == {"required"} for s in error.validator_value
     ):
         names = [s["required"][0] for s in error.validator_value]
         listed = " or ".join(f"'{n}'" for n in names)
-        if kind == "oneOf":
+        if kind == "oneOf" or _exclusive(schema) == names:
             yield Found(path, f"{where} needs exactly one of {listed}")
         else:
             yield Found(path, f"{where} needs at least one of {listed}")
@@ -320,6 +332,17 @@ def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
         yield Found(path, f"{where} lists the same item twice")
         return
     yield Found(path, f"{where}: {error.message}")
+
+
+def _exclusive(schema: dict) -> list[str] | None:
+    """The keys of which exactly one must be given, when `schema` says so with an
+    `anyOf` of single `required` keys and a `not` requiring them all."""
+    options = schema.get("anyOf")
+    forbidden = schema.get("not")
+    if not isinstance(options, list) or not isinstance(forbidden, dict):
+        return None
+    names = [s.get("required", [None])[0] for s in options if isinstance(s, dict)]
+    return names if forbidden.get("required") == names else None
 
 
 # ---------------------------------------------------------------- plugins

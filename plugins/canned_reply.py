@@ -12,8 +12,6 @@ import math
 from itertools import islice
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from engine.hookspecs import CheckFunction, CheckInput, CheckSpec, Finding, hookimpl
 from engine.model import Effect
 
@@ -42,6 +40,8 @@ def build(options: dict[str, Any]) -> CheckFunction:
         post = given.post
         if post.kind not in kinds or given.history is None:
             return []
+        from rapidfuzz import fuzz, process  # only when there is something to compare
+
         earlier = [_normal(t) for t in islice(given.history(post.channel, post.kind), lookback)]
         if len(earlier) < min_count:
             return []
@@ -73,5 +73,6 @@ def register_checks() -> list[CheckSpec]:
             options_schema=OPTIONS_SCHEMA,
             default_action=Effect.WARN,
             description="Flags a reply nearly identical to earlier ones on the same channel.",
+            uses_history=True,
         )
     ]

@@ -24,7 +24,6 @@ from typing import Any
 from engine.errors import PolicyError, PolicyProblem
 from engine.hookspecs import DirectorySpec, hookimpl
 from engine.model import Loc
-from engine.schema import ID
 
 OPTIONS_SCHEMA = {
     "path": {"type": "string", "required": True, "empty": False},
@@ -58,6 +57,8 @@ def build(options: dict[str, Any], policy_dir: str) -> dict[str, Any]:
 
 def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users and groups from the CSV bytes; PolicyError naming each bad row's line."""
+    from engine.schema import ID  # the id rule of policy files (a heavy module: load late)
+
     problems: list[PolicyProblem] = []
 
     def problem(line: int, message: str, col: int = 1) -> None:
@@ -72,6 +73,7 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     users: dict[str, dict[str, str]] = {}
     first_line: dict[str, int] = {}
     groups: dict[str, dict[str, list[str]]] = {}
+    membership: set[tuple[str, str]] = set()
     try:
         header = next(reader, None)
         if header is None:
@@ -118,7 +120,8 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
                     problem(line, f"invalid group id '{gid}' for user '{uid}'")
                     continue
                 members = groups.setdefault(gid, {"members": []})["members"]
-                if uid not in members:
+                if (gid, uid) not in membership:  # a set: a list look-up is quadratic
+                    membership.add((gid, uid))
                     members.append(uid)
     except csv.Error as err:
         problem(reader.line_num or 1, f"unreadable CSV: {err}")

@@ -6,11 +6,6 @@ PublishError, which the workflow records and retries on the next `sayso tick`.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-
 from engine.hookspecs import Notification, NotifierSpec, PublishError, hookimpl
 
 OPTIONS = {
@@ -43,6 +38,11 @@ class EmailNotifier:
         to = list(dict.fromkeys(r.email for r in notification.recipients if r.email))
         if not to:
             return
+        import smtplib  # here, not at import: loading the plugin must stay cheap
+        import ssl
+        from email.message import EmailMessage
+        from email.utils import formatdate, make_msgid
+
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(to)

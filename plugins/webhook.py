@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from engine.hookspecs import (
@@ -41,14 +40,19 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a success: urllib would resend a POST as a GET."""
+@cache
+def _opener():
+    """An opener that does not follow redirects (built on first use: urllib is slow to
+    import, and most commands never send a webhook)."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        """A redirect is an answer, not a success: urllib would resend a POST as a GET."""
 
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            return None
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+    return urllib.request.build_opener(NoRedirect)
 
 
 def _one_line(text: object) -> str:
@@ -70,6 +74,9 @@ class Webhook:
         self.backoff = float(backoff)
 
     def post(self, payload: dict[str, Any], extra_headers: dict[str, str] | None = None) -> int:
+        import urllib.error
+        import urllib.request
+
         body = json.dumps(payload, default=_json_default, ensure_ascii=False).encode("utf-8")
         headers = {**self.headers, **(extra_headers or {})}
         problem = ""
@@ -78,7 +85,7 @@ class Webhook:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             request = urllib.request.Request(self.url, data=body, headers=headers)
             try:
-                with _OPENER.open(request, timeout=self.timeout) as response:
+                with _opener().open(request, timeout=self.timeout) as response:
                     return response.status
             except urllib.error.HTTPError as err:
                 err.close()

@@ -57,7 +57,9 @@ checks:
 def runner(monkeypatch):
     """A runner whose policy is the sample policy built in code (no policy files needed)."""
     compiled = compile_policy(sample_policy())
-    monkeypatch.setattr(engine.compiler, "load_engine", lambda policy_dir, pm=None: compiled)
+    monkeypatch.setattr(
+        engine.compiler, "load_engine", lambda policy_dir, pm=None, **opts: compiled
+    )
     return CliRunner()
 
 

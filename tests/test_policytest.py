@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from engine.compiler import load_engine
-from engine.errors import PolicyError
+from engine.errors import NotFound, PolicyError
 from engine.model import Outcome
 from engine.policytest import load_cases, run_policy_tests
 
@@ -159,7 +159,7 @@ def test_bad_test_files_are_policy_errors(tmp_path, text, message):
 def test_a_directory_without_cases_is_an_error(tmp_path):
     with pytest.raises(PolicyError, match="no test cases"):
         load_cases(tmp_path)
-    with pytest.raises(PolicyError, match="no such directory"):
+    with pytest.raises(NotFound, match="no test directory"):
         load_cases(tmp_path / "missing")
 
 
@@ -273,7 +273,9 @@ def test_cli_tests_default_to_the_policy_tests_folder(runner, tmp_path):
     shutil.copytree(POLICY, policy, ignore=shutil.ignore_patterns("tests"))
     result = sayso_test(runner, policy=policy)
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"error: {policy / 'tests'}:0:0: no such directory"
+    assert result.stderr.strip() == (
+        f"error: no test directory '{policy / 'tests'}' (give one with --tests DIR)"
+    )
 
 
 def test_a_waived_rule_counts_as_exercised(tmp_path):

@@ -33,6 +33,8 @@ def test_init_writes_a_policy_that_validates_and_passes_its_tests(runner, tmp_pa
 def test_init_accepts_an_empty_directory(tmp_path):
     written = write_example(tmp_path)
     assert sorted(p.removeprefix(str(tmp_path)) for p in written) == [
+        "/.sayso/policy.schema.json",
+        "/.sayso/tests.schema.json",
         "/policy.yaml",
         "/tests/policy_test.yaml",
     ]
@@ -63,4 +65,6 @@ def test_init_json_lists_the_files(tmp_path):
     assert data["files"] == [
         str(tmp_path / "new" / "policy.yaml"),
         str(tmp_path / "new" / "tests" / "policy_test.yaml"),
+        str(tmp_path / "new" / ".sayso" / "policy.schema.json"),
+        str(tmp_path / "new" / ".sayso" / "tests.schema.json"),
     ]

@@ -158,8 +158,10 @@ class Workflow:
     def record(self, sid: int) -> SubmissionRecord:
         return self.queries.record(sid)
 
-    def stats(self, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
-        return self.dashboard.stats(now=now, limit=limit)
+    def stats(
+        self, *, now: datetime | None = None, limit: int = 20_000, since: datetime | None = None
+    ) -> dict[str, Any]:
+        return self.dashboard.stats(now=now, limit=limit, since=since)
 
     def policy_snapshot(self, version: str) -> dict[str, str]:
         return self.snapshots.get(version)

@@ -23,26 +23,27 @@ class Dashboard:
         self.engine = engine
         self.store = store
 
-    def stats(self, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
+    def stats(
+        self, *, now: datetime | None = None, limit: int = 20_000, since: datetime | None = None
+    ) -> dict[str, Any]:
         """Time to approval (median, p90) by topic and owner, SLA breaches and escalations
-        per owner group, pending submissions by escalation level. Over the newest `limit`."""
+        per owner group, pending submissions by escalation level. Over the newest `limit`
+        (submitted at or after `since`, when given)."""
         now = moment(now)
         c = submissions.c
+        query = (
+            select(c.id, c.status, c.submitted_at, revisions.c.decision)
+            .join(
+                revisions, (revisions.c.submission_id == c.id) & (revisions.c.number == c.revision)
+            )
+            .where(
+                c.status.in_([Status.PENDING.value, Status.APPROVED.value, Status.PUBLISHED.value])
+            )
+        )
+        if since is not None:
+            query = query.where(c.submitted_at >= since)
         with self.store.read() as conn:
-            rows = conn.execute(
-                select(c.id, c.status, c.submitted_at, revisions.c.decision)
-                .join(
-                    revisions,
-                    (revisions.c.submission_id == c.id) & (revisions.c.number == c.revision),
-                )
-                .where(
-                    c.status.in_(
-                        [Status.PENDING.value, Status.APPROVED.value, Status.PUBLISHED.value]
-                    )
-                )
-                .order_by(c.id.desc())
-                .limit(limit)
-            ).all()
+            rows = conn.execute(query.order_by(c.id.desc()).limit(limit)).all()
             ids = [r.id for r in rows]
             approved_at: dict[int, datetime] = {}
             reached: dict[int, dict[str, int]] = {}
@@ -96,6 +97,7 @@ class Dashboard:
 
         return {
             "as_of": audit.iso(now),
+            "since": audit.iso(since) if since is not None else None,
             "time_to_approval_by_topic": {k: summary(v) for k, v in sorted(by_topic.items())},
             "time_to_approval_by_owner": {k: summary(v) for k, v in sorted(by_owner.items())},
             "sla_breaches_by_owner": dict(sorted(breaches.items())),
