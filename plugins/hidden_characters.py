@@ -22,8 +22,6 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from confusable_homoglyphs import categories
-
 from engine.hookspecs import CheckFunction, CheckInput, CheckSpec, Finding, hookimpl
 from engine.model import Effect, Span
 from engine.normalize import is_invisible, normalize
@@ -49,6 +47,8 @@ _SELECTORS = frozenset(chr(cp) for cp in range(0xFE00, 0xFE10))
 @lru_cache(maxsize=8192)
 def script(ch: str) -> str:
     """The Unicode script of a character (`LATIN`, `CYRILLIC`, `COMMON`...)."""
+    from confusable_homoglyphs import categories  # its data is read on first use
+
     return categories.alias(ch)
 
 

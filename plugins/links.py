@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import re2
-import tldextract
 
 from engine.hookspecs import CheckFunction, CheckInput, CheckSpec, Finding, hookimpl
 from engine.model import Effect, Span
@@ -55,8 +54,12 @@ _MAX_NESTING = 3
 
 
 @lru_cache(maxsize=1)
-def _suffixes() -> tldextract.TLDExtract:
-    """The Public Suffix List as shipped with tldextract: no download, no cache files."""
+def _suffixes() -> Any:
+    """The Public Suffix List as shipped with tldextract: no download, no cache files.
+
+    Imported on first use: tldextract brings HTTP libraries a `sayso check` never needs."""
+    import tldextract
+
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
 
 
