@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from engine.errors import SaysoError
+from engine.errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
 
 
 class Context:
@@ -35,11 +35,11 @@ class Context:
 
     @property
     def store(self):
-        """The database, migrated to the current schema."""
+        """The database; a new one gets the schema, one that is behind is refused."""
         if self._store is None:
-            from engine.store import Store
+            from engine.store import open_store
 
-            self._store = Store(self.db_url)
+            self._store = open_store(self.db_url)
         return self._store
 
     @property
@@ -60,7 +60,7 @@ class SaysoGroup(click.Group):
         except SaysoError as err:
             for line in str(err).splitlines() or [type(err).__name__]:
                 click.echo(f"error: {line}", err=True)
-            ctx.exit(getattr(err, "exit_code", 1) or 1)
+            ctx.exit(exit_code(err))
         except BrokenPipeError:  # `sayso audit export | head`: the reader has enough
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
             ctx.exit(0)
@@ -70,6 +70,19 @@ class SaysoGroup(click.Group):
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def as_option(f: Callable) -> Callable:
+    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
+
+
+def at_option(help_text: str = "Action time (default now).") -> Callable:
+    """`--at ISO-TIME`: the effective time of what the command does."""
+    return click.option("--at", "at", metavar="ISO-TIME", help=help_text)
+
+
+# shared option stacks: `ID --as U [--at T] [--json]` on every workflow action
+id_argument = click.argument("submission_id", metavar="ID")
 
 
 def json_option(f: Callable) -> Callable:
@@ -103,7 +116,7 @@ def echo_json(data: Any) -> None:
     envvar="SAYSO_NO_CACHE",
     help="Load the policy from its files, not from the cache of loaded policies (env SAYSO_NO_CACHE).",
 )
-@click.version_option("0.1.0", prog_name="sayso")
+@click.version_option(package_name="sayso", prog_name="sayso")
 @click.pass_context
 def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
@@ -117,7 +130,21 @@ def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
 class BadInput(SaysoError):
     """Unusable command-line input (exit 2)."""
 
-    exit_code = 2
+
+# The exit status of every error a user can cause, most specific first (SPEC: a
+# refused workflow action exits 1; `check` keeps 1 for "denied", so bad input is 2).
+EXIT_CODES: tuple[tuple[type[SaysoError], int], ...] = (
+    (BadInput, 2),
+    (NotFound, 1),
+    (NotAuthor, 1),
+    (NotEligible, 1),
+    (WrongState, 1),
+    (SaysoError, 1),
+)
+
+
+def exit_code(err: SaysoError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
 
 
 def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
@@ -134,9 +161,12 @@ def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as err:
             raise BadInput(f"cannot read {source}: {err}") from None
-    if not text.strip():
-        raise BadInput("the post text is empty")
-    return text
+    from engine.posttext import check_post_text
+
+    try:
+        return check_post_text(text)
+    except SaysoError as err:
+        raise BadInput(str(err)) from None
 
 
 def parse_time(value: str | None, option: str = "--at"):
@@ -155,7 +185,7 @@ def parse_time(value: str | None, option: str = "--at"):
 @click.option("--kind", default="post", show_default=True, help="post or reply.")
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Decide as of this time (default now).")
+@at_option("Decide as of this time (default now).")
 @click.option("--explain", is_flag=True, help="Also list every rule, topic and check considered.")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
@@ -179,8 +209,7 @@ def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as
     try:
         engine = ctx.engine
     except PolicyError as err:
-        err.exit_code = 2
-        raise
+        raise BadInput(str(err)) from None
     decision = engine.decide(post, now=now, explain=True)
     not_run = checks_without_history(engine, post)
     if as_json:
@@ -204,23 +233,23 @@ def validate(ctx: Context, as_json: bool) -> None:
     Prints every problem as FILE:LINE:COL: message (warnings as FILE:LINE:COL:
     warning: message). Exit 0 valid, 1 invalid.
     """
-    from engine.validation import validate_policy
+    from engine.policies import validate_policy
     from engine.version import short_version
 
     result = validate_policy(ctx.policy_dir, use_cache=ctx.use_cache)
     if as_json:
         echo_json(result.to_dict())
     else:
-        for loc, message in result.errors:
-            click.echo(f"{loc}: {message}")
+        for problem in result.errors:
+            click.echo(str(problem))
         if result.valid:
             counts = ", ".join(
                 f"{n} {what if n != 1 else what[:-1]}" for what, n in result.counts().items()
             )
             version = short_version(result.version)
             click.echo(f"{ctx.policy_dir}: valid ({counts}; version {version})")
-        for loc, message in result.warnings:
-            click.echo(f"{loc}: warning: {message}")
+        for warning in result.warnings:
+            click.echo(f"{warning.loc}: warning: {warning.message}")
     click.get_current_context().exit(0 if result.valid else 1)
 
 
@@ -415,10 +444,6 @@ def who(ctx: Context, user: str | None, channel: str | None, as_csv: bool, as_js
 # ---------------------------------------------------------------- workflow
 
 
-def as_option(f: Callable) -> Callable:
-    return click.option("--as", "actor", required=True, metavar="U", help="Acting user's id.")(f)
-
-
 def revision_option(f: Callable) -> Callable:
     return click.option(
         "--revision",
@@ -430,37 +455,16 @@ def revision_option(f: Callable) -> Callable:
 
 
 def _when(moment) -> str:
-    from engine.audit import iso
+    from engine.explain import when
 
-    return iso(moment).replace(".000000Z", "Z") if moment else "-"
+    return when(moment)
 
 
 def print_submission(sub, *, decision: bool = False) -> None:
-    """One submission for a person: status, who must still sign off, the clock."""
-    from engine.explain import format_decision
+    """One submission for a person (engine.explain.format_submission)."""
+    from engine.explain import format_submission
 
-    click.echo(f"submission {sub.id}: {sub.status.value} (revision {sub.revision})")
-    click.echo(f"  {sub.author} on {sub.channel} ({sub.kind}), submitted {_when(sub.submitted_at)}")
-    if decision:
-        for line in format_decision(sub.decision).splitlines():
-            click.echo(f"  {line}")
-    for q in sub.requirements:
-        mark = "met" if q.met else "open"
-        who = ", ".join(q.approved_by) or "none yet"
-        click.echo(
-            f"  [{mark}] {q.id}: {q.approvals} approval(s) from {' or '.join(q.eligible)}"
-            f" (approved by: {who})"
-        )
-    if sub.next_escalation_at and sub.status.value == "pending":
-        click.echo(f"  next escalation: {_when(sub.next_escalation_at)}")
-    if sub.publish_at:
-        click.echo(f"  publish at: {_when(sub.publish_at)}")
-    if sub.overdue:
-        click.echo("  OVERDUE: still pending at its publish time; it will not be published late")
-    if sub.published_at:
-        click.echo(f"  published: {_when(sub.published_at)}")
-    if sub.publish_error:
-        click.echo(f"  publishing failed: {sub.publish_error} (retried by `sayso tick`)")
+    click.echo(format_submission(sub, decision=decision))
 
 
 def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
@@ -477,7 +481,7 @@ def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
 @click.option("--publish-at", metavar="ISO-TIME", help="Publish at this time once approved.")
-@click.option("--at", "at", metavar="ISO-TIME", help="Submission time (default now).")
+@at_option("Submission time (default now).")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
@@ -503,7 +507,7 @@ def _utcnow():
 
 @cli.command()
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@at_option("As of this time (default now).")
 @json_option
 @pass_ctx
 def queue(ctx: Context, actor, at, as_json) -> None:
@@ -519,11 +523,11 @@ def queue(ctx: Context, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--comment", metavar="C", help="A note kept with the approval.")
 @revision_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def approve(ctx: Context, submission_id, actor, comment, revision, at, as_json) -> None:
@@ -536,11 +540,11 @@ def approve(ctx: Context, submission_id, actor, comment, revision, at, as_json) 
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--reason", required=True, metavar="R", help="Why (shown to the author).")
 @revision_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def reject(ctx: Context, submission_id, actor, reason, revision, at, as_json) -> None:
@@ -551,9 +555,9 @@ def reject(ctx: Context, submission_id, actor, reason, revision, at, as_json) ->
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
@@ -562,11 +566,11 @@ def withdraw(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @click.option("--text", metavar="T", help="The new text.")
 @click.option("--file", "file", metavar="F", help="Read the new text from a file (- for stdin).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
@@ -578,9 +582,9 @@ def revise(ctx: Context, submission_id, actor, text, file, at, dash, as_json) ->
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
-@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@at_option("Action time (default now).")
 @json_option
 @pass_ctx
 def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
@@ -589,7 +593,7 @@ def publish(ctx: Context, submission_id, actor, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @as_option
 @json_option
 @pass_ctx
@@ -660,7 +664,7 @@ def tick(ctx: Context, at, as_json) -> None:
 
 
 @cli.command()
-@click.argument("submission_id", metavar="ID")
+@id_argument
 @json_option
 @pass_ctx
 def show(ctx: Context, submission_id, as_json) -> None:
@@ -669,31 +673,9 @@ def show(ctx: Context, submission_id, as_json) -> None:
     if as_json:
         echo_json(record.to_dict())
         return
-    sub = record.submission
-    print_submission(sub)
-    click.echo("revisions:")
-    for r in record.revisions:
-        click.echo(
-            f"  {r.number}  {_when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
-            f"  policy {r.policy_version[:12]}"
-        )
-        click.echo(f"     {r.text!r}")
-    if record.verdicts:
-        click.echo("approvals and rejections:")
-        for v in record.verdicts:
-            note = f" — {v.comment}" if v.comment else ""
-            click.echo(f"  {_when(v.at)}  {v.verdict} revision {v.revision} by {v.who}{note}")
-    for chain, level, when in record.escalations:
-        click.echo(f"escalated: {chain} level {level} at {_when(when)}")
-    for p in record.publications:
-        outcome = f"ok {p['ref']}" if p["ok"] else f"failed: {p['error']}"
-        click.echo(
-            f"publication: revision {p['revision']} via {p['publisher']} at {p['at']}: {outcome}"
-        )
-    click.echo("audit events:")
-    for e in record.events:
-        actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
-        click.echo(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
+    from engine.explain import format_record
+
+    click.echo(format_record(record))
 
 
 @cli.command()
@@ -701,7 +683,7 @@ def show(ctx: Context, submission_id, as_json) -> None:
 @click.option("--to", "to_user", required=True, metavar="V", help="Who may act for them.")
 @click.option("--until", required=True, metavar="ISO-TIME", help="When the delegation ends.")
 @click.option("--reason", metavar="R", help="Why (kept in the audit log).")
-@click.option("--at", "at", metavar="ISO-TIME", help="Start time (default now).")
+@at_option("Start time (default now).")
 @json_option
 @pass_ctx
 def delegate(ctx: Context, from_user, to_user, until, reason, at, as_json) -> None:
@@ -808,26 +790,17 @@ def audit_verify(ctx: Context, as_json):
 @pass_ctx
 def replay(ctx: Context, with_dir, since, as_json) -> None:
     """Re-decide stored submissions under another policy and list what changes."""
-    from sqlalchemy import func, select
-
     from engine.compiler import load_engine
+    from engine.replay import count
     from engine.replay import replay as run_replay
-    from engine.store import submissions
 
     if not os.path.isdir(with_dir):
         raise BadInput(f"--with: no policy directory '{with_dir}'")
     other = load_engine(with_dir)
-    total = 0
-    if sys.stderr.isatty():
-        with ctx.store.read() as conn:
-            total = conn.execute(select(func.count()).select_from(submissions)).scalar_one()
+    start = parse_time(since, "--since")
+    total = count(ctx.store, start) if sys.stderr.isatty() else 0
     with _progress(total, "replaying") as bar:
-        report = run_replay(
-            ctx.store,
-            other,
-            since=parse_time(since, "--since"),
-            progress=bar.update if bar else None,
-        )
+        report = run_replay(ctx.store, other, since=start, progress=bar.update if bar else None)
     if as_json:
         echo_json(report.to_dict())
         return
@@ -839,6 +812,28 @@ def replay(ctx: Context, with_dir, since, as_json) -> None:
             click.echo(f"    - {r}")
     summary = ", ".join(f"{k}: {n}" for k, n in sorted(report.summary.items())) or "none"
     click.echo(f"{report.total} replayed, {len(report.changes)} changed ({summary})")
+
+
+@cli.command()
+@json_option
+@pass_ctx
+def migrate(ctx: Context, as_json: bool) -> None:
+    """Bring the database schema up to date (commands refuse a database that is behind)."""
+    from engine.store import Store, head_revision
+
+    store = Store(ctx.db_url, migrate=False)
+    try:
+        before = store.current_revision()
+        store.migrate()
+        after = store.current_revision()
+    finally:
+        store.close()
+    if as_json:
+        echo_json({"from": before, "to": after, "head": head_revision()})
+    elif before == after:
+        click.echo(f"database schema is current (revision {after})")
+    else:
+        click.echo(f"database schema upgraded from {before or 'nothing'} to {after}")
 
 
 @cli.command()

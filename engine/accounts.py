@@ -82,6 +82,11 @@ def _scrypt_matches(stored: str, password: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password (argon2id with a random salt)."""
+    return _hasher.hash(password)
+
+
 def _store_hash(store: Store, user: str, hashed: str) -> None:
     now = datetime.now(UTC)
     with store.write() as conn:

@@ -25,7 +25,7 @@ from typing import Any
 import re2
 
 from . import plugins as plugin_registry
-from .decide import allow_reasons, check_rules, decide, deny_reason, matching_rules, no_allow_reason
+from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
 from .model import (
@@ -39,26 +39,15 @@ from .model import (
     Policy,
     Post,
     Reason,
+    Role,
     Rule,
     User,
     Waiver,
 )
+from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
-ROLES: tuple[str, ...] = ("auditors", "admins")
-
-
-@dataclass(frozen=True, slots=True)
-class RuleIndex:
-    """The rules that apply to one (channel, kind), keyed by the principal they name."""
-
-    allow: Mapping[str, tuple[Rule, ...]]
-    deny: Mapping[str, tuple[Rule, ...]]
-    advisory_allow: Mapping[str, tuple[Rule, ...]]
-    advisory_deny: Mapping[str, tuple[Rule, ...]]
-    allowed_principals: tuple[str, ...]  # who the enforced allow rules name, for hints
-    denied_principals: frozenset[str] = frozenset()  # who the enforced deny rules name
-    allowing_principals: frozenset[str] = frozenset()  # set form of `allowed_principals`
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +55,6 @@ class CompiledCheck:
     config: CheckConfig
     run: CheckFunction
     action: Effect
-
-
-_EMPTY_INDEX = RuleIndex({}, {}, {}, {}, ())
 
 
 def resolve_globs(globs: Iterable[str], names: Iterable[str]) -> frozenset[str]:
@@ -83,38 +69,13 @@ def resolve_globs(globs: Iterable[str], names: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _group_members(policy: Policy) -> dict[str, frozenset[str]]:
-    """Group id -> user ids, through nested `includes` (cycles tolerated)."""
-    direct: dict[str, set[str]] = {}
-    includes: dict[str, set[str]] = {}
-    for group in policy.groups.values():
-        users, nested = set(), set(group.includes)
-        for member in group.members:
-            if member.startswith("group:"):
-                nested.add(member[6:])
-            else:
-                users.add(member.removeprefix("user:"))
-        direct[group.id], includes[group.id] = users, nested
-    members: dict[str, frozenset[str]] = {}
-    for group_id in direct:
-        seen, stack, users = {group_id}, [group_id], set()
-        while stack:
-            current = stack.pop()
-            users |= direct.get(current, set())
-            for child in includes.get(current, ()):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        members[group_id] = frozenset(users)
-    return members
-
-
 class Engine:
     """A compiled policy. Immutable after construction; safe to share across threads."""
 
     __slots__ = (
         "policy",
         "version",
+        "pm",
         "_principals",
         "_groups_of",
         "_group_members",
@@ -131,11 +92,12 @@ class Engine:
 
     def __init__(self, policy: Policy, pm: Any = None):
         pm = pm or plugin_registry.default_plugin_manager()
+        self.pm = pm  # the plugins this policy was compiled with (checks, publishers...)
         self.policy = policy
         self.version = policy.version
         channel_ids = tuple(policy.channels)
 
-        self._group_members = _group_members(policy)
+        self._group_members = group_members(policy)
         groups_of: dict[str, set[str]] = defaultdict(set)
         for group_id, users in self._group_members.items():
             for user_id in users:
@@ -297,8 +259,36 @@ class Engine:
 
     # ---- deciding ----------------------------------------------------------
 
+    # ---- the compiled view `decide` reads (read-only) -------------------------
+
+    @property
+    def rule_channels(self) -> Mapping[str, frozenset[str]]:
+        """Rule id -> the channels its globs match."""
+        return self._rule_channels
+
+    @property
+    def detectors(self) -> tuple[TopicDetector, ...]:
+        return self._detectors
+
+    @property
+    def topic_order(self) -> Mapping[str, int]:
+        return self._topic_order
+
+    @property
+    def topics_by_channel(self) -> Mapping[str, frozenset[str]]:
+        return self._topics_by_channel
+
+    @property
+    def checks_by_channel(self) -> Mapping[str, tuple[CompiledCheck, ...]]:
+        return self._checks_by_channel
+
+    @property
+    def rule_order(self) -> Mapping[str, int]:
+        """Rule id -> its position in the policy (reasons are listed in this order)."""
+        return self._rule_order
+
     def rule_index(self, channel_id: str, kind: str) -> RuleIndex:
-        return self._rule_index.get((channel_id, kind), _EMPTY_INDEX)
+        return self._rule_index.get((channel_id, kind), EMPTY_INDEX)
 
     def waiver_for(self, target: str, user_id: str, today: date) -> Waiver | None:
         """A waiver in force today that exempts the user from a rule, topic or check."""
@@ -316,21 +306,18 @@ class Engine:
         if principals is None or index is None:  # unknowns, or no rule here at all
             verdict = check_rules(self, author, channel, kind, today or datetime.now(UTC).date())
             return verdict.allowed, verdict.reasons
-        if not principals.isdisjoint(index.denied_principals):
-            denials = []
-            for rule in matching_rules(index.deny, principals, self._rule_order):
-                if rule.id in self._waivers:
-                    today = today or datetime.now(UTC).date()
-                    if self.waiver_for(rule.id, author, today) is not None:
-                        continue
-                denials.append(deny_reason(rule, author, channel))
-            if denials:
-                return False, tuple(denials)
-        allow = index.allow
-        allows = [allow[p] for p in principals.intersection(index.allowing_principals)]
-        if not allows:
+
+        def exempt(rule: Rule) -> Waiver | None:
+            if rule.id not in self._waivers:
+                return None
+            return self.waiver_for(rule.id, author, today or datetime.now(UTC).date())
+
+        match = evaluate(index, principals, self._rule_order, exempt)
+        if match.denials:
+            return False, tuple(deny_reason(rule, author, channel) for rule in match.denials)
+        if not match.allows:
             return False, (no_allow_reason(author, channel, kind),)
-        return True, allow_reasons(self, author, channel, allows)
+        return True, allow_reasons(match.allows, author, channel)
 
     def decide(
         self,

@@ -19,7 +19,7 @@ decision that is not approved, `hint` steps saying what would change it; with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from difflib import get_close_matches
@@ -42,6 +42,7 @@ from .model import (
     TraceStep,
     Waiver,
 )
+from .permissions import evaluate, matching_rules
 
 if TYPE_CHECKING:
     from .compiler import Engine
@@ -91,23 +92,6 @@ def _who(principals: Iterable[str]) -> str:
     return ", ".join(principals) or "nobody"
 
 
-def matching_rules(
-    by_principal: Mapping[str, tuple[Rule, ...]], principals: frozenset[str], order: dict[str, int]
-) -> tuple[Rule, ...]:
-    """The rules naming any of `principals`, each once, in policy order."""
-    if not by_principal:
-        return ()
-    found: list[Rule] = []
-    for principal in principals:
-        rules = by_principal.get(principal)
-        if rules:
-            found.extend(rules)
-    if len(found) > 1:
-        unique = {rule.id: rule for rule in found}
-        return tuple(sorted(unique.values(), key=lambda r: order[r.id]))
-    return tuple(found)
-
-
 def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Reason]:
     reasons = []
     if author not in engine.policy.users:
@@ -133,21 +117,23 @@ def check_rules(
         return RuleVerdict(False, False, tuple(unknown), (), ())
     principals = engine.principals_of(author)
     index = engine.rule_index(channel_id, kind)
-    order = engine._rule_order
+    order = engine.rule_order
     warnings: list[Reason] = []
     trace: list[TraceStep] = []
-    denials: list[Reason] = []
-    for rule in matching_rules(index.deny, principals, order):
-        waiver = engine.waiver_for(rule.id, author, today)
+    match = evaluate(index, principals, order, lambda r: engine.waiver_for(r.id, author, today))
+    exemptions = {rule.id: waiver for rule, waiver in match.waived}
+    denying = sorted((*match.denials, *(r for r, _ in match.waived)), key=lambda r: order[r.id])
+    for rule in denying:  # in policy order, as the rules are written
+        waiver = exemptions.get(rule.id)
         if waiver is not None:
             until = waiver.expires.isoformat()
             message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
             warnings.append(Reason(rule.id, "waiver", message, Effect.WARN))
             trace.append(TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
-            continue
-        denials.append(deny_reason(rule, author, channel_id))
-        trace.append(TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
-    allows = matching_rules(index.allow, principals, order)
+        else:
+            trace.append(TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
+    denials = [deny_reason(rule, author, channel_id) for rule in match.denials]
+    allows = match.allows
     for rule in allows:
         trace.append(TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
     for rule in matching_rules(index.advisory_deny, principals, order):
@@ -165,7 +151,7 @@ def check_rules(
         reason = no_allow_reason(author, channel_id, kind)
         trace.append(TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
         return RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
-    reasons = tuple(_allow_reason(r.id, author, channel_id) for r in allows)
+    reasons = allow_reasons(allows, author, channel_id)
     return RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
 
 
@@ -187,15 +173,9 @@ def _allow_reason(rule_id: str, author: str, channel_id: str) -> Reason:
     )
 
 
-def allow_reasons(
-    engine: Engine, author: str, channel_id: str, found: list[tuple[Rule, ...]]
-) -> tuple[Reason, ...]:
-    """One reason per allowing rule, in policy order (`found`: rule tuples per principal)."""
-    if len(found) == 1 and len(found[0]) == 1:
-        return (_allow_reason(found[0][0].id, author, channel_id),)
-    unique = {rule.id for rules in found for rule in rules}
-    ordered = sorted(unique, key=engine._rule_order.__getitem__)
-    return tuple(_allow_reason(rule_id, author, channel_id) for rule_id in ordered)
+def allow_reasons(rules: Iterable[Rule], author: str, channel_id: str) -> tuple[Reason, ...]:
+    """One reason per allowing rule (`rules` in policy order)."""
+    return tuple(_allow_reason(rule.id, author, channel_id) for rule in rules)
 
 
 def _unmatched_rules(
@@ -211,7 +191,7 @@ def _unmatched_rules(
     for rule in engine.policy.rules:
         if rule.id in seen:
             continue
-        if channel_id not in engine._rule_channels[rule.id]:
+        if channel_id not in engine.rule_channels[rule.id]:
             why = f"channels {', '.join(rule.channels)} do not include {channel_id}"
         elif kind not in rule.kinds:
             why = f"applies to {', '.join(rule.kinds)} only, not {kind}"
@@ -303,9 +283,9 @@ def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
 
     At most MAX_SPANS spans per topic are kept; `spans_more(spans)` counts the rest."""
     found: dict[str, list[Span]] = {}
-    for detector in engine._detectors:
+    for detector in engine.detectors:
         for topic_id, spans in detector.detect(text).items():
-            if spans and topic_id in engine._topic_order:
+            if spans and topic_id in engine.topic_order:
                 more = spans_more(spans)
                 if topic_id in found:
                     more += spans_more(found[topic_id])
@@ -336,7 +316,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         out.denials.append(Reason("topics", "topic", message, Effect.DENY))
         out.trace.append(TraceStep("topic", "topics", True, message))
         return ()
-    in_force = engine._topics_by_channel.get(post.channel, frozenset())
+    in_force = engine.topics_by_channel.get(post.channel, frozenset())
     if out.explain:
         for topic_id in engine.policy.topics:
             if topic_id not in found:
@@ -345,7 +325,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
     if not found:
         return ()
     matches = []
-    for topic_id in sorted(found, key=engine._topic_order.__getitem__):
+    for topic_id in sorted(found, key=engine.topic_order.__getitem__):
         spans = found[topic_id]
         words = ", ".join(dict.fromkeys(f"'{' '.join(s.text.split())}'" for s in spans))
         if topic_id not in in_force:
@@ -422,7 +402,7 @@ def _signers(requirement: Requirement) -> str:
 
 
 def _checks(engine, post: Post, now, history, today: date, out: _Collector) -> None:
-    checks = engine._checks_by_channel.get(post.channel, ())
+    checks = engine.checks_by_channel.get(post.channel, ())
     if not checks:
         return
     given = CheckInput(post, engine.policy.channels[post.channel], now, history)

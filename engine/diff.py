@@ -134,17 +134,10 @@ def allowed_users(engine: Engine, channel: str, kind: str, today: date) -> froze
     if channel not in engine.policy.channels:
         return frozenset()
     index = engine.rule_index(channel, kind)
-    allowed = _members_of(engine, index.allowing_principals) & engine.policy.users.keys()
-    if not allowed or not index.denied_principals:
-        return allowed
-    deny_rules = {rule.id: rule for rules in index.deny.values() for rule in rules}
-    for rule in deny_rules.values():
-        denied = _members_of(engine, rule.principals)
-        for waiver in engine.policy.waivers:
-            if rule.id in waiver.targets and waiver.expires >= today:
-                denied -= _members_of(engine, waiver.principals)
-        allowed -= denied
-    return allowed
+    candidates = _members_of(engine, index.allowing_principals) & engine.policy.users.keys()
+    if not index.denied_principals:
+        return candidates  # nobody is denied here: every user an allow rule names may post
+    return frozenset(u for u in candidates if engine.may_post(u, channel, kind, today=today)[0])
 
 
 def _members_of(engine: Engine, principals: Iterable[str]) -> frozenset[str]:

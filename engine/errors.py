@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from .model import PolicyProblem
 
-if TYPE_CHECKING:  # only an annotation here: `sayso --help` need not load the model
-    from .model import Loc
+__all__ = [
+    "NotAuthor",
+    "NotEligible",
+    "NotFound",
+    "PolicyError",
+    "PolicyProblem",
+    "SaysoError",
+    "StaleRevision",
+    "WorkflowError",
+    "WrongState",
+    "first_line",
+]
 
 
 class SaysoError(Exception):
@@ -21,30 +30,35 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(orig).__name__
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyProblem:
-    loc: Loc
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
-
-
 class PolicyError(SaysoError):
     """A policy directory is invalid; carries every problem found, each with its location."""
 
-    def __init__(self, problems: list[PolicyProblem]):
+    def __init__(self, problems: list[PolicyProblem], warnings: tuple[PolicyProblem, ...] = ()):
         self.problems = sorted(problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.col))
+        self.warnings = warnings  # found alongside the problems, for `validate`
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class WorkflowError(SaysoError):
-    """A workflow action was refused (not eligible, wrong state, self-approval...)."""
+    """A workflow action was refused. The subclasses say why; CLI exit codes and HTTP
+    statuses are chosen from the type (cli.EXIT_CODES, web/errors.STATUSES)."""
 
 
 class StaleRevision(WorkflowError):
     """An approval or rejection of a revision that is no longer the current one."""
 
 
-class NotFound(SaysoError):
+class NotFound(WorkflowError):
     """An id (submission, user, version...) that does not exist."""
+
+
+class NotAuthor(WorkflowError):
+    """Only the author (or the delegation's giver) may do this."""
+
+
+class NotEligible(WorkflowError):
+    """The user may not act on this submission: not an owner, the author, or done already."""
+
+
+class WrongState(WorkflowError):
+    """The submission (or delegation) is not in a state that allows the action."""

@@ -1,9 +1,13 @@
-"""A decision explained for a person: the outcome, why, where in the text, who signs off,
-and what to change to get the post approved."""
+"""Output for a person: a decision explained (the outcome, why, where in the text, who
+signs off, what to change), a submission and its full record. The CLI prints these."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from .model import Decision, Outcome, Reason, Span
+from .times import iso
 
 _CONTEXT = 30  # characters of text shown on each side of a match
 
@@ -72,4 +76,66 @@ def format_trace(decision: Decision) -> str:
             continue
         mark = "+" if step.matched else "-"
         lines.append(f"  {mark} {step.stage} {step.id}: {step.detail}")
+    return "\n".join(lines)
+
+
+def when(moment: datetime | None) -> str:
+    """A time as the CLI shows it (whole seconds without the zeros), or `-`."""
+    return iso(moment).replace(".000000Z", "Z") if moment else "-"
+
+
+def format_submission(sub: Any, *, decision: bool = False) -> str:
+    """One submission: status, who must still sign off, the clock."""
+    lines = [
+        f"submission {sub.id}: {sub.status.value} (revision {sub.revision})",
+        f"  {sub.author} on {sub.channel} ({sub.kind}), submitted {when(sub.submitted_at)}",
+    ]
+    if decision:
+        lines.extend(f"  {line}" for line in format_decision(sub.decision).splitlines())
+    for q in sub.requirements:
+        mark = "met" if q.met else "open"
+        who = ", ".join(q.approved_by) or "none yet"
+        lines.append(
+            f"  [{mark}] {q.id}: {q.approvals} approval(s) from {' or '.join(q.eligible)}"
+            f" (approved by: {who})"
+        )
+    if sub.next_escalation_at and sub.status.value == "pending":
+        lines.append(f"  next escalation: {when(sub.next_escalation_at)}")
+    if sub.publish_at:
+        lines.append(f"  publish at: {when(sub.publish_at)}")
+    if sub.overdue:
+        lines.append("  OVERDUE: still pending at its publish time; it will not be published late")
+    if sub.published_at:
+        lines.append(f"  published: {when(sub.published_at)}")
+    if sub.publish_error:
+        lines.append(f"  publishing failed: {sub.publish_error} (retried by `sayso tick`)")
+    return "\n".join(lines)
+
+
+def format_record(record: Any) -> str:
+    """A submission's full record (`sayso show`): revisions and hashes, verdicts,
+    escalations, publications and audit events."""
+    lines = [format_submission(record.submission), "revisions:"]
+    for r in record.revisions:
+        lines.append(
+            f"  {r.number}  {when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
+            f"  policy {r.policy_version[:12]}"
+        )
+        lines.append(f"     {r.text!r}")
+    if record.verdicts:
+        lines.append("approvals and rejections:")
+        for v in record.verdicts:
+            note = f" — {v.comment}" if v.comment else ""
+            lines.append(f"  {when(v.at)}  {v.verdict} revision {v.revision} by {v.who}{note}")
+    for chain, level, at in record.escalations:
+        lines.append(f"escalated: {chain} level {level} at {when(at)}")
+    for p in record.publications:
+        outcome = f"ok {p['ref']}" if p["ok"] else f"failed: {p['error']}"
+        lines.append(
+            f"publication: revision {p['revision']} via {p['publisher']} at {p['at']}: {outcome}"
+        )
+    lines.append("audit events:")
+    for e in record.events:
+        actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
+        lines.append(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
     return "\n".join(lines)

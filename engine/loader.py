@@ -44,13 +44,11 @@ from .model import (
     User,
     Waiver,
 )
+from .pluginoptions import OptionChecker, PluginSpecs, plugin_problems
 from .schema import (
     CHECK_KEYS,
     ID,
     SINGULAR,
-    OptionChecker,
-    PluginSpecs,
-    plugin_problems,
     schema_problems,
     suggest,
     type_name,
@@ -149,15 +147,13 @@ class _Loader:
         for loc, message in report.errors:
             self.problem(loc, message)
         warnings = tuple(
-            f"{loc}: {message}"
+            PolicyProblem(loc, message)
             for loc, message in sorted(
                 report.warnings, key=lambda w: (w[0].file, w[0].line, w[0].col)
             )
         )
         if self.problems:
-            error = PolicyError(self.problems)
-            error.warnings = warnings
-            raise error
+            raise PolicyError(self.problems, warnings)
         return self.build(warnings)
 
     def read_sources(self) -> list[Source]:
@@ -351,7 +347,7 @@ class _Loader:
 
     # ------------------------------------------------------------ building
 
-    def build(self, warnings: tuple[str, ...]) -> Policy:
+    def build(self, warnings: tuple[PolicyProblem, ...]) -> Policy:
         d = self.draft
         files = dict(sorted(self.files.items()))
         return Policy(

@@ -46,6 +46,38 @@ class Enforcement(StrEnum):
     ADVISORY = "advisory"  # evaluated and reported as a warning, never changes the decision
 
 
+class VerdictType(StrEnum):
+    """An approver's verdict on a revision."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class EventType(StrEnum):
+    """Every kind of audit event (engine/audit.py refuses others)."""
+
+    POLICY_LOADED = "policy_loaded"
+    SUBMITTED = "submitted"
+    DECIDED = "decided"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ESCALATED = "escalated"
+    WITHDRAWN = "withdrawn"
+    REVISED = "revised"
+    PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    OVERDUE = "overdue"
+    DELEGATED = "delegated"
+    DELEGATION_REVOKED = "delegation_revoked"
+
+
+class Role(StrEnum):
+    """Policy `roles:`; members of a role see every submission."""
+
+    AUDITORS = "auditors"  # the audit log and every submission
+    ADMINS = "admins"  # the policy pages, replay, the dashboard and every submission
+
+
 # --------------------------------------------------------------------------
 # Source policy, as loaded and validated (engine.loader produces a Policy).
 # --------------------------------------------------------------------------
@@ -64,6 +96,17 @@ class Loc:
 
 
 NOWHERE = Loc("<policy>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """An error or warning about a policy, at its place in a policy file."""
+
+    loc: Loc
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +270,7 @@ class Policy:
     delegation: DelegationLimits = field(default_factory=DelegationLimits)
     limits: Limits = field(default_factory=Limits)
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
-    warnings: tuple[str, ...] = ()  # e.g. expired waivers, as "FILE:LINE:COL: message"
+    warnings: tuple[PolicyProblem, ...] = ()  # e.g. expired waivers
 
 
 # --------------------------------------------------------------------------
@@ -302,10 +345,7 @@ class Decision:
         return {
             "decision": self.decision.value,
             "post": asdict(self.post),
-            "reasons": [
-                {"id": r.id, "kind": r.kind, "message": r.message, "effect": r.effect.value}
-                for r in self.reasons
-            ],
+            "reasons": [reason_dict(r) for r in self.reasons],
             "requirements": [
                 {
                     "id": q.id,
@@ -327,13 +367,21 @@ class Decision:
                 }
                 for t in self.topics
             ],
-            "warnings": [
-                {"id": w.id, "kind": w.kind, "message": w.message, "effect": w.effect.value}
-                for w in self.warnings
-            ],
+            "warnings": [reason_dict(w) for w in self.warnings],
             "policy_version": self.policy_version,
             "trace": [asdict(s) for s in self.trace],
         }
+
+
+def reason_dict(r: Reason) -> dict[str, Any]:
+    """A reason or warning as JSON; `advisory` survives the round trip."""
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "message": r.message,
+        "effect": r.effect.value,
+        "advisory": r.advisory,
+    }
 
 
 def decision_from_dict(data: dict[str, Any]) -> Decision:

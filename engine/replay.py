@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .compiler import Engine
 from .model import Post
@@ -54,6 +54,15 @@ class ReplayReport:
             "summary": dict(sorted(self.summary.items())),
             "changes": [c.to_dict() for c in self.changes],
         }
+
+
+def count(store: Store, since: datetime | None = None) -> int:
+    """How many submissions `replay` would decide again (for a progress bar)."""
+    query = select(func.count()).select_from(submissions)
+    if since is not None:
+        query = query.where(submissions.c.submitted_at >= since)
+    with store.read() as conn:
+        return conn.execute(query).scalar_one()
 
 
 def _rows(store: Store, since: datetime | None) -> Iterator[Any]:

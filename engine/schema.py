@@ -7,24 +7,22 @@ offending node, whether the problem is the mapping key itself (an unknown or bad
 named key) and a message for a person, e.g.
 "unknown key 'keywrods' in topic 'rates' (did you mean 'keywords'?)".
 
-Plugin options cannot be known statically: `plugin_problems` checks the `use:` names
-of checks, notifiers, directory sources and channel publishers against the plugins
-registered, and their options against each plugin's cerberus `options_schema`.
+Plugin options cannot be known statically: engine/pluginoptions.py checks the `use:`
+names of checks, notifiers, directory sources and channel publishers against the
+plugins registered, and their options against each plugin's cerberus `options_schema`.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import cerberus
 import jsonschema
 
 Path = tuple[Any, ...]
@@ -226,112 +224,128 @@ def _container(path: Path, data: Any) -> str:
     return describe(path[:-1] if path and isinstance(path[-1], int) else path, data)
 
 
-def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
-    path = tuple(error.absolute_path)
-    kind = error.validator
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    value = error.instance
-    where = describe(path, data)
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """One schema error, with what every explanation needs."""
 
+    error: jsonschema.ValidationError
+    data: Any
+    path: tuple
+    schema: dict
+    value: Any
+    where: str
+
+    @property
+    def expected(self) -> Any:
+        return self.error.validator_value
+
+    def item_or_where(self) -> str:
+        """`'x' in the list ...` for a list item, else where the value is."""
+        if self.path and isinstance(self.path[-1], int):
+            return f"{_show(self.value)} in {_container(self.path, self.data)}"
+        return self.where
+
+
+def _explain(error: jsonschema.ValidationError, data: Any) -> Iterator[Found]:
+    """A schema error in a person's words, at the exact key or item (one per problem)."""
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    failure = _Failure(error, data, path, schema, error.instance, describe(path, data))
     if "propertyNames" in error.relative_schema_path:
-        hint = _PATTERN_HINTS.get(schema.get("x-def", ""), "is not a valid name")
-        noun = SINGULAR.get(path[0], "key") if len(path) == 1 else "key"
-        if noun == "channel":
-            yield Found(path + (value,), f"'{value}' {hint}", True)
+        yield from _bad_name(failure)
+        return
+    explain = _EXPLAIN.get(str(error.validator))
+    if explain is None:
+        yield Found(path, f"{failure.where}: {error.message}")
+    else:
+        yield from explain(failure)
+
+
+def _bad_name(f: _Failure) -> Iterator[Found]:
+    hint = _PATTERN_HINTS.get(f.schema.get("x-def", ""), "is not a valid name")
+    noun = SINGULAR.get(f.path[0], "key") if len(f.path) == 1 else "key"
+    if noun == "channel":
+        yield Found(f.path + (f.value,), f"'{f.value}' {hint}", True)
+    else:
+        yield Found(f.path + (f.value,), f"{noun} id '{f.value}' {hint}", True)
+
+
+def _unknown_keys(f: _Failure) -> Iterator[Found]:
+    allowed = list(f.schema.get("properties", {}))
+    patterns = list(f.schema.get("patternProperties", {}))
+    for key in f.value:
+        if key in allowed or any(re.search(p, key) for p in patterns):
+            continue
+        if not f.path:
+            message = f"unknown section '{key}'{suggest(key, allowed)}"
         else:
-            yield Found(path + (value,), f"{noun} id '{value}' {hint}", True)
+            message = f"unknown key '{key}' in {f.where}{suggest(key, allowed)}"
+        yield Found(f.path + (key,), message, True)
+
+
+def _missing_keys(f: _Failure) -> Iterator[Found]:
+    for name in f.expected:
+        if isinstance(f.value, dict) and name not in f.value:
+            yield Found(f.path, f"{f.where} is missing the required key '{name}'")
+
+
+def _wrong_type(f: _Failure) -> Iterator[Found]:
+    expected = f.expected
+    expected = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
+    wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+    quote = " (put it in quotes)" if expected == ["string"] and _is_scalar(f.value) else ""
+    yield Found(f.path, f"{f.item_or_where()} must be {wanted}{quote}, not {type_name(f.value)}")
+
+
+def _no_match(f: _Failure) -> Iterator[Found]:
+    hint = _PATTERN_HINTS.get(f.schema.get("x-def", ""), f"does not match {f.expected}")
+    if f.schema.get("x-def") == "principal" and isinstance(f.value, str) and ID.fullmatch(f.value):
+        hint = f"is not a principal: write user:{f.value} or group:{f.value} (or * for everyone)"
+    if f.path and f.path[-1] == "expires":
+        hint = "is not a date: write YYYY-MM-DD"
+    yield Found(f.path, f"{_show(f.value)} in {_container(f.path, f.data)} {hint}")
+
+
+def _not_one_of(f: _Failure) -> Iterator[Found]:
+    options = [str(o) for o in f.expected]
+    hint = suggest(str(f.value), options)
+    if f.path and isinstance(f.path[-1], int):
+        yield Found(f.path, f"{f.item_or_where()} is not one of {', '.join(options)}{hint}")
+    else:
+        message = f"{f.where} must be one of {', '.join(options)}, not {_show(f.value)}{hint}"
+        yield Found(f.path, message)
+
+
+def _not_const(f: _Failure) -> Iterator[Found]:
+    if f.path == ("version",):
+        message = f"unsupported policy version {_show(f.value)}: only 'version: 1' exists"
+        yield Found(f.path, message)
+    else:
+        yield Found(f.path, f"{f.where} must be {f.expected!r}")
+
+
+def _alternatives(f: _Failure) -> Iterator[Found]:
+    """`oneOf`/`anyOf` of required keys: which keys to give."""
+    if not all(isinstance(s, dict) and set(s) == {"required"} for s in f.expected):
+        yield Found(f.path, f"{f.where}: {f.error.message}")
         return
-    if kind == "additionalProperties":
-        allowed = list(schema.get("properties", {}))
-        patterns = list(schema.get("patternProperties", {}))
-        for key in value:
-            if key in allowed or any(re.search(p, key) for p in patterns):
-                continue
-            if not path:
-                message = f"unknown section '{key}'{suggest(key, allowed)}"
-            else:
-                message = f"unknown key '{key}' in {where}{suggest(key, allowed)}"
-            yield Found(path + (key,), message, True)
+    names = [s["required"][0] for s in f.expected]
+    listed = " or ".join(f"'{n}'" for n in names)
+    if f.error.validator == "oneOf" or _exclusive(f.schema) == names:
+        yield Found(f.path, f"{f.where} needs exactly one of {listed}")
+    else:
+        yield Found(f.path, f"{f.where} needs at least one of {listed}")
+
+
+def _all_forbidden(f: _Failure) -> Iterator[Found]:
+    """`anyOf` one of them and `not` all of them (so no editor says "matches multiple
+    schemas"): exactly one of the keys."""
+    names = _exclusive(f.schema)
+    if names is None:
+        yield Found(f.path, f"{f.where}: {f.error.message}")
         return
-    if kind == "required":
-        for name in error.validator_value:
-            if isinstance(value, dict) and name not in value:
-                yield Found(path, f"{where} is missing the required key '{name}'")
-        return
-    if kind == "type":
-        expected = error.validator_value
-        expected = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
-        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
-        if path and isinstance(path[-1], int):
-            where = f"{_show(value)} in {_container(path, data)}"
-        quote = " (put it in quotes)" if expected == ["string"] and _is_scalar(value) else ""
-        yield Found(path, f"{where} must be {wanted}{quote}, not {type_name(value)}")
-        return
-    if kind == "pattern":
-        hint = _PATTERN_HINTS.get(
-            schema.get("x-def", ""), f"does not match {error.validator_value}"
-        )
-        if schema.get("x-def") == "principal" and isinstance(value, str) and ID.fullmatch(value):
-            hint = f"is not a principal: write user:{value} or group:{value} (or * for everyone)"
-        if path and path[-1] == "expires":
-            hint = "is not a date: write YYYY-MM-DD"
-        yield Found(path, f"{_show(value)} in {_container(path, data)} {hint}")
-        return
-    if kind == "enum":
-        options = [str(o) for o in error.validator_value]
-        hint = suggest(str(value), options)
-        if path and isinstance(path[-1], int):
-            where = f"{_show(value)} in {_container(path, data)}"
-            yield Found(path, f"{where} is not one of {', '.join(options)}{hint}")
-        else:
-            yield Found(
-                path, f"{where} must be one of {', '.join(options)}, not {_show(value)}{hint}"
-            )
-        return
-    if kind == "const":
-        if path == ("version",):
-            yield Found(
-                path, f"unsupported policy version {_show(value)}: only 'version: 1' exists"
-            )
-        else:
-            yield Found(path, f"{where} must be {error.validator_value!r}")
-        return
-    if kind == "not" and _exclusive(schema) is not None:
-        # `anyOf` one of them and `not` all of them: no editor says "matches multiple schemas"
-        names = _exclusive(schema)
-        listed = " or ".join(f"'{n}'" for n in names)
-        yield Found(path, f"{where} needs exactly one of {listed}")
-        return
-    if kind in ("oneOf", "anyOf") and all(
-        isinstance(s, dict) and set(s) == {"required"} for s in error.validator_value
-    ):
-        names = [s["required"][0] for s in error.validator_value]
-        listed = " or ".join(f"'{n}'" for n in names)
-        if kind == "oneOf" or _exclusive(schema) == names:
-            yield Found(path, f"{where} needs exactly one of {listed}")
-        else:
-            yield Found(path, f"{where} needs at least one of {listed}")
-        return
-    if kind == "dependentRequired":
-        for key, needed in error.validator_value.items():
-            if isinstance(value, dict) and key in value:
-                for name in needed:
-                    if name not in value:
-                        yield Found(path + (key,), f"'{key}' in {where} needs '{name}' too", True)
-        return
-    if kind == "minItems" and error.validator_value == 1:
-        yield Found(path, f"{where} must not be empty")
-        return
-    if kind == "minLength" and error.validator_value == 1:
-        yield Found(path, f"{where} must not be empty")
-        return
-    if kind == "minimum":
-        yield Found(path, f"{where} must be at least {error.validator_value}, not {_show(value)}")
-        return
-    if kind == "uniqueItems":
-        yield Found(path, f"{where} lists the same item twice")
-        return
-    yield Found(path, f"{where}: {error.message}")
+    listed = " or ".join(f"'{n}'" for n in names)
+    yield Found(f.path, f"{f.where} needs exactly one of {listed}")
 
 
 def _exclusive(schema: dict) -> list[str] | None:
@@ -345,166 +359,42 @@ def _exclusive(schema: dict) -> list[str] | None:
     return names if forbidden.get("required") == names else None
 
 
-# ---------------------------------------------------------------- plugins
+def _needs_too(f: _Failure) -> Iterator[Found]:
+    for key, needed in f.expected.items():
+        if isinstance(f.value, dict) and key in f.value:
+            for name in needed:
+                if name not in f.value:
+                    yield Found(f.path + (key,), f"'{key}' in {f.where} needs '{name}' too", True)
 
 
-@dataclass(frozen=True, slots=True)
-class PluginSpecs:
-    """The plugins a policy may name, by kind, each a mapping name -> spec."""
-
-    checks: Mapping[str, Any]
-    notifiers: Mapping[str, Any]
-    directory: Mapping[str, Any]
-    publishers: Mapping[str, Any]
-
-    @classmethod
-    def from_manager(cls, pm: Any) -> PluginSpecs:
-        from . import plugins
-
-        return cls(
-            checks=plugins.checks(pm),
-            notifiers=plugins.notifiers(pm),
-            directory=plugins.directory_sources(pm),
-            publishers=plugins.publishers(pm),
-        )
+def _too_short(f: _Failure) -> Iterator[Found]:
+    if f.expected == 1:
+        yield Found(f.path, f"{f.where} must not be empty")
+    else:
+        yield Found(f.path, f"{f.where}: {f.error.message}")
 
 
-class OptionChecker:
-    """Validates plugin options with each plugin's cerberus schema (validators built once)."""
-
-    def __init__(self) -> None:
-        self._validators: dict[int, cerberus.Validator | str] = {}
-
-    def problems(
-        self,
-        spec: Any,
-        options: dict[str, Any],
-        path: Path,
-        what: str,
-        extra_keys: Iterable[str] = (),
-    ) -> tuple[list[Found], dict[str, Any]]:
-        """(problems, options normalised by the schema: defaults filled in)."""
-        validator = self._validator(spec)
-        if isinstance(validator, str):
-            return [
-                Found(path, f"plugin '{spec.name}' declares a bad options schema: {validator}")
-            ], options
-        try:
-            ok = validator.validate(copy.deepcopy(options))
-        except Exception as err:  # a plugin's custom rule failing: report, never crash
-            return [Found(path, f"{what}: options could not be checked: {err}")], options
-        if ok:
-            return [], dict(validator.document)
-        found: list[Found] = []
-        known = list((spec.options_schema or {}).keys()) + list(extra_keys)
-        _cerberus_found(validator.errors, path, path, what, known, found)
-        return found, options
-
-    def _validator(self, spec: Any) -> cerberus.Validator | str:
-        key = id(spec)
-        if key not in self._validators:
-            try:
-                self._validators[key] = cerberus.Validator(dict(spec.options_schema or {}))
-            except Exception as err:  # cerberus.SchemaError and plugin mistakes
-                self._validators[key] = str(err).replace("\n", " ")
-        return self._validators[key]
+def _too_small(f: _Failure) -> Iterator[Found]:
+    yield Found(f.path, f"{f.where} must be at least {f.expected}, not {_show(f.value)}")
 
 
-def _cerberus_found(
-    errors: Mapping[Any, Any], base: Path, path: Path, what: str, known: list[str], out: list[Found]
-) -> None:
-    """Cerberus' nested error dict as Founds, each at the option it is about."""
-    for field, messages in errors.items():
-        here = path + (field,)
-        name = render_path(here[len(base) :])
-        for message in messages:
-            if isinstance(message, dict):
-                _cerberus_found(message, base, here, what, known, out)
-            elif message == "unknown field":
-                hint = suggest(str(field), known) if path == base else ""
-                out.append(Found(here, f"unknown option '{name}' for {what}{hint}", True))
-            elif message == "required field":
-                out.append(Found(path, f"{what} needs the option '{name}'"))
-            else:
-                out.append(Found(here, f"option '{name}' of {what}: {message}"))
+def _repeated(f: _Failure) -> Iterator[Found]:
+    yield Found(f.path, f"{f.where} lists the same item twice")
 
 
-def plugin_problems(
-    data: Any, specs: PluginSpecs, checker: OptionChecker
-) -> tuple[list[Found], dict]:
-    """Unknown `use:`/`publisher:` names and bad plugin options in one file's data.
-
-    Returns the problems and, for each item whose options are valid, those options
-    normalised by the plugin's schema (defaults filled in) by the item's path
-    (("checks", 0) -> {...}), for the loader to build configs from."""
-    found: list[Found] = []
-    options_at: dict[Path, dict[str, Any]] = {}
-    if not isinstance(data, dict):
-        return found, options_at
-    kinds = (
-        ("checks", "check", specs.checks, CHECK_KEYS),
-        ("notifiers", "notifier", specs.notifiers, ("use",)),
-        ("directory", "directory source", specs.directory, ("use",)),
-    )
-    for section, noun, available, common in kinds:
-        items = data.get(section)
-        if not isinstance(items, list):
-            continue
-        for index, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("use"), str):
-                continue
-            use = item["use"]
-            path = (section, index)
-            spec = available.get(use)
-            if spec is None:
-                listing = ", ".join(sorted(available)) or "none"
-                found.append(
-                    Found(
-                        path + ("use",),
-                        f"unknown {noun} '{use}'{suggest(use, available)}; available: {listing}",
-                    )
-                )
-                continue
-            options = {k: v for k, v in item.items() if k not in common}
-            what = f"{noun} '{_item_name(data, section, index) or use}'"
-            problems, normalised = checker.problems(spec, options, path, what, common)
-            found.extend(problems)
-            if not problems:
-                options_at[path] = normalised
-    channels = data.get("channels")
-    if isinstance(channels, dict):
-        for channel_id, channel in channels.items():
-            if not isinstance(channel, dict):
-                continue
-            name = channel.get("publisher", "outbox")
-            if not isinstance(name, str):
-                continue
-            path = ("channels", channel_id)
-            spec = specs.publishers.get(name)
-            options = channel.get("publisher_options") or {}
-            if spec is None:
-                if name in ALWAYS_ACCEPTED_PUBLISHERS:
-                    if isinstance(options, dict):
-                        options_at[path] = dict(options)  # nothing to check them against yet
-                else:
-                    listing = ", ".join(sorted({*specs.publishers, *ALWAYS_ACCEPTED_PUBLISHERS}))
-                    found.append(
-                        Found(
-                            path + ("publisher",),
-                            f"unknown publisher '{name}'{suggest(name, specs.publishers)}"
-                            f" for channel '{channel_id}'; available: {listing}",
-                        )
-                    )
-                continue
-            if not isinstance(options, dict):
-                continue
-            problems, normalised = checker.problems(
-                spec,
-                options,
-                path + ("publisher_options",),
-                f"publisher '{name}' of channel '{channel_id}'",
-            )
-            found.extend(problems)
-            if not problems:
-                options_at[path] = normalised
-    return found, options_at
+_EXPLAIN: dict[str, Callable[[_Failure], Iterator[Found]]] = {
+    "additionalProperties": _unknown_keys,
+    "required": _missing_keys,
+    "type": _wrong_type,
+    "pattern": _no_match,
+    "enum": _not_one_of,
+    "const": _not_const,
+    "oneOf": _alternatives,
+    "anyOf": _alternatives,
+    "not": _all_forbidden,
+    "dependentRequired": _needs_too,
+    "minItems": _too_short,
+    "minLength": _too_short,
+    "minimum": _too_small,
+    "uniqueItems": _repeated,
+}

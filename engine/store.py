@@ -366,3 +366,35 @@ class Store:
 
 def _is_locked(err: OperationalError) -> bool:
     return any(marker in str(err.orig) for marker in _LOCKED_MARKERS)
+
+
+def head_revision() -> str:
+    """The newest schema revision this sayso knows (its Alembic head)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None, "no migrations"
+    return head
+
+
+def open_store(url: str) -> Store:
+    """The store for commands and `serve`: a new, empty database gets the schema; one
+    whose schema is behind is refused with one line (`sayso migrate` upgrades it)."""
+    store = Store(url, migrate=False)
+    try:
+        current = store.current_revision()
+    except OperationalError as err:
+        store.close()
+        raise StoreError(f"cannot open database {url}: {first_line(err)}") from None
+    if current is None:
+        store.migrate()  # starting from nothing
+    elif current != head_revision():
+        store.close()
+        raise StoreError(
+            f"the database schema is at revision {current} but this sayso needs "
+            f"{head_revision()}: run `sayso migrate` first"
+        )
+    return store

@@ -34,6 +34,7 @@ import re2
 
 from .durations import format_duration, parse_duration
 from .model import Loc
+from .permissions import reachable
 from .schema import describe, suggest
 from .yamlpos import Positions
 
@@ -422,19 +423,14 @@ class _Checker:
         if kind != "group" or ident not in self.d.groups:
             return None
         if ident not in self._members:
-            people: set[str] = set()
-            seen: set[str] = set()
-            todo = [ident]
-            while todo:
-                gid = todo.pop()
-                if gid in seen:
-                    continue
-                seen.add(gid)
-                group = self.d.groups.get(gid)
-                if group is None:
-                    continue
-                people.update(group.strings("members"))
-                todo.extend(group.strings("includes"))
+            groups = self.d.groups
+            nested = {gid: group.strings("includes") for gid, group in groups.items()}
+            people = {
+                p
+                for gid in reachable(nested, ident)
+                if gid in groups
+                for p in groups[gid].strings("members")
+            }
             self._members[ident] = frozenset(people & self.d.users.keys())
         return self._members[ident]
 
@@ -564,7 +560,3 @@ def _walk(value: Any, path: Iterable[Any]) -> Any:
         else:
             return None
     return value
-
-
-# `sayso validate` lives in engine.validation (light to import); kept importable from here.
-from .validation import Validation, parse_located, validate_policy  # noqa: E402, F401

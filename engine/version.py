@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from importlib import metadata
 
 _DOMAIN = b"sayso-policy-v1\n"
 
@@ -29,3 +30,11 @@ def policy_version(files: Mapping[str, bytes]) -> str:
 def short_version(version: str) -> str:
     """The first 12 characters, for people (like a short git commit id)."""
     return version[:12]
+
+
+def package_version() -> str:
+    """sayso's own version, from the installed package's metadata (pyproject.toml)."""
+    try:
+        return metadata.version("sayso")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "0+unknown"

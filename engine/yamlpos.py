@@ -31,7 +31,6 @@ from typing import Any
 import yaml
 from yaml.events import (
     AliasEvent,
-    DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
@@ -39,7 +38,6 @@ from yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
-    StreamStartEvent,
 )
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -181,27 +179,61 @@ def _build(text: str) -> Document:
 
 
 def _events_to_document(loader: Any) -> Document:
+    """Build the document from the parser's events, keeping every node's position."""
+    builder = _Builder(loader)
+    handlers = {
+        ScalarEvent: builder.scalar,
+        MappingStartEvent: builder.start,
+        SequenceStartEvent: builder.start,
+        MappingEndEvent: builder.end,
+        SequenceEndEvent: builder.end,
+        AliasEvent: builder.alias,
+        DocumentStartEvent: builder.document,
+    }
     get_event = loader.get_event
-    resolve = loader.resolve
-    values: dict[Path, tuple[int, int]] = {}
-    keys: dict[Path, tuple[int, int]] = {}
-    anchors: dict[str, tuple[Any, int]] = {}
-    stack: list[_Frame] = []
-    total = 0
-    root: Any = None
-    documents = 0
-    scalar_node = yaml.ScalarNode
-    problems: list[YamlProblem] = []
+    while True:
+        event = get_event()
+        if event is None or event.__class__ is StreamEndEvent:
+            break
+        handle = handlers.get(event.__class__)
+        if handle is not None:
+            handle(event)
+        if builder.total > MAX_NODES:
+            mark = event.start_mark
+            raise YamlProblem(
+                f"too many nodes (over {MAX_NODES:,}) in one file", mark.line + 1, mark.column + 1
+            )
+    return Document(builder.root, Positions(builder.values, builder.keys), builder.problems)
 
-    def place(value: Any, count: int, mark: Any, anchor: str | None) -> None:
+
+def _pos(event: Any) -> tuple[int, int]:
+    mark = event.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+class _Builder:
+    """Plain Python values from YAML events, one step per kind of event."""
+
+    def __init__(self, loader: Any):
+        self.loader = loader
+        self.resolve = loader.resolve
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.stack: list[_Frame] = []
+        self.total = 0
+        self.root: Any = None
+        self.documents = 0
+        self.problems: list[YamlProblem] = []
+
+    def place(self, value: Any, count: int, mark: Any, anchor: str | None) -> None:
         """Put a finished value into its parent (or make it the root)."""
-        nonlocal root
         if anchor is not None:
-            anchors[anchor] = (value, count)
-        if not stack:
-            root = value
+            self.anchors[anchor] = (value, count)
+        if not self.stack:
+            self.root = value
             return
-        parent = stack[-1]
+        parent = self.stack[-1]
         parent.count += count
         if not parent.is_map:
             parent.value.append(value)
@@ -213,95 +245,82 @@ def _events_to_document(loader: Any) -> Document:
         elif mode == _MERGE_INTO:
             parent.merges.append((value, mark))
 
-    while True:
-        event = get_event()
-        cls = event.__class__
-        if cls is ScalarEvent:
-            mark = event.start_mark
-            pos = (mark.line + 1, mark.column + 1)
-            total += 1
-            if stack and stack[-1].is_map and stack[-1].key is None:
-                frame = stack[-1]
-                key = event.value
-                tag = event.tag
-                if tag not in (None, "!", _STR, _MERGE):
-                    raise YamlProblem(f"unsupported tag {_short(tag)} on a key", *pos)
-                if event.implicit[0] and key == "<<" and tag in (None, _MERGE):
-                    frame.key, frame.mode = "<<", _MERGE_INTO
-                    if frame.merges is None:
-                        frame.merges = []
-                    continue
-                if key in frame.value or frame.path + (key,) in keys:
-                    first = keys.get(frame.path + (key,))
-                    where = f" (first at line {first[0]}, column {first[1]})" if first else ""
-                    problems.append(YamlProblem(f"duplicate key '{key}'{where}", *pos))
-                    frame.key, frame.mode = object(), _DISCARD  # a path nothing looks up
-                    continue
-                frame.key = key
-                keys[frame.path + (key,)] = pos
-                continue
-            path = _child_path(stack)
-            values[path] = pos
-            place(_scalar(event, resolve, scalar_node, loader, pos), 1, mark, event.anchor)
-        elif cls is MappingStartEvent or cls is SequenceStartEvent:
-            mark = event.start_mark
-            pos = (mark.line + 1, mark.column + 1)
-            is_map = cls is MappingStartEvent
-            tag = event.tag
-            if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
-                raise YamlProblem(f"unsupported tag {_short(tag)}", *pos)
-            if stack and stack[-1].is_map and stack[-1].key is None:
-                raise YamlProblem("a mapping key must be a plain value, not a collection", *pos)
-            if len(stack) >= MAX_DEPTH:
-                raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep", *pos)
-            total += 1
-            path = _child_path(stack)
-            values[path] = pos
-            stack.append(_Frame(is_map, {} if is_map else [], path, event.anchor, 1))
-        elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            frame = stack.pop()
-            if frame.merges:
-                _apply_merges(frame, keys, values)
-            place(frame.value, frame.count, event.start_mark, frame.anchor)
-        elif cls is AliasEvent:
-            mark = event.start_mark
-            pos = (mark.line + 1, mark.column + 1)
-            if stack and stack[-1].is_map and stack[-1].key is None:
-                raise YamlProblem("an alias cannot be used as a mapping key", *pos)
-            found = anchors.get(event.anchor)
-            if found is None:
-                raise YamlProblem(
-                    f"alias *{event.anchor} refers to no anchor defined before it", *pos
-                )
-            value, count = found
-            total += count
-            if total > MAX_NODES:
-                raise YamlProblem(
-                    f"too many nodes once aliases are expanded (over {MAX_NODES:,}): "
-                    "an alias bomb?",
-                    *pos,
-                )
-            values[_child_path(stack)] = pos
-            place(value, count, mark, None)
-        elif cls is DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                mark = event.start_mark
-                raise YamlProblem(
-                    "a policy file holds one YAML document; found a second one here",
-                    mark.line + 1,
-                    mark.column + 1,
-                )
-        elif cls is StreamEndEvent or event is None:
-            break
-        elif cls is DocumentEndEvent or cls is StreamStartEvent:
-            pass
-        if total > MAX_NODES:
-            mark = event.start_mark
+    def _awaits_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is None
+
+    def scalar(self, event: Any) -> None:
+        pos = _pos(event)
+        self.total += 1
+        if self._awaits_key():
+            self.key(self.stack[-1], event, pos)
+            return
+        self.values[_child_path(self.stack)] = pos
+        value = _scalar(event, self.resolve, yaml.ScalarNode, self.loader, pos)
+        self.place(value, 1, event.start_mark, event.anchor)
+
+    def key(self, frame: _Frame, event: Any, pos: tuple[int, int]) -> None:
+        """A mapping key: a merge (`<<`), a duplicate (reported, its value dropped) or new."""
+        key, tag = event.value, event.tag
+        if tag not in (None, "!", _STR, _MERGE):
+            raise YamlProblem(f"unsupported tag {_short(tag)} on a key", *pos)
+        if event.implicit[0] and key == "<<" and tag in (None, _MERGE):
+            frame.key, frame.mode = "<<", _MERGE_INTO
+            if frame.merges is None:
+                frame.merges = []
+            return
+        if key in frame.value or frame.path + (key,) in self.keys:
+            first = self.keys.get(frame.path + (key,))
+            where = f" (first at line {first[0]}, column {first[1]})" if first else ""
+            self.problems.append(YamlProblem(f"duplicate key '{key}'{where}", *pos))
+            frame.key, frame.mode = object(), _DISCARD  # a path nothing looks up
+            return
+        frame.key = key
+        self.keys[frame.path + (key,)] = pos
+
+    def start(self, event: Any) -> None:
+        pos = _pos(event)
+        is_map = event.__class__ is MappingStartEvent
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+            raise YamlProblem(f"unsupported tag {_short(tag)}", *pos)
+        if self._awaits_key():
+            raise YamlProblem("a mapping key must be a plain value, not a collection", *pos)
+        if len(self.stack) >= MAX_DEPTH:
+            raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep", *pos)
+        self.total += 1
+        path = _child_path(self.stack)
+        self.values[path] = pos
+        self.stack.append(_Frame(is_map, {} if is_map else [], path, event.anchor, 1))
+
+    def end(self, event: Any) -> None:
+        frame = self.stack.pop()
+        if frame.merges:
+            _apply_merges(frame, self.keys, self.values)
+        self.place(frame.value, frame.count, event.start_mark, frame.anchor)
+
+    def alias(self, event: Any) -> None:
+        pos = _pos(event)
+        if self._awaits_key():
+            raise YamlProblem("an alias cannot be used as a mapping key", *pos)
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            raise YamlProblem(f"alias *{event.anchor} refers to no anchor defined before it", *pos)
+        value, count = found
+        self.total += count
+        if self.total > MAX_NODES:
             raise YamlProblem(
-                f"too many nodes (over {MAX_NODES:,}) in one file", mark.line + 1, mark.column + 1
+                f"too many nodes once aliases are expanded (over {MAX_NODES:,}): an alias bomb?",
+                *pos,
             )
-    return Document(root, Positions(values, keys), problems)
+        self.values[_child_path(self.stack)] = pos
+        self.place(value, count, event.start_mark, None)
+
+    def document(self, event: Any) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise YamlProblem(
+                "a policy file holds one YAML document; found a second one here", *_pos(event)
+            )
 
 
 def _child_path(stack: list[_Frame]) -> Path:

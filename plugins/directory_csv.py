@@ -57,77 +57,91 @@ def build(options: dict[str, Any], policy_dir: str) -> dict[str, Any]:
 
 def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users and groups from the CSV bytes; PolicyError naming each bad row's line."""
-    from engine.schema import ID  # the id rule of policy files (a heavy module: load late)
-
-    problems: list[PolicyProblem] = []
-
-    def problem(line: int, message: str, col: int = 1) -> None:
-        problems.append(PolicyProblem(Loc(name, line, col), message))
-
+    reader = csv.reader(io.StringIO(_decode(data, name), newline=""))
+    people = _People(name)
     try:
-        text = data.decode("utf-8-sig")
+        columns = _header(reader, name)
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                people.add(reader.line_num, columns, row)
+    except csv.Error as err:
+        people.problem(reader.line_num or 1, f"unreadable CSV: {err}")
+    if people.problems:
+        raise PolicyError(people.problems)
+    return people.users, people.groups
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise PolicyError([PolicyProblem(Loc(name, line, 1), "not UTF-8")]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    users: dict[str, dict[str, str]] = {}
-    first_line: dict[str, int] = {}
-    groups: dict[str, dict[str, list[str]]] = {}
-    membership: set[tuple[str, str]] = set()
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise PolicyError(
-                [
-                    PolicyProblem(
-                        Loc(name, 1, 1), "empty CSV: expected a header row id,name,email,groups"
-                    )
-                ]
-            )
-        columns = [h.strip().lower() for h in header]
-        col = 1
-        for title in columns:
-            if title not in COLUMNS:
-                problem(1, f"unknown column '{title}' (columns: {', '.join(COLUMNS)})", col)
-            col += len(title) + 1
-        if "id" not in columns:
-            problem(1, "the header has no 'id' column")
-        if len(set(columns)) != len(columns):
-            problem(1, "a column is named twice in the header")
-        if problems:
-            raise PolicyError(problems)
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(columns):
-                problem(line, f"{len(row)} fields but the header has {len(columns)}")
-                continue
-            record = dict(zip(columns, (cell.strip() for cell in row), strict=False))
-            uid = record.get("id", "")
-            if not ID.fullmatch(uid):
-                problem(line, f"invalid user id '{uid}'" if uid else "a row without an id")
-                continue
-            if uid in users:
-                problem(line, f"duplicate user '{uid}' (first at line {first_line[uid]})")
-                continue
-            users[uid] = {"name": record.get("name", ""), "email": record.get("email", "")}
-            first_line[uid] = line
-            for gid in (g.strip() for g in record.get("groups", "").split(";")):
-                if not gid:
-                    continue
-                if not ID.fullmatch(gid):
-                    problem(line, f"invalid group id '{gid}' for user '{uid}'")
-                    continue
-                members = groups.setdefault(gid, {"members": []})["members"]
-                if (gid, uid) not in membership:  # a set: a list look-up is quadratic
-                    membership.add((gid, uid))
-                    members.append(uid)
-    except csv.Error as err:
-        problem(reader.line_num or 1, f"unreadable CSV: {err}")
+
+
+def _header(reader: Any, name: str) -> list[str]:
+    """The lower-cased column titles, or PolicyError naming every problem with them."""
+    header = next(reader, None)
+    if header is None:
+        message = "empty CSV: expected a header row id,name,email,groups"
+        raise PolicyError([PolicyProblem(Loc(name, 1, 1), message)])
+    columns = [h.strip().lower() for h in header]
+    problems, col = [], 1
+    for title in columns:
+        if title not in COLUMNS:
+            message = f"unknown column '{title}' (columns: {', '.join(COLUMNS)})"
+            problems.append(PolicyProblem(Loc(name, 1, col), message))
+        col += len(title) + 1
+    if "id" not in columns:
+        problems.append(PolicyProblem(Loc(name, 1, 1), "the header has no 'id' column"))
+    if len(set(columns)) != len(columns):
+        problems.append(PolicyProblem(Loc(name, 1, 1), "a column is named twice in the header"))
     if problems:
         raise PolicyError(problems)
-    return users, groups
+    return columns
+
+
+class _People:
+    """Users and group memberships gathered row by row, with the problems found."""
+
+    def __init__(self, name: str):
+        from engine.schema import ID  # the id rule of policy files (a heavy module: load late)
+
+        self.id_rule = ID
+        self.name = name
+        self.membership: set[tuple[str, str]] = set()  # a list look-up would be quadratic
+        self.users: dict[str, dict[str, str]] = {}
+        self.groups: dict[str, dict[str, list[str]]] = {}
+        self.first_line: dict[str, int] = {}
+        self.problems: list[PolicyProblem] = []
+
+    def problem(self, line: int, message: str, col: int = 1) -> None:
+        self.problems.append(PolicyProblem(Loc(self.name, line, col), message))
+
+    def add(self, line: int, columns: list[str], row: list[str]) -> None:
+        if len(row) > len(columns):
+            self.problem(line, f"{len(row)} fields but the header has {len(columns)}")
+            return
+        record = dict(zip(columns, (cell.strip() for cell in row), strict=False))
+        uid = record.get("id", "")
+        if not self.id_rule.fullmatch(uid):
+            self.problem(line, f"invalid user id '{uid}'" if uid else "a row without an id")
+            return
+        if uid in self.users:
+            self.problem(line, f"duplicate user '{uid}' (first at line {self.first_line[uid]})")
+            return
+        self.users[uid] = {"name": record.get("name", ""), "email": record.get("email", "")}
+        self.first_line[uid] = line
+        for gid in (g.strip() for g in record.get("groups", "").split(";")):
+            if not gid:
+                continue
+            if not self.id_rule.fullmatch(gid):
+                self.problem(line, f"invalid group id '{gid}' for user '{uid}'")
+                continue
+            members = self.groups.setdefault(gid, {"members": []})["members"]
+            if (gid, uid) not in self.membership:
+                self.membership.add((gid, uid))
+                members.append(uid)
 
 
 @hookimpl(trylast=True)

@@ -15,4 +15,6 @@ os.environ.setdefault("SAYSO_TESTING", "1")
 # The policy cache of the commands tests run: one fresh directory per test process.
 os.environ.setdefault("SAYSO_CACHE_DIR", tempfile.mkdtemp(prefix="sayso-test-cache-"))
 
+import tests.profiles  # noqa: E402,F401  (hypothesis profile: quick locally, thorough in CI)
+
 pytest_plugins: list[str] = ["tests.webhelpers", "tests.fixtures_engine", "tests.pgserver"]

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.webhelpers import PASSWORD, load_passwords
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,6 @@ def live_server(tmp_path_factory):
     """The app on a free 127.0.0.1 port, local accounts for the example policy's users."""
     from werkzeug.serving import make_server
 
-    from engine import accounts
     from web import create_app
 
     workdir = tmp_path_factory.mktemp("browser")
@@ -42,8 +42,7 @@ def live_server(tmp_path_factory):
         }
     )
     store = app.extensions["sayso"].store
-    for user in ("dana", "fran", "nia"):
-        accounts.set_password(store, user, PASSWORD)
+    load_passwords(store, ("dana", "fran", "nia"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -214,10 +214,20 @@ def test_channels_added_only_at_compile_time_are_resolved():
 
 def test_generated_benchmark_policy_loads_and_decides(tmp_path):
     """bench/genpolicy.py writes files the real loader accepts; decisions are consistent."""
+    import importlib.util
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    from genpolicy import Sizes, generate, posts, write_policy
+    # loaded by path: putting bench/ on sys.path would let bench/web.py shadow the web package
+    path = Path(__file__).resolve().parent.parent / "bench" / "genpolicy.py"
+    spec = importlib.util.spec_from_file_location("genpolicy", path)
+    genpolicy = sys.modules.setdefault("genpolicy", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(genpolicy)
+    Sizes, generate, posts, write_policy = (
+        genpolicy.Sizes,
+        genpolicy.generate,
+        genpolicy.posts,
+        genpolicy.write_policy,
+    )
 
     from engine.compiler import load_engine
 

@@ -22,6 +22,7 @@ from engine.errors import WorkflowError
 from engine.model import Status
 from engine.store import Store
 from engine.workflow import Workflow
+from tests.profiles import THOROUGH
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = Path(__file__).parent / "fixtures" / "policies" / "workflow"
@@ -93,12 +94,16 @@ def test_threads_race_on_the_same_submissions(db_url):
 
 
 def test_processes_race_through_the_cli(db_url, tmp_path):
+    """23 processes in CI (4 submissions x 5 verbs + 3 ticks); 11 locally (2 x 5 + 1)."""
     store = Store(db_url)
     wf = Workflow(load_engine(str(POLICY)), store)
-    ids = [wf.submit("bob", "facebook/page", f"The outage {i} is over.").id for i in range(4)]
+    posts, ticks = (4, 3) if THOROUGH else (2, 1)
+    ids = [wf.submit("bob", "facebook/page", f"The outage {i} is over.").id for i in range(posts)]
     env = dict(os.environ, SAYSO_POLICY=str(POLICY), SAYSO_DB=db_url)
     procs = []
-    for _ in range(3):  # ticks race with the approvals (nothing is due: they must change nothing)
+    for _ in range(
+        ticks
+    ):  # ticks race with the approvals (nothing is due: they must change nothing)
         procs.append(
             subprocess.Popen(
                 [sys.executable, str(ROOT / "cli.py"), "tick"],
@@ -131,9 +136,9 @@ def test_processes_race_through_the_cli(db_url, tmp_path):
                     text=True,
                 )
             )
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode in (0, 1), err
+    results = [(p, p.communicate(timeout=120)[1]) for p in procs]  # every pipe closed
+    for p, err in results:
+        assert p.returncode in (0, 1), err  # a refusal under the race is fine; a crash is not
         assert "Traceback" not in err and "locked" not in err, err
         if p.returncode == 1:
             assert err.startswith("error: ") and err.count("\n") == 1, err

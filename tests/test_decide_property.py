@@ -29,6 +29,7 @@ from engine.model import (
     User,
     Waiver,
 )
+from tests.profiles import examples
 
 USERS = ["ann", "bob", "cat", "dan"]
 GROUPS = ["g0", "g1", "g2", "g3"]
@@ -238,7 +239,7 @@ def ref_decide(policy: Policy, post: Post):
     return "approved", allowing, [], topics
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policies(), st.data())
 def test_engine_matches_reference(policy, data):
     engine = compile_policy(policy)
@@ -259,7 +260,7 @@ def test_engine_matches_reference(policy, data):
             assert allowed == (ref_rules_ok == "approved")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(policies())
 def test_membership_matches_reference(policy):
     engine = compile_policy(policy)

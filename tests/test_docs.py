@@ -36,9 +36,9 @@ from engine.compiler import load_engine
 from engine.errors import PolicyError
 from engine.model import Outcome, Post
 from engine.plugins import get_plugin_manager
+from engine.policies import validate_policy
 from engine.policytest import run_policy_tests
 from engine.schema import policy_schema
-from engine.validate import validate_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DOC = ROOT / "docs" / "policy.md"
@@ -83,7 +83,7 @@ def fresh_pm(*modules):
 
 
 def problems_text(result) -> str:
-    return "\n".join(f"{loc}: {message}" for loc, message in result.errors)
+    return "\n".join(str(problem) for problem in result.errors)
 
 
 # ---- docs/policy.md: yaml blocks ---------------------------------------------------------
@@ -137,8 +137,8 @@ def test_policy_doc_yaml_block(block: Block, tmp_path: Path, monkeypatch):
         shutil.copytree(EXAMPLE_POLICY, "policies", ignore=shutil.ignore_patterns("tests"))
         Path("policies", name).write_text(block.text, encoding="utf-8")
         result = validate_policy("policies", pm)
-        printed = [f"{loc}: {message}" for loc, message in result.errors]
-        printed += [f"{loc}: warning: {message}" for loc, message in result.warnings]
+        printed = [str(problem) for problem in result.errors]
+        printed += [f"{w.loc}: warning: {w.message}" for w in result.warnings]
         assert not result.valid
         assert printed == expected
         return
@@ -316,7 +316,7 @@ def test_plugins_doc_bad_option_output_matches_the_example_plugin(tmp_path: Path
     text = example("policy").text + "  - {id: loans, use: disclaimer, when: loan, txt: x}\n"
     (policy_dir / "checks.yaml").write_text(text, encoding="utf-8")
     result = validate_policy(str(policy_dir), pm)
-    shown = {f"{loc.line}:{loc.col}: {message}" for loc, message in result.errors}
+    shown = {f"{p.loc.line}:{p.loc.col}: {p.message}" for p in result.errors}
     doc = PLUGINS_DOC.read_text(encoding="utf-8")
     documented = set(re.findall(r"policies/checks\.yaml:(\d+:\d+: .*)", doc))
     assert documented
@@ -369,4 +369,4 @@ def test_readme_plugin_example_works(tmp_path: Path):
     )
     result = validate_policy(str(policy_dir), pm)
     assert not result.valid
-    assert [(Path(loc.file).name, loc.line) for loc, _ in result.errors] == [("bad.yaml", 4)]
+    assert [(Path(p.loc.file).name, p.loc.line) for p in result.errors] == [("bad.yaml", 4)]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cli import cli
 from engine.compiler import load_engine
 from engine.model import Outcome, Post
-from engine.validate import validate_policy
+from engine.policies import validate_policy
 
 POLICIES = Path(__file__).parent.parent / "policies"
 

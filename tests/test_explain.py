@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from engine.explain import format_decision, format_trace, quote
 from engine.model import Post, Span
 
@@ -67,3 +70,34 @@ def test_trace_lists_every_step(engine):
     lines = format_trace(d).splitlines()
     assert "  - rule marketing-linkedin: group:marketing do not include dana" in lines
     assert "  + rule default-deny: no rule lets dana post to linkedin/acme" in lines
+
+
+def test_show_prints_the_whole_record_for_a_person(tmp_path, monkeypatch):
+    """`sayso show` prints engine.explain.format_record: every revision, verdict, event."""
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    policy = Path(__file__).parent / "fixtures" / "policies" / "workflow"
+    base = ["--policy", str(policy), "--db", f"sqlite:///{tmp_path / 'sayso.db'}"]
+    runner = CliRunner()
+    at = ["--at", "2026-05-04T09:00:00Z"]
+    submitted = runner.invoke(
+        cli, [*base, "submit", "--author", "ann", "--channel", "twitter/help", "--text",
+              "We regret the closure.", *at, "--json"],
+    )  # fmt: skip
+    sid = json.loads(submitted.output)["id"]
+    runner.invoke(cli, [*base, "approve", str(sid), "--as", "cat", "--comment", "fine", *at])
+    shown = runner.invoke(cli, [*base, "show", str(sid)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0] == f"submission {sid}: published (revision 1)"
+    assert lines[1] == "  ann on twitter/help (post), submitted 2026-05-04T09:00:00Z"
+    assert "  [met] closure: 1 approval(s) from group:member-services (approved by: cat)" in lines
+    revision = lines[lines.index("revisions:") + 1]
+    assert revision.startswith("  1  2026-05-04T09:00:00Z  sha256 ")
+    assert revision.split()[4] == "needs_signoff"
+    assert "  2026-05-04T09:00:00Z  approve revision 1 by cat — fine" in lines
+    events = [line.split()[2] for line in lines[lines.index("audit events:") + 1 :]]
+    assert events == ["submitted", "decided", "approved", "published"]

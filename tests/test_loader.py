@@ -14,7 +14,6 @@ import pytest
 from engine.errors import PolicyError
 from engine.loader import load_policy, policy_files
 from engine.model import Effect, Enforcement, Kind, Policy
-from engine.validate import parse_located
 from engine.version import policy_version
 from engine.yamlpos import MAX_FILE_BYTES, MAX_NODES, YamlProblem, read_yaml
 
@@ -61,8 +60,7 @@ def test_bad_fixtures_report_exactly_the_expected_problems(name):
     prefix = str(folder) + os.sep
     got = [str(p).replace(prefix, "") for p in caught.value.problems]
     for warning in caught.value.warnings:
-        loc, message = parse_located(warning)
-        got.append(f"{loc}: warning: {message}".replace(prefix, ""))
+        got.append(f"{warning.loc}: warning: {warning.message}".replace(prefix, ""))
     expected = (folder / "expected.txt").read_text(encoding="utf-8").splitlines()
     assert got == expected
 
@@ -353,7 +351,9 @@ def test_expired_waiver_is_a_warning_not_an_error(tmp_path):
     )
     assert load_policy(tmp_path, today=date(2026, 5, 3)).warnings == ()
     policy = load_policy(tmp_path, today=date(2026, 5, 4))
-    assert policy.warnings == (f"{tmp_path}/p.yaml:6:74: waiver 'w' expired on 2026-05-03",)
+    assert tuple(map(str, policy.warnings)) == (
+        f"{tmp_path}/p.yaml:6:74: waiver 'w' expired on 2026-05-03",
+    )
     assert policy.waivers[0].expires == date(2026, 5, 3)
 
 

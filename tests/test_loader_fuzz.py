@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from engine.errors import PolicyError
 from engine.loader import load_policy
 from engine.model import Policy
+from tests.profiles import examples
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from engine.errors import SaysoError
 from engine.model import Span, TopicMatch
 from tests.webhelpers import WebClient
 from web import DemoRefused, create_app
@@ -106,3 +107,18 @@ def test_segments_without_topics_and_with_spans_outside_the_text():
         Segment("i", ("t",)),
     ]
     assert segments("", []) == []
+
+
+def test_a_missing_secret_key_is_an_error_outside_demo_mode(web_policy, tmp_path, monkeypatch):
+    monkeypatch.delenv("SAYSO_SECRET_KEY", raising=False)
+    settings = {"SAYSO_POLICY": str(web_policy), "SAYSO_DB": f"sqlite:///{tmp_path}/d.db"}
+    with pytest.raises(SaysoError, match="set SAYSO_SECRET_KEY"):
+        create_app(settings)
+    result = CliRunner().invoke(
+        cli, ["--policy", str(web_policy), "--db", f"sqlite:///{tmp_path}/d.db", "serve"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[0].startswith("error: set SAYSO_SECRET_KEY")
+    demo = create_app({**settings, "SAYSO_DEMO": True})  # demo mode makes up its own key
+    assert len(demo.config["SECRET_KEY"]) == 64
+    demo.extensions["sayso"].close()

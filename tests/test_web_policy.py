@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from engine.permissions import group_matrix
 from tests.webhelpers import POLICY, write_policy
-from web.policy import matrix
 
 
 def cell(rows, group, channel):
@@ -14,7 +14,7 @@ def cell(rows, group, channel):
 
 
 def test_matrix_follows_nested_groups_and_denies(web_state):
-    rows = matrix(web_state.engine.policy)
+    rows = group_matrix(web_state.engine)
     assert cell(rows, "support", "facebook/nmtw")["kinds"] == ["post", "reply"]
     assert cell(rows, "support", "twitter/nmtw_help")["kinds"] == ["reply"]
     # support-leads are part of support, so support's rules apply to them too

@@ -12,11 +12,10 @@ import pytest
 from engine.compiler import load_engine
 from engine.errors import SaysoError, WorkflowError
 from engine.model import Post, Status
+from engine.posttext import MAX_TEXT, check_post_text
 from engine.workflow.clock import SlaClock
 from engine.workflow.rules import (
-    MAX_TEXT,
     acting_identity,
-    check_text,
     eligible,
     may_act,
     require_author,
@@ -145,17 +144,25 @@ def test_author_guard_names_the_author():
 
 @pytest.mark.parametrize(
     "text, message",
-    [("", "empty"), (" \n\t", "empty"), (None, "empty"), ("a\x00b", "NUL")],
+    [
+        ("", "empty"),
+        (" \n\t\u3000", "empty"),
+        (None, "must be text"),
+        (b"bytes", "must be text"),
+        ("a\x00b", "NUL"),
+        ("lone \ud800 surrogate", "not valid Unicode"),
+    ],
 )
 def test_post_text_is_refused_with_one_line(text, message):
-    with pytest.raises(SaysoError, match=message):
-        check_text(text)
+    with pytest.raises(SaysoError, match=message) as caught:
+        check_post_text(text)
+    assert "\n" not in str(caught.value)
 
 
 def test_post_text_limit_is_exact():
-    assert check_text("x" * MAX_TEXT) == "x" * MAX_TEXT
+    assert check_post_text("x" * MAX_TEXT) == "x" * MAX_TEXT
     with pytest.raises(SaysoError, match=f"the limit is {MAX_TEXT}"):
-        check_text("x" * (MAX_TEXT + 1))
+        check_post_text("x" * (MAX_TEXT + 1))
 
 
 # ---- the SLA clock ----------------------------------------------------------------

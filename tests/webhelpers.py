@@ -6,12 +6,17 @@ and support-leads), audrey (auditors only), adam (admins only), tess (treasury).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from engine import accounts
+from engine.store import Store
+from engine.store import accounts as accounts_table
 
 POLICY = """\
 version: 1
@@ -113,6 +118,20 @@ class WebClient:
         return self
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD hashed once per test process (argon2id is slow on purpose)."""
+    return accounts.hash_password(PASSWORD)
+
+
+def load_passwords(store: Store, users: Iterable[str]) -> None:
+    """Accounts with pre-hashed passwords, the way flaskr's tests load data.sql."""
+    now = datetime.now(UTC)
+    rows = [{"user_id": u, "password_hash": password_hash(), "updated_at": now} for u in users]
+    with store.write() as conn:
+        conn.execute(accounts_table.insert(), rows)
+
+
 @pytest.fixture
 def web_policy(tmp_path: Path) -> Path:
     return write_policy(tmp_path / "policy")
@@ -149,9 +168,7 @@ def make_app(tmp_path: Path, web_policy: Path, monkeypatch):
 @pytest.fixture
 def app(make_app):
     app = make_app()
-    store = app.extensions["sayso"].store
-    for user in USERS:
-        accounts.set_password(store, user, PASSWORD)
+    load_passwords(app.extensions["sayso"].store, USERS)
     return app
 
 

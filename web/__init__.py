@@ -56,8 +56,8 @@ def default_config() -> dict[str, Any]:
         "SAYSO_SESSION_IDLE": os.environ.get("SAYSO_SESSION_IDLE", "2h"),
         "SAYSO_SESSION_ABSOLUTE": os.environ.get("SAYSO_SESSION_ABSOLUTE", "12h"),
         "SAYSO_ENV": os.environ.get("SAYSO_ENV", ""),
-        # A fixed key (SAYSO_SECRET_KEY) is needed when several workers serve one site.
-        "SECRET_KEY": os.environ.get("SAYSO_SECRET_KEY") or secrets.token_hex(32),
+        # Required outside demo mode: every worker must sign sessions with the same key.
+        "SECRET_KEY": os.environ.get("SAYSO_SECRET_KEY") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -76,6 +76,18 @@ def refuse_demo_in_production(config: dict[str, Any]) -> None:
         raise DemoRefused("demo mode cannot run against a PostgreSQL database")
     if str(config.get("SAYSO_ENV", "")).lower() == "production":
         raise DemoRefused("demo mode cannot run with SAYSO_ENV=production")
+
+
+def require_secret_key(config: dict[str, Any]) -> None:
+    """A session key from SAYSO_SECRET_KEY; only demo mode may make up a random one."""
+    if config.get("SECRET_KEY"):
+        return
+    if not config.get("SAYSO_DEMO"):
+        raise SaysoError(
+            "set SAYSO_SECRET_KEY to a long random string (the same for every worker) "
+            "to serve outside demo mode"
+        )
+    config["SECRET_KEY"] = secrets.token_hex(32)
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -149,6 +161,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     refuse_demo_in_production(app.config)
+    require_secret_key(app.config)
     app.config["SAYSO_SESSION_LIFETIME"] = session_lifetime(app.config)
     app.session_interface = TlsAwareSessions()
     proxies = proxy_count(app.config.get("SAYSO_PROXY_FIX"))

@@ -6,15 +6,8 @@ from engine.errors import SaysoError
 
 
 def may_view(state, sub, user: str) -> bool:
-    """The author, auditors, admins, anyone eligible or who gave a verdict, and delegates."""
-    engine = state.engine
-    if user == sub.author or engine.has_role(user, "auditors") or engine.has_role(user, "admins"):
-        return True
-    if any(engine.covers(user, q.eligible) for q in sub.requirements):
-        return True
-    if any(user in (v.actor, v.on_behalf_of) for v in sub.verdicts):
-        return True
-    return state.workflow.can_act(sub.id, user)[0]
+    """The engine's viewing rule (`Workflow.may_view`)."""
+    return state.workflow.may_view(sub, user)
 
 
 def clean_text(value, what: str = "text", *, limit: int = 100_000) -> str:

@@ -16,8 +16,9 @@ from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
 from engine.audit import EXPORT_FORMATS
-from engine.errors import SaysoError, StaleRevision, WorkflowError
-from engine.model import Post, Status
+from engine.errors import SaysoError, StaleRevision
+from engine.model import Post, Role, Status
+from engine.posttext import check_post_text
 from engine.times import parse_time
 
 from . import access
@@ -126,9 +127,9 @@ def check():
     data = json_body("CheckRequest")
     engine = sayso().engine
     author = data.get("author", g.user)
-    if author != g.user and not engine.has_role(g.user, "admins"):
+    if author != g.user and not engine.has_role(g.user, Role.ADMINS):
         abort(403, "only admins may check posts for another author")
-    post = Post(author, data["channel"], data["text"], data.get("kind", "post"))
+    post = Post(author, data["channel"], check_post_text(data["text"]), data.get("kind", "post"))
     decision = engine.decide(post).to_dict()
     decision.pop("trace", None)
     return jsonify(decision)
@@ -151,7 +152,7 @@ def submissions():
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in Status}:
         abort(400, "status must be one of: " + ", ".join(s.value for s in Status))
-    overseer = engine.has_role(g.user, "auditors") or engine.has_role(g.user, "admins")
+    overseer = engine.has_role(g.user, Role.AUDITORS) or engine.has_role(g.user, Role.ADMINS)
     if not overseer:
         if author not in (None, g.user):
             abort(403, "only auditors and admins may list other authors' submissions")
@@ -170,16 +171,13 @@ def submission(sid: int):
 
 
 def workflow_action(sid: int, run):
-    """Refusals: 403 when the caller may not act at all, 409 when the state forbids it."""
+    """Refusals get their status from the error's type (web/errors.py): 403 when the
+    caller may not act at all, 409 when the state forbids it."""
     visible(sid)
     try:
         return jsonify(run().to_dict())
     except StaleRevision as err:  # the state moved on under the caller
         return jsonify(error=str(err), current_revision=sayso().workflow.get(sid).revision), 409
-    except WorkflowError as err:
-        message = str(err).splitlines()[0]
-        sub = sayso().workflow.get(sid)
-        return jsonify(error=message), 409 if sub.status is not Status.PENDING else 403
 
 
 @bp.post("/submissions/<id:sid>/approve")
@@ -225,7 +223,7 @@ def queue():
 
 @bp.get("/audit")
 def audit_export():
-    if not sayso().engine.has_role(g.user, "auditors"):
+    if not sayso().engine.has_role(g.user, Role.AUDITORS):
         abort(403, "the audit log is for auditors")
     fmt = request.args.get("format", "jsonl")
     if fmt not in EXPORT_FORMATS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from engine.errors import SaysoError, WorkflowError
+from engine.errors import NotAuthor, SaysoError, WorkflowError, WrongState
 from engine.times import parse_time
 
 from .access import clean_text, may_view, query_int
@@ -110,6 +110,6 @@ def revoke(did: int):
     try:
         sayso().workflow.revoke_delegation(did, g.user)
         flash(f"Delegation {did} revoked.", "info")
-    except WorkflowError as err:
+    except (NotAuthor, WrongState) as err:  # an unknown delegation is a 404
         flash(str(err).splitlines()[0], "error")
     return redirect(url_for("approvals.delegations"))

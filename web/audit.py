@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request, s
 
 from engine.audit import EVENTS, EXPORT_FORMATS
 from engine.errors import SaysoError
+from engine.model import Role
 
 from .access import query_int
 from .auditview import FILTERS, audit_filters
@@ -16,7 +17,7 @@ PAGE = 100
 
 
 @bp.route("/")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def log():
     log = sayso().audit
     args = {k: request.args.get(k, "") for k in FILTERS}
@@ -42,7 +43,7 @@ def log():
 
 
 @bp.route("/export.<fmt>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def export(fmt: str):
     if fmt not in EXPORT_FORMATS:
         abort(404)
@@ -55,12 +56,12 @@ def export(fmt: str):
 
 
 @bp.route("/verify")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def verify():
     return render_template("audit/verify.html", result=sayso().audit.verify())
 
 
 @bp.route("/submissions/<id:sid>")
-@role_required("auditors")
+@role_required(Role.AUDITORS)
 def record(sid: int):
     return render_template("audit/record.html", record=sayso().workflow.record(sid))

@@ -21,6 +21,7 @@ from flask import (
 )
 
 from engine import sessions
+from engine.model import Role
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 THROTTLE = sessions.Throttle()
@@ -55,8 +56,8 @@ def init_app(app) -> None:
         user = g.get("user")
         engine = sayso().engine
         return {
-            "is_auditor": bool(user) and engine.has_role(user, "auditors"),
-            "is_admin": bool(user) and engine.has_role(user, "admins"),
+            "is_auditor": bool(user) and engine.has_role(user, Role.AUDITORS),
+            "is_admin": bool(user) and engine.has_role(user, Role.ADMINS),
             "demo": current_app.config.get("SAYSO_DEMO", False),
             "trusted_header": bool(current_app.config.get("SAYSO_TRUSTED_HEADER")),
             "policy_users": sorted(engine.policy.users.values(), key=lambda u: u.id),

@@ -5,7 +5,24 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine.errors import NotFound, SaysoError, WorkflowError
+from engine.errors import (
+    NotAuthor,
+    NotEligible,
+    NotFound,
+    SaysoError,
+    WorkflowError,
+    WrongState,
+)
+
+# The HTTP status of every error a user can cause, most specific first.
+STATUSES: tuple[tuple[type[SaysoError], int], ...] = (
+    (NotFound, 404),
+    (NotAuthor, 403),
+    (NotEligible, 403),
+    (WrongState, 409),
+    (WorkflowError, 409),
+    (SaysoError, 400),
+)
 
 
 def wants_json() -> bool:
@@ -13,11 +30,7 @@ def wants_json() -> bool:
 
 
 def status_for(err: SaysoError) -> int:
-    if isinstance(err, NotFound):
-        return 404
-    if isinstance(err, WorkflowError):
-        return 409
-    return 400
+    return next(status for kind, status in STATUSES if isinstance(err, kind))
 
 
 def respond(status: int, message: str):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-TEXT = {"type": "string", "minLength": 1, "maxLength": 100000, "pattern": "\\S"}
+from engine.model import Effect, EventType, Kind, Outcome, Status
+from engine.posttext import MAX_TEXT
+
+
+def one_of(values: type[StrEnum]) -> dict[str, Any]:
+    """A string schema whose enum is the engine's enum: one source of truth."""
+    return {"type": "string", "enum": [v.value for v in values]}
+
+
+TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": "\\S"}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
-KIND = {"type": "string", "enum": ["post", "reply"]}
-STATUS = {
-    "type": "string",
-    "enum": ["denied", "pending", "approved", "published", "rejected", "withdrawn"],
-}
+KIND = one_of(Kind)
+STATUS = one_of(Status)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -41,7 +48,7 @@ AUDIT_FILTERS = [
     {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
     {"name": "author", "in": "query", "schema": NAME},
     {"name": "channel", "in": "query", "schema": NAME},
-    {"name": "event", "in": "query", "schema": {"type": "string"}},
+    {"name": "event", "in": "query", "schema": one_of(EventType)},
     {"name": "submission", "in": "query", "schema": {"type": "integer", "minimum": 1}},
 ]
 
@@ -65,10 +72,12 @@ REASON = {
         "id": {"type": "string"},
         "kind": {"type": "string"},
         "message": {"type": "string"},
+        "effect": one_of(Effect),
+        "advisory": {"type": "boolean"},
     },
 }
 DECISION_PROPS = {
-    "decision": {"type": "string", "enum": ["approved", "needs_signoff", "denied"]},
+    "decision": one_of(Outcome),
     "reasons": {"type": "array", "items": REASON},
     "requirements": {"type": "array", "items": {"type": "object"}},
     "topics": {"type": "array", "items": {"type": "object"}},

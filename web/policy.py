@@ -8,9 +8,9 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, render_template, request
 
-from engine.compiler import resolve_globs
 from engine.errors import PolicyError, SaysoError
-from engine.model import Effect, Enforcement, Policy, Status
+from engine.model import Role, Status
+from engine.permissions import group_matrix
 from engine.times import parse_time
 
 from .access import clean_text
@@ -19,56 +19,8 @@ from .auth import role_required, sayso
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 
 
-def enclosing_groups(policy: Policy) -> dict[str, set[str]]:
-    """Group id -> itself and every group that includes it (directly or not)."""
-    parents: dict[str, set[str]] = {g: set() for g in policy.groups}
-    for group in policy.groups.values():
-        nested = set(group.includes) | {m[6:] for m in group.members if m.startswith("group:")}
-        for child in nested:
-            parents.setdefault(child, set()).add(group.id)
-    out: dict[str, set[str]] = {}
-    for gid in policy.groups:
-        seen, stack = {gid}, [gid]
-        while stack:
-            for parent in parents.get(stack.pop(), ()):
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-        out[gid] = seen
-    return out
-
-
-def matrix(policy: Policy) -> list[dict]:
-    """Per group, per channel: the kinds its members may post by rules naming the group.
-
-    A cell is "denied" when a deny rule names the group (or a group including it,
-    or everyone); advisory rules are left out because they never decide.
-    """
-    channel_ids = sorted(policy.channels)
-    enclosing = enclosing_groups(policy)
-    rules = [
-        (rule, resolve_globs(rule.channels, channel_ids))
-        for rule in policy.rules
-        if rule.enforcement is Enforcement.ENFORCED
-    ]
-    rows = []
-    for gid in sorted(policy.groups):
-        principals = {"*"} | {f"group:{g}" for g in enclosing[gid]}
-        cells = []
-        for cid in channel_ids:
-            allowed, denied = set(), set()
-            for rule, channels in rules:
-                if cid in channels and principals.intersection(rule.principals):
-                    target = denied if rule.effect is Effect.DENY else allowed
-                    target.update(k.value for k in rule.kinds)
-            kinds = sorted(allowed - denied)
-            cells.append({"channel": cid, "kinds": kinds, "denied": sorted(denied)})
-        rows.append({"group": gid, "cells": cells})
-    return rows
-
-
 @bp.route("/")
-@role_required("admins")
+@role_required(Role.ADMINS)
 def show():
     state = sayso()
     policy = state.engine.policy
@@ -77,7 +29,7 @@ def show():
         policy=policy,
         version=state.engine.version,
         channels=sorted(policy.channels),
-        rows=matrix(policy),
+        rows=group_matrix(state.engine),
         versions=state.workflow.policy_versions(),
         today=datetime.now(UTC).date(),
     )
@@ -111,7 +63,7 @@ def replay_directory(raw: str) -> str:
 
 
 @bp.route("/replay", methods=("GET", "POST"))
-@role_required("admins")
+@role_required(Role.ADMINS)
 def replay():
     from engine.compiler import load_engine
     from engine.replay import replay as run_replay
@@ -136,7 +88,7 @@ def replay():
 
 
 @bp.route("/dashboard")
-@role_required("admins")
+@role_required(Role.ADMINS)
 def dashboard():
     wf = sayso().workflow
     counts = {status.value: wf.count(status=status.value) for status in Status}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
+from engine.posttext import check_post_text
 from engine.times import parse_time
 
-from .access import clean_text, query_int
+from .access import query_int
 from .auth import login_required, sayso
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
@@ -39,7 +40,7 @@ def compose():
     if request.method == "POST":
         form.update({k: request.form.get(k, "") for k in form})
         try:
-            text = clean_text(form["text"], "the post text")
+            text = check_post_text(form["text"])
             publish_at = parse_time(form["publish_at"], "publish time")
             if form["channel"] not in sayso().engine.policy.channels:
                 raise SaysoError("choose a channel")
@@ -84,7 +85,7 @@ def revise(sid: int):
     if request.method == "POST":
         text = request.form.get("text", "")
         try:
-            sub = wf.revise(sid, g.user, clean_text(text, "the post text"))
+            sub = wf.revise(sid, g.user, check_post_text(text))
         except SaysoError as err:
             flash(str(err).splitlines()[0], "error")
             return render_template("posts/revise.html", sub=sub, text=text), 400

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.audit import AuditLog
 from engine.compiler import load_engine
-from engine.store import Store
+from engine.store import Store, open_store
 from engine.workflow import Workflow
 
 
@@ -24,7 +24,7 @@ class Sayso:
     @classmethod
     def open(cls, policy_dir: str, db_url: str) -> Sayso:
         engine = load_engine(policy_dir)
-        store = Store(db_url)
+        store = open_store(db_url)
         return cls(policy_dir, engine, store, Workflow(engine, store), AuditLog(store))
 
     def close(self) -> None:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from ..compiler import Engine
-from ..plugins import default_plugin_manager
 from ..store import Store
 from .clock import SlaClock
 from .dashboard import Dashboard
@@ -33,7 +32,7 @@ class Workflow:
     def __init__(self, engine: Engine, store: Store, pm: Any = None):
         self.engine = engine
         self.store = store
-        self.pm = pm or default_plugin_manager()
+        self.pm = pm or engine.pm
         self.clock = SlaClock(engine)
         rows = SubmissionRows(engine, store)
         self.snapshots = PolicySnapshots(engine, store)
@@ -154,6 +153,9 @@ class Workflow:
 
     def can_act(self, sid: int, user: str, *, now: datetime | None = None) -> tuple[bool, str]:
         return self.queries.can_act(sid, user, now=now)
+
+    def may_view(self, sub: Submission, user: str) -> bool:
+        return self.queries.may_view(sub, user)
 
     def record(self, sid: int) -> SubmissionRecord:
         return self.queries.record(sid)

@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 
 from .. import audit, duties
 from ..compiler import Engine
-from ..errors import NotFound, WorkflowError
+from ..errors import NotAuthor, NotFound, WorkflowError, WrongState
+from ..model import EventType
 from ..store import Store, delegations
 from .records import new_id
 from .rules import known_user, moment
@@ -85,7 +86,7 @@ class Delegations:
             audit.append(
                 self.store,
                 conn,
-                event="delegated",
+                event=EventType.DELEGATED,
                 actor=from_user,
                 now=now,
                 details={
@@ -112,16 +113,16 @@ class Delegations:
             if row is None:
                 raise NotFound(f"no delegation {delegation_id}")
             if actor != row.from_user:
-                raise WorkflowError(f"only {row.from_user} may revoke delegation {row.id}")
+                raise NotAuthor(f"only {row.from_user} may revoke delegation {row.id}")
             if row.revoked_at is not None:
-                raise WorkflowError(f"delegation {row.id} is already revoked")
+                raise WrongState(f"delegation {row.id} is already revoked")
             conn.execute(
                 update(delegations).where(delegations.c.id == row.id).values(revoked_at=now)
             )
             audit.append(
                 self.store,
                 conn,
-                event="delegation_revoked",
+                event=EventType.DELEGATION_REVOKED,
                 actor=actor,
                 now=now,
                 details={"delegation": row.id, "to": row.to_user},

@@ -13,18 +13,17 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .. import audit
 from ..compiler import Engine
-from ..errors import WorkflowError, first_line
+from ..errors import WrongState, first_line
 from ..hookspecs import PublishError
-from ..model import Status
+from ..model import EventType, Status, VerdictType
 from ..plugins import publishers
 from ..store import Store, publications, submissions
 from . import delivery
 from .records import event
 from .rows import SubmissionRows
 from .rules import known_user, moment, require_author
-from .views import Submission, aware, utcnow
+from .views import Submission, aware, iso, utcnow
 
 _INSERT_PUBLICATION = publications.insert()
 MAX_PUBLISH_ATTEMPTS = 5
@@ -97,9 +96,9 @@ class Publisher:
             .values(overdue=True, updated_at=now, publish_claimed_at=None)
         )
         sub = self.rows.view(conn, row)
-        publish_at = audit.iso(sub.publish_at)
+        publish_at = iso(sub.publish_at) if sub.publish_at is not None else None
         details = {"revision": sub.revision, "publish_at": publish_at, "status": sub.status.value}
-        event(self.store, conn, "overdue", "sayso", now, sub, details=details)
+        event(self.store, conn, EventType.OVERDUE, "sayso", now, sub, details=details)
         if self.notifier is not None:
             self.notifier.queue(conn, sub, "overdue", [sub.author], now, publish_at=publish_at)
 
@@ -108,7 +107,7 @@ class Publisher:
     ) -> Submission:
         """Publish a claimed post outside any transaction, then record the outcome.
         The exact approved revision is what the publisher receives (see delivery.py)."""
-        approvers = tuple(v.who for v in sub.verdicts if v.verdict == "approve")
+        approvers = tuple(v.who for v in sub.verdicts if v.verdict == VerdictType.APPROVE)
         name, earlier = "outbox", False
         try:
             publication = delivery.publication_for(sub, approvers)
@@ -143,7 +142,7 @@ class Publisher:
             event(
                 self.store,
                 conn,
-                "published" if error is None else "publish_failed",
+                EventType.PUBLISHED if error is None else EventType.PUBLISH_FAILED,
                 "sayso",
                 now,
                 sub,
@@ -170,9 +169,9 @@ class Publisher:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "publish")
             if row.status != Status.APPROVED.value:
-                raise WorkflowError(f"submission {row.id} is {row.status}, not approved")
+                raise WrongState(f"submission {row.id} is {row.status}, not approved")
             if not row.overdue:
-                raise WorkflowError(f"submission {row.id} is published on schedule by `sayso tick`")
+                raise WrongState(f"submission {row.id} is published on schedule by `sayso tick`")
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -187,6 +186,6 @@ class Publisher:
         known_user(self.engine, actor)
         sub = self.rows.get(sid)
         if sub.status is not Status.APPROVED or not sub.publish_error:
-            raise WorkflowError(f"submission {sid} has no failed publication to retry")
+            raise WrongState(f"submission {sid} has no failed publication to retry")
         self.publish_if_due(sub.id, now)
         return self.rows.get(sub.id)

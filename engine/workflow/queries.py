@@ -23,7 +23,7 @@ from ..store import (
 )
 from .delegation import Delegations
 from .rows import SubmissionRows
-from .rules import acting_identity, known_user, may_act, moment
+from .rules import acting_identity, known_user, may_act, moment, sees
 from .views import Revision, Submission, SubmissionRecord, Verdict, aware, submission_key
 
 HISTORY_LIMIT = 200
@@ -147,6 +147,10 @@ class Queries:
             except WorkflowError as err:
                 return False, str(err)
         return True, ""
+
+    def may_view(self, sub: Submission, user: str) -> bool:
+        """`sees`, or a delegate who may act on it now (pages, API and CLI answer alike)."""
+        return sees(self.engine, sub, user) or self.can_act(sub.id, user)[0]
 
     def record(self, sid: int) -> SubmissionRecord:
         sub = self.get(sid)

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection, CursorResult
 
 from .. import audit
-from ..model import Decision
+from ..model import Decision, EventType
 from ..store import Store, eligibility, revisions, verdicts
 from .views import RequirementState, Submission, sha256
 
@@ -61,7 +61,7 @@ def decided_event(
     event(
         store,
         conn,
-        "decided",
+        EventType.DECIDED,
         "sayso",
         now,
         sub,

@@ -12,8 +12,8 @@ from typing import Any
 
 from .. import duties
 from ..compiler import Engine
-from ..errors import SaysoError, WorkflowError
-from ..model import Decision, Outcome, Requirement, Status
+from ..errors import NotAuthor, NotEligible, NotFound, WrongState
+from ..model import Decision, Outcome, Requirement, Role, Status, VerdictType
 from .views import RequirementState, Submission, Verdict, aware, utcnow
 
 STATUS_OF = {
@@ -21,7 +21,6 @@ STATUS_OF = {
     Outcome.NEEDS_SIGNOFF: Status.PENDING,
     Outcome.DENIED: Status.DENIED,
 }
-MAX_TEXT = 100_000  # characters; far above any platform's limit
 
 
 def moment(now: datetime | None) -> datetime:
@@ -31,30 +30,19 @@ def moment(now: datetime | None) -> datetime:
 
 def known_user(engine: Engine, user: Any, what: str = "user") -> str:
     if not isinstance(user, str) or user not in engine.policy.users:
-        raise WorkflowError(f"unknown {what} '{user}'")
+        raise NotFound(f"unknown {what} '{user}'")
     return user
-
-
-def check_text(text: Any) -> str:
-    """The post text, or a one-line error: empty, too long, or with a NUL."""
-    if not isinstance(text, str) or not text.strip():
-        raise SaysoError("the post text is empty")
-    if len(text) > MAX_TEXT:
-        raise SaysoError(f"the post text is {len(text)} characters; the limit is {MAX_TEXT}")
-    if "\x00" in text:
-        raise SaysoError("the post text contains a NUL character")
-    return text
 
 
 def require_author(row: Any, actor: str, action: str) -> None:
     """The one author guard: only the author may revise, withdraw or publish late."""
     if actor != row.author:
-        raise WorkflowError(f"only the author ({row.author}) may {action} submission {row.id}")
+        raise NotAuthor(f"only the author ({row.author}) may {action} submission {row.id}")
 
 
 def require_pending(row: Any) -> None:
     if row.status != Status.PENDING.value:
-        raise WorkflowError(f"submission {row.id} is {row.status}, not pending")
+        raise WrongState(f"submission {row.id} is {row.status}, not pending")
 
 
 def eligible(engine: Engine, requirement: Requirement, reached: dict[str, int]) -> tuple[str, ...]:
@@ -71,7 +59,9 @@ def approvals(given: Iterable[Verdict]) -> list[duties.Approval]:
     """The approvals given, in order, as (person, identity acted as: the delegator when
     a delegate acted)."""
     return [
-        duties.Approval(v.actor, v.on_behalf_of or v.actor) for v in given if v.verdict == "approve"
+        duties.Approval(v.actor, v.on_behalf_of or v.actor)
+        for v in given
+        if v.verdict == VerdictType.APPROVE
     ]
 
 
@@ -125,6 +115,18 @@ def may_act(engine: Engine, sub: Submission, identities: Sequence[str]) -> bool:
     )
 
 
+def sees(engine: Engine, sub: Submission, user: str) -> bool:
+    """Who may view a submission without asking the database: the author, auditors,
+    admins, anyone eligible for a requirement, and anyone who gave a verdict on it."""
+    if user == sub.author or engine.has_role(user, Role.AUDITORS):
+        return True
+    if engine.has_role(user, Role.ADMINS):
+        return True
+    if any(engine.covers(user, q.eligible) for q in sub.requirements):
+        return True
+    return any(user in (v.actor, v.on_behalf_of) for v in sub.verdicts)
+
+
 def acting_identity(
     engine: Engine,
     sub: Submission,
@@ -134,9 +136,9 @@ def acting_identity(
     for_approval: bool,
 ) -> str | None:
     """Whom `actor` acts as: None for themself if eligible, else the first of
-    `delegators` (users who delegated to them) who is; WorkflowError if nobody."""
+    `delegators` (users who delegated to them) who is; NotEligible if nobody."""
     if actor == sub.author:
-        raise WorkflowError(
+        raise NotEligible(
             f"{actor} cannot {'approve' if for_approval else 'reject'} their own post "
             f"(submission {sub.id}; separation of duties)"
         )
@@ -153,16 +155,16 @@ def acting_identity(
         elif any(engine.covers(who, q.eligible) for q in sub.requirements):
             return None if who == actor else who
     if for_approval and any(a.actor == actor for a in approvals(sub.verdicts)):
-        raise WorkflowError(
+        raise NotEligible(
             f"{actor} has already approved revision {sub.revision} of submission {sub.id}"
             " (each person counts once, whatever delegations they hold)"
         )
     if blocked_self:
-        raise WorkflowError(
+        raise NotEligible(
             f"{actor} acts for {sub.author}, the author; a delegation cannot approve one's own post"
         )
     needed = "; ".join(
         f"{q.id} needs {' or '.join(q.eligible) or 'nobody'}"
         for q in (open_reqs or sub.requirements)
     )
-    raise WorkflowError(f"{actor} may not act on submission {sub.id} ({needed})")
+    raise NotEligible(f"{actor} may not act on submission {sub.id} ({needed})")

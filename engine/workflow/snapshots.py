@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..compiler import Engine
 from ..errors import NotFound, SaysoError
+from ..model import EventType
 from ..store import Store, policy_snapshots
 from .views import aware
 
@@ -39,7 +40,7 @@ class PolicySnapshots:
             audit.append(
                 self.store,
                 conn,
-                event="policy_loaded",
+                event=EventType.POLICY_LOADED,
                 actor="sayso",
                 now=now,
                 policy_version=version,

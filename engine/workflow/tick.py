@@ -9,7 +9,7 @@ from sqlalchemy import insert, or_, select, update
 
 from .. import audit
 from ..compiler import Engine
-from ..model import Status
+from ..model import EventType, Status
 from ..store import Store, escalations_reached, submissions
 from .clock import SlaClock
 from .notify import Notifier
@@ -72,7 +72,7 @@ class SubmissionTrack:
                     event(
                         self.store,
                         conn,
-                        "escalated",
+                        EventType.ESCALATED,
                         "sayso",
                         now,
                         sub,
@@ -195,7 +195,7 @@ class Ticker:
             event(
                 self.store,
                 conn,
-                "overdue",
+                EventType.OVERDUE,
                 "sayso",
                 now,
                 sub,

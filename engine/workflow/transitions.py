@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection
 
 from .. import audit, duties
 from ..compiler import Engine
-from ..errors import SaysoError, WorkflowError
-from ..model import Decision, Post, Status
+from ..errors import SaysoError, WrongState
+from ..model import Decision, EventType, Post, Status, VerdictType
+from ..posttext import check_post_text
 from ..store import Store, submissions
 from .clock import SlaClock
 from .delegation import Delegations
@@ -37,7 +38,6 @@ from .rows import SubmissionRows
 from .rules import (
     STATUS_OF,
     acting_identity,
-    check_text,
     known_user,
     moment,
     require_author,
@@ -96,7 +96,7 @@ class Transitions:
         now = moment(now)
         if kind not in ("post", "reply"):
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
-        text = check_text(text)
+        text = check_post_text(text)
         publish_at = None if publish_at is None else moment(publish_at)
         decision = self._decide(author, channel, text, kind, now)
         status = STATUS_OF[decision.decision]
@@ -112,7 +112,7 @@ class Transitions:
                 "text": text,
                 "publish_at": audit.iso(publish_at) if publish_at else None,
             }
-            event(self.store, conn, "submitted", author, now, sub, details=details)
+            event(self.store, conn, EventType.SUBMITTED, author, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
         if due_now:
             return self.publisher.deliver(sub, now, attempt=1)
@@ -181,12 +181,12 @@ class Transitions:
     def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:
         """A new revision of a pending (or denied) post: re-decided, approvals cleared."""
         now = moment(now)
-        text = check_text(text)
+        text = check_post_text(text)
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "revise")
             if row.status not in (Status.PENDING.value, Status.DENIED.value):
-                raise WorkflowError(
+                raise WrongState(
                     f"submission {row.id} is {row.status}; only pending or denied posts can be revised"
                 )
             decision = self._decide(row.author, row.channel, text, row.kind, now)
@@ -209,7 +209,7 @@ class Transitions:
                 .values(next_escalation_at=next_at)
             )
             details = {"revision": number, "text": text, "previous_revision": row.revision}
-            event(self.store, conn, "revised", actor, now, sub, details=details)
+            event(self.store, conn, EventType.REVISED, actor, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
         if status is Status.APPROVED:
             self.publisher.publish_if_due(row.id, now)
@@ -242,7 +242,7 @@ class Transitions:
             require_pending(row)
             sub = self.rows.view(conn, row)
             on_behalf = self._acting_as(conn, sub, actor, now, for_approval=True)
-            record_verdict(conn, row, "approve", actor, on_behalf, comment, now)
+            record_verdict(conn, row, VerdictType.APPROVE, actor, on_behalf, comment, now)
             after = self.rows.view(conn, row)
             done = all(q.met for q in after.requirements)
             values: dict[str, Any] = {"updated_at": now}
@@ -256,7 +256,7 @@ class Transitions:
             event(
                 self.store,
                 conn,
-                "approved",
+                EventType.APPROVED,
                 actor,
                 now,
                 after,
@@ -295,7 +295,7 @@ class Transitions:
             require_pending(row)
             sub = self.rows.view(conn, row)
             on_behalf = self._acting_as(conn, sub, actor, now, for_approval=False)
-            record_verdict(conn, row, "reject", actor, on_behalf, reason, now)
+            record_verdict(conn, row, VerdictType.REJECT, actor, on_behalf, reason, now)
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -304,7 +304,7 @@ class Transitions:
             event(
                 self.store,
                 conn,
-                "rejected",
+                EventType.REJECTED,
                 actor,
                 now,
                 sub,
@@ -322,11 +322,9 @@ class Transitions:
             row = self.rows.lock(conn, sid)
             require_author(row, actor, "withdraw")
             if row.status not in (Status.PENDING.value, Status.APPROVED.value):
-                raise WorkflowError(f"submission {row.id} is {row.status}; it cannot be withdrawn")
+                raise WrongState(f"submission {row.id} is {row.status}; it cannot be withdrawn")
             if row.publish_claimed_at is not None:
-                raise WorkflowError(
-                    f"submission {row.id} is being published; it cannot be withdrawn"
-                )
+                raise WrongState(f"submission {row.id} is being published; it cannot be withdrawn")
             conn.execute(
                 update(submissions)
                 .where(submissions.c.id == row.id)
@@ -334,5 +332,5 @@ class Transitions:
             )
             sub = self.rows.view(conn, self.rows.lock(conn, row.id))
             details = {"revision": row.revision}
-            event(self.store, conn, "withdrawn", actor, now, sub, details=details)
+            event(self.store, conn, EventType.WITHDRAWN, actor, now, sub, details=details)
         return self.rows.get(row.id)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, overload
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from .. import audit
 from ..errors import NotFound
-from ..model import Decision, Status
+from ..model import Decision, Status, VerdictType
+from ..times import aware, iso, utcnow
 
+if TYPE_CHECKING:
+    from ..audit import AuditEvent
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["aware", "iso", "utcnow"]  # re-exported for the workflow modules
 
 
 def sha256(text: str) -> str:
@@ -29,21 +30,6 @@ def submission_key(sid) -> int:
     if not 0 < key < 2**63:
         raise NotFound(f"no submission {sid}")
     return key
-
-
-@overload
-def aware(moment: datetime) -> datetime: ...
-
-
-@overload
-def aware(moment: None) -> None: ...
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they are always stored as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # ---- views ------------------------------------------------------------------
@@ -77,7 +63,7 @@ class RequirementState:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    verdict: str  # approve | reject
+    verdict: str  # a VerdictType value
     actor: str
     on_behalf_of: str | None
     revision: int
@@ -97,7 +83,7 @@ class Verdict:
             "who": self.who,
             "revision": self.revision,
             "comment": self.comment,
-            "at": audit.iso(self.at),
+            "at": iso(self.at),
         }
 
 
@@ -126,7 +112,7 @@ class Submission:
 
     def to_dict(self) -> dict[str, Any]:
         def when(moment):
-            return audit.iso(moment) if moment else None
+            return iso(moment) if moment else None
 
         data = self.decision.to_dict()
         data.pop("trace", None)
@@ -140,7 +126,7 @@ class Submission:
             text=self.text,
             text_sha256=self.text_sha256,
             requirements=[q.to_dict() for q in self.requirements],
-            approvals=[v.to_dict() for v in self.verdicts if v.verdict == "approve"],
+            approvals=[v.to_dict() for v in self.verdicts if v.verdict == VerdictType.APPROVE],
             submitted_at=when(self.submitted_at),
             updated_at=when(self.updated_at),
             publish_at=when(self.publish_at),
@@ -172,7 +158,7 @@ class SubmissionRecord:
     verdicts: tuple[Verdict, ...]  # every revision
     escalations: tuple[tuple[str, int, datetime], ...]
     publications: tuple[dict[str, Any], ...]
-    events: tuple[audit.AuditEvent, ...]
+    events: tuple[AuditEvent, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,13 +170,13 @@ class SubmissionRecord:
                     "text_sha256": r.text_sha256,
                     "policy_version": r.policy_version,
                     "decision": r.outcome,
-                    "created_at": audit.iso(r.created_at),
+                    "created_at": iso(r.created_at),
                 }
                 for r in self.revisions
             ],
             "verdicts": [v.to_dict() for v in self.verdicts],
             "escalations": [
-                {"escalation": e, "level": n, "at": audit.iso(at)} for e, n, at in self.escalations
+                {"escalation": e, "level": n, "at": iso(at)} for e, n, at in self.escalations
             ],
             "publications": list(self.publications),
             "events": [e.to_dict() for e in self.events],
@@ -213,10 +199,10 @@ class Delegation:
             "id": self.id,
             "from": self.from_user,
             "to": self.to_user,
-            "starts_at": audit.iso(self.starts_at),
-            "until": audit.iso(self.until),
+            "starts_at": iso(self.starts_at),
+            "until": iso(self.until),
             "reason": self.reason,
-            "revoked_at": audit.iso(self.revoked_at) if self.revoked_at else None,
+            "revoked_at": iso(self.revoked_at) if self.revoked_at else None,
             "active": self.active,
         }
 

@@ -1,0 +1,165 @@
+"""Who may post where, and who is in which group: the one evaluator of rules.
+
+The rule: a matching enforced deny rule denies (unless a waiver in force exempts
+the author from it), whatever allows; with no matching enforced allow rule the
+answer is no (default deny). `Engine.may_post`, `decide.check_rules`,
+`diff.allowed_users` and the web policy matrix all ask `evaluate`.
+
+Group closure (nested `includes` and `group:` members, cycles tolerated) is
+`reachable`, used for members, enclosing groups and the validator alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .model import Kind, Policy, Rule, Waiver
+
+if TYPE_CHECKING:
+    from .compiler import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class RuleIndex:
+    """The rules that apply to one (channel, kind), keyed by the principal they name."""
+
+    allow: Mapping[str, tuple[Rule, ...]]
+    deny: Mapping[str, tuple[Rule, ...]]
+    advisory_allow: Mapping[str, tuple[Rule, ...]]
+    advisory_deny: Mapping[str, tuple[Rule, ...]]
+    allowed_principals: tuple[str, ...]  # who the enforced allow rules name, for hints
+    denied_principals: frozenset[str] = frozenset()  # who the enforced deny rules name
+    allowing_principals: frozenset[str] = frozenset()  # set form of `allowed_principals`
+
+
+EMPTY_INDEX = RuleIndex({}, {}, {}, {}, ())
+
+
+class RuleMatch(NamedTuple):
+    """What the enforced rules say about one set of principals on one (channel, kind).
+    (A named tuple: `may_post` builds one per question, so it must be cheap.)"""
+
+    allows: tuple[Rule, ...]  # matching allow rules, in policy order
+    denials: tuple[Rule, ...]  # matching deny rules not waived, in policy order
+    waived: tuple[tuple[Rule, Waiver], ...] = ()  # deny rules a waiver exempts from
+
+    @property
+    def allowed(self) -> bool:
+        """Deny overrides allow; no allow is a deny."""
+        return bool(self.allows) and not self.denials
+
+
+def matching_rules(
+    by_principal: Mapping[str, tuple[Rule, ...]],
+    principals: frozenset[str],
+    order: Mapping[str, int],
+    named: frozenset[str] | None = None,
+) -> tuple[Rule, ...]:
+    """The rules naming any of `principals`, each once, in policy order (`named`: the
+    principals `by_principal` has, to intersect first)."""
+    if not by_principal:
+        return ()
+    keys = principals if named is None else principals.intersection(named)
+    found: list[Rule] = []
+    for principal in keys:
+        rules = by_principal.get(principal)
+        if rules:
+            found.extend(rules)
+    if len(found) > 1:
+        unique = {rule.id: rule for rule in found}
+        return tuple(sorted(unique.values(), key=lambda r: order[r.id]))
+    return tuple(found)
+
+
+def evaluate(
+    index: RuleIndex,
+    principals: frozenset[str],
+    order: Mapping[str, int],
+    waiver: Callable[[Rule], Waiver | None] | None = None,
+) -> RuleMatch:
+    """The enforced rules of `index` that match `principals`; `waiver(rule)` gives the
+    waiver in force that exempts the author from a deny rule, if any."""
+    denials: tuple[Rule, ...] = ()
+    waived: list[tuple[Rule, Waiver]] = []
+    if not principals.isdisjoint(index.denied_principals):
+        kept = []
+        for rule in matching_rules(index.deny, principals, order, index.denied_principals):
+            exempt = waiver(rule) if waiver is not None else None
+            if exempt is None:
+                kept.append(rule)
+            else:
+                waived.append((rule, exempt))
+        denials = tuple(kept)
+    allows: tuple[Rule, ...] = ()
+    if not principals.isdisjoint(index.allowing_principals):
+        allows = matching_rules(index.allow, principals, order, index.allowing_principals)
+    return RuleMatch(allows, denials, tuple(waived) if waived else ())
+
+
+# ---- groups ------------------------------------------------------------------------
+
+
+def reachable(graph: Mapping[str, Iterable[str]], start: str) -> set[str]:
+    """`start` and every node reachable from it (cycles tolerated)."""
+    seen, stack = {start}, [start]
+    while stack:
+        for child in graph.get(stack.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def nested_groups(policy: Policy) -> dict[str, set[str]]:
+    """Group id -> the groups it contains directly (`includes` and `group:` members)."""
+    return {
+        g.id: set(g.includes) | {m[6:] for m in g.members if m.startswith("group:")}
+        for g in policy.groups.values()
+    }
+
+
+def group_members(policy: Policy) -> dict[str, frozenset[str]]:
+    """Group id -> user ids, through nested groups."""
+    direct = {
+        g.id: {m.removeprefix("user:") for m in g.members if not m.startswith("group:")}
+        for g in policy.groups.values()
+    }
+    nested = nested_groups(policy)
+    return {
+        gid: frozenset(u for g in reachable(nested, gid) for u in direct.get(g, ()))
+        for gid in direct
+    }
+
+
+def enclosing_groups(policy: Policy) -> dict[str, frozenset[str]]:
+    """Group id -> itself and every group that contains it, directly or not."""
+    parents: dict[str, set[str]] = {gid: set() for gid in policy.groups}
+    for gid, children in nested_groups(policy).items():
+        for child in children:
+            parents.setdefault(child, set()).add(gid)
+    return {gid: frozenset(reachable(parents, gid)) for gid in policy.groups}
+
+
+def group_matrix(engine: Engine) -> list[dict[str, Any]]:
+    """Per group, per channel: the kinds its members may post by the rules that name the
+    group (or a group containing it, or everyone), and the kinds a deny rule forbids.
+    Waivers are personal and left out; advisory rules never decide."""
+    channel_ids = sorted(engine.policy.channels)
+    enclosing = enclosing_groups(engine.policy)
+    rows = []
+    for gid in sorted(engine.policy.groups):
+        principals = frozenset({"*", *(f"group:{g}" for g in enclosing[gid])})
+        cells = []
+        for cid in channel_ids:
+            allowed, denied = [], []
+            for kind in Kind:
+                match = evaluate(engine.rule_index(cid, kind.value), principals, engine.rule_order)
+                if match.denials:
+                    denied.append(kind.value)
+                elif match.allows:
+                    allowed.append(kind.value)
+            cells.append({"channel": cid, "kinds": sorted(allowed), "denied": sorted(denied)})
+        rows.append({"group": gid, "cells": cells})
+    return rows

@@ -1,0 +1,27 @@
+"""The one validator of a post's text, used by the CLI, the pages, the API and the workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import SaysoError
+
+MAX_TEXT = 100_000  # characters; far above any platform's limit
+
+
+def check_post_text(text: Any, what: str = "the post text") -> str:
+    """The text itself, or a one-line SaysoError: not text, empty, too long, not valid
+    Unicode (a lone surrogate cannot be stored or hashed), or containing a NUL."""
+    if not isinstance(text, str):
+        raise SaysoError(f"{what} must be text")
+    if not text.strip():
+        raise SaysoError(f"{what} is empty")
+    if len(text) > MAX_TEXT:
+        raise SaysoError(f"{what} is {len(text)} characters; the limit is {MAX_TEXT}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SaysoError(f"{what} is not valid Unicode text") from None
+    if "\x00" in text:
+        raise SaysoError(f"{what} contains a NUL character")
+    return text

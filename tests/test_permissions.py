@@ -1,0 +1,113 @@
+"""The one evaluator of "who may post where" and group closure (engine/permissions.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from engine.compiler import compile_policy
+from engine.diff import allowed_users
+from engine.model import Effect, Group, Kind, Rule, Waiver
+from engine.permissions import (
+    enclosing_groups,
+    evaluate,
+    group_matrix,
+    group_members,
+    reachable,
+)
+from tests.fixtures_engine import sample_policy
+
+TODAY = date(2026, 5, 4)
+
+
+def test_reachable_tolerates_cycles_and_self_loops():
+    graph = {"a": ["b"], "b": ["c", "a"], "c": ["c"], "d": []}
+    assert reachable(graph, "a") == {"a", "b", "c"}
+    assert reachable(graph, "d") == {"d"}
+    assert reachable(graph, "unknown") == {"unknown"}
+
+
+def test_group_closure_down_and_up_agree(engine):
+    policy = engine.policy
+    members = group_members(policy)
+    assert members["support"] == {"dana", "eli", "fran"}  # through support-leads
+    enclosing = enclosing_groups(policy)
+    assert enclosing["support-leads"] == {"support-leads", "support"}
+    for gid, users in members.items():
+        for user in users:  # a member of G is in every group that contains G
+            assert all(user in members[g] for g in enclosing[gid])
+            assert engine.covers(user, [f"group:{gid}"])
+
+
+def test_group_cycles_give_every_group_in_the_cycle_the_same_members():
+    cyclic = sample_policy(
+        groups={
+            "a": Group("a", members=("dana",), includes=("b",)),
+            "b": Group("b", members=("eli",), includes=("a",)),
+        }
+    )
+    assert group_members(cyclic) == {"a": {"dana", "eli"}, "b": {"dana", "eli"}}
+    assert enclosing_groups(cyclic) == {"a": {"a", "b"}, "b": {"a", "b"}}
+
+
+def test_deny_overrides_allow_and_a_waiver_exempts_only_from_deny(engine):
+    index = engine.rule_index("linkedin/acme", "post")
+    ivy = engine.principals_of("ivy")  # marketing (allowed) and interns (denied)
+    match = evaluate(index, ivy, engine.rule_order)
+    assert [r.id for r in match.allows] == ["marketing-linkedin"]
+    assert [r.id for r in match.denials] == ["no-interns-on-linkedin"]
+    assert not match.allowed
+    waiver = Waiver("ivy-ok", ("user:ivy",), ("no-interns-on-linkedin",), "launch", TODAY)
+    waived = evaluate(index, ivy, engine.rule_order, lambda rule: waiver)
+    assert waived.allowed and waived.denials == ()
+    assert waived.waived == ((match.denials[0], waiver),)
+    nobody = evaluate(index, frozenset({"*", "user:eli"}), engine.rule_order, lambda r: waiver)
+    assert nobody.allows == () and not nobody.allowed  # default deny, waiver or not
+
+
+def test_every_caller_answers_like_may_post(engine):
+    """diff's allowed users and the web matrix come from the same evaluator as decide."""
+    policy = engine.policy
+    for channel in policy.channels:
+        for kind in ("post", "reply"):
+            expected = {
+                u for u in policy.users if engine.may_post(u, channel, kind, today=TODAY)[0]
+            }
+            assert allowed_users(engine, channel, kind, TODAY) == expected
+    rows = {row["group"]: {c["channel"]: c for c in row["cells"]} for row in group_matrix(engine)}
+    assert rows["interns"]["linkedin/acme"] == {
+        "channel": "linkedin/acme",
+        "kinds": [],
+        "denied": ["post", "reply"],
+    }
+    assert rows["support-leads"]["twitter/nmtw_help"]["kinds"] == ["reply"]  # via support
+    # a group whose only member is the group's own user agrees with may_post for that user
+    for gid, channel_cells in rows.items():
+        users = group_members(policy)[gid]
+        if len(users) != 1 or any(g != gid and users <= group_members(policy)[g] for g in rows):
+            continue
+        [user] = users
+        for channel, cell in channel_cells.items():
+            allowed = [k.value for k in Kind if engine.may_post(user, channel, k.value)[0]]
+            assert cell["kinds"] == allowed, (gid, channel)
+
+
+def test_a_waiver_in_force_changes_who_may_post_everywhere_alike():
+    policy = sample_policy()
+    waiver = Waiver("ivy-li", ("user:ivy",), ("no-interns-on-linkedin",), "launch", TODAY)
+    engine = compile_policy(replace(policy, waivers=(*policy.waivers, waiver)))
+    assert engine.may_post("ivy", "linkedin/acme", "post", today=TODAY)[0]
+    assert "ivy" in allowed_users(engine, "linkedin/acme", "post", TODAY)
+    later = date(2026, 5, 5)
+    assert not engine.may_post("ivy", "linkedin/acme", "post", today=later)[0]
+    assert "ivy" not in allowed_users(engine, "linkedin/acme", "post", later)
+
+
+def test_everyone_deny_rule_denies_every_group_in_the_matrix():
+    policy = sample_policy()
+    shut = Rule("frozen", Effect.DENY, ("*",), ("facebook/nmtw",))
+    engine = compile_policy(replace(policy, rules=(*policy.rules, shut)))
+    for row in group_matrix(engine):
+        [cell] = [c for c in row["cells"] if c["channel"] == "facebook/nmtw"]
+        assert cell["kinds"] == [] and cell["denied"] == ["post", "reply"]
+    assert allowed_users(engine, "facebook/nmtw", "post", TODAY) == frozenset()
