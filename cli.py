@@ -477,17 +477,20 @@ def _emit(sub, as_json: bool, *, decision: bool = False) -> None:
 @cli.command()
 @click.option("--author", required=True, metavar="U", help="Author's user id.")
 @click.option("--channel", required=True, metavar="C", help="Channel id, platform/handle.")
-@click.option("--kind", default="post", show_default=True, help="post or reply.")
+@click.option("--kind", help="post or reply (default post; reply with --in-reply-to).")
 @click.option("--text", metavar="T", help="The post text.")
 @click.option("--file", "file", metavar="F", help="Read the post text from a file (- for stdin).")
 @click.option("--publish-at", metavar="ISO-TIME", help="Publish at this time once approved.")
 @at_option("Submission time (default now).")
+@click.option("--in-reply-to", metavar="ID", help="The inbound message it answers once published.")
 @click.argument("dash", required=False, metavar="[-]")
 @json_option
 @pass_ctx
-def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash, as_json) -> None:
+def submit(
+    ctx: Context, author, channel, kind, text, file, publish_at, at, in_reply_to, dash, as_json
+) -> None:
     """Evaluate a post and store it: approved ones are published, risky ones wait for sign-off."""
-    if kind not in ("post", "reply"):
+    if kind not in (None, "post", "reply"):
         raise BadInput(f"--kind must be post or reply, not '{kind}'")
     body = read_post_text(text, file, dash)
     when, now = parse_time(publish_at, "--publish-at"), parse_time(at)
@@ -495,7 +498,9 @@ def submit(ctx: Context, author, channel, kind, text, file, publish_at, at, dash
         raise BadInput(
             f"--publish-at {publish_at} is in the past: give a later time or leave it out"
         )
-    sub = ctx.workflow.submit(author, channel, body, kind=kind, publish_at=when, now=now)
+    sub = ctx.workflow.submit(
+        author, channel, body, kind=kind, publish_at=when, now=now, in_reply_to=in_reply_to
+    )
     _emit(sub, as_json, decision=True)
 
 
@@ -657,10 +662,19 @@ def tick(ctx: Context, at, as_json) -> None:
         click.echo(f"submission {sid}: overdue (pending at its publish time)")
     for sid, error in report.failed:
         click.echo(f"submission {sid}: publishing failed: {error}")
+    for item_id, chain, level in report.inbound_escalated:
+        click.echo(f"inbound {item_id}: escalated to level {level} of {chain}")
+    for item_id in report.inbound_overdue:
+        click.echo(f"inbound {item_id}: overdue (unanswered past its respond_within)")
     click.echo(
         f"{len(report.escalated)} escalated, {len(report.published)} published, "
         f"{len(report.overdue)} overdue, {len(report.failed)} failed"
     )
+    if report.inbound_escalated or report.inbound_overdue:
+        click.echo(
+            f"inbound: {len(report.inbound_escalated)} escalated, "
+            f"{len(report.inbound_overdue)} overdue"
+        )
 
 
 @cli.command()
@@ -1067,6 +1081,217 @@ def user_end_sessions(ctx: Context, user_id: str) -> None:
 
     count = accounts.end_sessions(ctx.store, known_user(ctx, user_id))
     click.echo(f"{count} session{'s' if count != 1 else ''} of {user_id} ended")
+
+
+# ---------------------------------------------------------------- inbound
+
+
+def print_item(item, *, full: bool = False) -> None:
+    """One inbound message for a person: status, route, owners, the clock."""
+    topics = ", ".join(item.topics) or "none"
+    click.echo(f"inbound {item.id}: {item.status.value} (route {item.route}; topics {topics})")
+    name = f" ({item.sender_name})" if item.sender_name else ""
+    click.echo(f"  from {item.sender}{name} on {item.channel}, received {_when(item.received_at)}")
+    click.echo(f"  owners: {', '.join(item.owners) or 'nobody'}; level {item.level}")
+    if item.status.value == "open":
+        late = " OVERDUE" if item.overdue else ""
+        click.echo(f"  due: {_when(item.due_at)}{late}")
+    if item.closed_by:
+        click.echo(f"  closed by {item.closed_by}: {item.closed_reason}")
+    if item.answered_by:
+        click.echo(f"  answered by submission {item.answered_by} at {_when(item.resolved_at)}")
+    text = item.text if full or len(item.text) <= 200 else item.text[:200] + "..."
+    click.echo("  > " + text.replace("\n", "\n  > "))
+
+
+def _emit_item(item, as_json: bool, *, full: bool = False) -> None:
+    if as_json:
+        echo_json(item.to_dict())
+        return
+    if item.duplicate:
+        click.echo(f"duplicate: message {item.message_id} on {item.channel} is already stored")
+    print_item(item, full=full)
+
+
+@cli.group(cls=SaysoGroup)
+def inbound() -> None:
+    """Customer messages: add, import, show, close, list."""
+
+
+@inbound.command("add")
+@click.option("--channel", required=True, metavar="C", help="Channel it arrived on.")
+@click.option("--from", "sender", required=True, metavar="HANDLE", help="Sender's handle.")
+@click.option("--text", required=True, metavar="T", help="The message text.")
+@click.option("--name", default="", metavar="N", help="Sender's display name.")
+@click.option("--message-id", metavar="M", help="Platform message id (repeats are ignored).")
+@click.option("--thread-id", metavar="T", help="Platform thread (conversation) id.")
+@click.option("--parent-id", metavar="P", help="Platform id of the message it answers.")
+@click.option("--at", "at", metavar="ISO-TIME", help="Received time (default now).")
+@json_option
+@pass_ctx
+def inbound_add(
+    ctx: Context, channel, sender, text, name, message_id, thread_id, parent_id, at, as_json
+) -> None:
+    """Receive one message: route it to its owners and start its clock."""
+    from engine.inbound.items import Message
+
+    received = parse_time(at)
+    message = Message(channel, sender, text, name, message_id, thread_id, parent_id, received)
+    _emit_item(ctx.workflow.inbound.receive(message, now=received), as_json)
+
+
+@inbound.command("import")
+@click.argument("file", metavar="FILE")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: by name.")
+@json_option
+@pass_ctx
+def inbound_import(ctx: Context, file, fmt, as_json) -> None:
+    """Receive the messages of a JSONL or CSV file (- for stdin); report bad lines by
+    number. Exit 0 when every line was stored or a duplicate, 1 when one was invalid."""
+    from engine.inbound.importer import guess_format, import_messages, records
+
+    total = _count_lines(file) if sys.stderr.isatty() else 0
+    import contextlib
+
+    opened = (
+        contextlib.nullcontext(sys.stdin)
+        if file == "-"
+        else open(file, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by `with`
+    )
+    with opened as handle:
+        first = handle.readline()
+        lines = records(_chain(first, handle), fmt or guess_format(file, first))
+        with _progress(total, "importing") as bar:
+            step = bar.update if bar is not None else None
+            report = import_messages(ctx.workflow.inbound, lines, progress=step)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for number, why in report.invalid:
+            click.echo(f"{file}:{number}: {why}", err=True)
+        click.echo(
+            f"{report.added} added, {len(report.duplicates)} duplicate, "
+            f"{len(report.invalid)} invalid"
+        )
+    click.get_current_context().exit(1 if report.invalid else 0)
+
+
+def _count_lines(file: str) -> int:
+    if file == "-":
+        return 0
+    with open(file, "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def _chain(first: str, handle):
+    yield first
+    yield from handle
+
+
+@inbound.command("show")
+@click.argument("item_id", metavar="ID")
+@json_option
+@pass_ctx
+def inbound_show(ctx: Context, item_id, as_json) -> None:
+    """One message: status, route, owners, earlier messages from the sender, replies."""
+    box = ctx.workflow.inbound
+    item = box.get(item_id)
+    replies = box.replies(item.id)
+    earlier = box.earlier_from_sender(item)
+    if as_json:
+        data = item.to_dict()
+        data["replies"] = [
+            {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
+            for s in replies
+        ]
+        data["earlier"] = [{"id": e.id, "status": e.status.value, "text": e.text} for e in earlier]
+        echo_json(data)
+        return
+    print_item(item, full=True)
+    for e in earlier:
+        click.echo(f"  earlier: inbound {e.id} ({e.status.value}) {e.text[:80]}")
+    for s in replies:
+        click.echo(f"  reply: submission {s.id} by {s.author} ({s.status.value}) {s.text[:80]}")
+
+
+@inbound.command("close")
+@click.argument("item_id", metavar="ID")
+@as_option
+@click.option("--reason", required=True, metavar="R", help="Why: spam, handled offline, ...")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def inbound_close(ctx: Context, item_id, actor, reason, at, as_json) -> None:
+    """An owner closes an open message with a reason. Exit 1 if refused."""
+    _emit_item(ctx.workflow.inbound.close(item_id, actor, reason, now=parse_time(at)), as_json)
+
+
+@inbound.command("pull")
+@click.option("--source", "name", metavar="NAME", help="Only this source (default: all).")
+@json_option
+@pass_ctx
+def inbound_pull(ctx: Context, name, as_json) -> None:
+    """Ask the policy's source plugins (inbound.sources) for new messages; run from cron.
+
+    Exit 0 when every source answered, 1 when one failed (its cursor is kept)."""
+    from engine.inbound.sources import pull
+
+    reports = pull(ctx.workflow.inbound, ctx.workflow.pm, name=name)
+    if as_json:
+        echo_json([r.to_dict() for r in reports])
+    else:
+        if not reports:
+            click.echo("no inbound sources in the policy (inbound.sources)")
+        for r in reports:
+            if r.error:
+                click.echo(f"{r.source}: failed: {r.error}", err=True)
+                continue
+            click.echo(
+                f"{r.source}: {r.added} added, {r.duplicates} duplicate, "
+                f"{len(r.invalid)} invalid (cursor {r.cursor or '-'})"
+            )
+    click.get_current_context().exit(1 if any(r.error for r in reports) else 0)
+
+
+@inbound.command("list")
+@click.option("--status", metavar="S", help="open, answered or closed.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+@pass_ctx
+def inbound_list(ctx: Context, status, limit, as_json) -> None:
+    """Stored messages, newest first."""
+    items = ctx.workflow.inbound.items(status=status, limit=limit)
+    if as_json:
+        echo_json([i.to_dict() for i in items])
+        return
+    for item in items:
+        print_item(item)
+
+
+@cli.command()
+@as_option
+@click.option(
+    "--view",
+    default="all",
+    show_default=True,
+    type=click.Choice(["all", "mine", "groups", "escalated", "overdue"]),
+)
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--at", "at", metavar="ISO-TIME", help="As of this time (default now).")
+@json_option
+@pass_ctx
+def inbox(ctx: Context, actor, view, limit, at, as_json) -> None:
+    """Open inbound messages the user owns now (also as a delegate), oldest due first."""
+    from engine.inbound.inbox import inbox as owned
+
+    items = owned(ctx.workflow.inbound, actor, view=view, limit=limit, now=parse_time(at))
+    if as_json:
+        echo_json([i.to_dict() for i in items])
+        return
+    if not items:
+        click.echo(f"no open messages for {actor}")
+    for item in items:
+        print_item(item)
 
 
 def main(argv: list[str] | None = None) -> None:

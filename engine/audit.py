@@ -116,25 +116,57 @@ def append(
     on_behalf_of: str | None = None,
 ) -> AuditEvent:
     """Append one event inside the caller's transaction (which it serialises)."""
+    [appended] = append_many(
+        store,
+        conn,
+        [
+            {
+                "event": event,
+                "actor": actor,
+                "now": now,
+                "submission_id": submission_id,
+                "author": author,
+                "channel": channel,
+                "text_sha256": text_sha256,
+                "policy_version": policy_version,
+                "details": details,
+                "on_behalf_of": on_behalf_of,
+            }
+        ],
+    )
+    return appended
+
+
+def append_many(store: Store, conn: Connection, events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append events in order inside the caller's transaction: one read of the head,
+    one multi-row insert, one move of the head (for bulk deliveries). Each dict holds
+    `append`'s keyword arguments."""
+    if not events:
+        return []
     head = conn.execute(_HEAD if store.is_sqlite else _HEAD_LOCKED).one()
-    record = {
-        "seq": head.seq + 1,
-        "ts": iso(now),
-        "actor": actor,
-        "on_behalf_of": on_behalf_of,
-        "event": event,
-        "submission_id": submission_id,
-        "author": author,
-        "channel": channel,
-        "text_sha256": text_sha256,
-        "policy_version": policy_version,
-        "details": details or {},
-        "prev_hash": head.hash,
-    }
-    record["hash"] = event_hash(record)
-    conn.execute(_INSERT, dict(record, details=canonical(record["details"]).decode()))
-    conn.execute(_MOVE_HEAD, {"new_seq": record["seq"], "new_hash": record["hash"]})
-    return AuditEvent(**record)
+    seq, prev = head.seq, head.hash
+    records = []
+    for given in events:
+        record = {
+            "seq": seq + 1,
+            "ts": iso(given["now"]),
+            "actor": given["actor"],
+            "on_behalf_of": given.get("on_behalf_of"),
+            "event": given["event"],
+            "submission_id": given.get("submission_id"),
+            "author": given.get("author"),
+            "channel": given.get("channel"),
+            "text_sha256": given.get("text_sha256"),
+            "policy_version": given.get("policy_version"),
+            "details": given.get("details") or {},
+            "prev_hash": prev,
+        }
+        record["hash"] = event_hash(record)
+        records.append(record)
+        seq, prev = record["seq"], record["hash"]
+    conn.execute(_INSERT, [dict(r, details=canonical(r["details"]).decode()) for r in records])
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+    return [AuditEvent(**r) for r in records]
 
 
 class AuditLog:

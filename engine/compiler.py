@@ -28,6 +28,7 @@ from . import plugins as plugin_registry
 from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
 from .hookspecs import CheckFunction, TopicDetector
+from .inbound.routing import CompiledRoutes, Routing
 from .model import (
     Channel,
     CheckConfig,
@@ -87,6 +88,7 @@ class Engine:
         "_checks_by_channel",
         "_detectors",
         "_waivers",
+        "_inbound",
         "_frozen",
     )
 
@@ -130,6 +132,7 @@ class Engine:
             for target in waiver.targets:
                 waivers[target].append(waiver)
         self._waivers = {t: tuple(ws) for t, ws in waivers.items()}
+        self._inbound = CompiledRoutes(policy.inbound_routes, policy.inbound_default)
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -256,6 +259,16 @@ class Engine:
         if escalation is None:
             raise NotFound(f"unknown escalation '{escalation_id}'")
         return escalation.levels
+
+    # ---- inbound -----------------------------------------------------------
+
+    @property
+    def inbound_routes(self) -> CompiledRoutes:
+        return self._inbound
+
+    def route_inbound(self, channel: str, text: str) -> Routing:
+        """The route an inbound message takes and the topics found in it."""
+        return self._inbound.route(self, channel, text)
 
     # ---- deciding ----------------------------------------------------------
 

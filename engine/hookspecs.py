@@ -139,6 +139,28 @@ class DirectorySpec:
     description: str = ""
 
 
+# ---- inbound sources ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What a source returns from one pull: messages newer than the cursor it was
+    given, each a dict with the keys of `sayso inbound import` (`from`, `text`, and
+    optionally `channel`, `name`, `message_id`, `at`, `thread_id`, `parent_id`), and
+    the cursor to give next time (None: unchanged)."""
+
+    messages: tuple[dict[str, Any], ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    build: Callable[[dict[str, Any]], Any]  # options -> object with pull(cursor) -> Pulled
+    options_schema: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
 # ---- the hooks --------------------------------------------------------------
 
 
@@ -165,3 +187,8 @@ def register_notifiers() -> list[NotifierSpec]:
 @hookspec
 def register_directory_sources() -> list[DirectorySpec]:
     """Directory sources: users and groups from somewhere other than the YAML files."""
+
+
+@hookspec
+def register_sources() -> list[SourceSpec]:
+    """Inbound sources: pull customer messages from a platform since a stored cursor."""

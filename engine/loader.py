@@ -23,6 +23,7 @@ from typing import Any
 
 from .durations import parse_duration
 from .errors import PolicyError, PolicyProblem
+from .inbound import policy as inbound_policy
 from .model import (
     Channel,
     CheckConfig,
@@ -57,7 +58,7 @@ from .validate import DICT_SECTIONS, LIST_SECTIONS, Draft, Item, Source, check_d
 from .version import policy_version
 from .yamlpos import MAX_FILE_BYTES, YamlProblem, read_yaml
 
-_SECTIONS = (*DICT_SECTIONS, *LIST_SECTIONS)
+_SECTIONS = (*DICT_SECTIONS, *LIST_SECTIONS, "inbound")
 
 
 def load_policy(
@@ -264,6 +265,7 @@ class _Loader:
                 hint = "; give each an 'id'" if section == "checks" and "id" not in value else ""
                 if self.first(section, ident, at, hint):
                     getattr(draft, section)[ident] = Item(ident, value, src, path)
+        inbound_policy.merge(draft, src, self.first, Item)
 
     def first(self, section: str, ident: str, loc: Loc, hint: str = "") -> bool:
         """Record where `ident` is defined; a second definition is a problem."""
@@ -350,6 +352,7 @@ class _Loader:
     def build(self, warnings: tuple[PolicyProblem, ...]) -> Policy:
         d = self.draft
         files = dict(sorted(self.files.items()))
+        routes, default, sources = inbound_policy.build(d)
         return Policy(
             version=policy_version(files),
             users={k: _user(i) for k, i in d.users.items()},
@@ -363,6 +366,9 @@ class _Loader:
             waivers=tuple(_waiver(i) for i in d.waivers.values()),
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
             delegation=_delegation(d.delegation),
+            inbound_routes=routes,
+            inbound_default=default,
+            inbound_sources=sources,
             limits=Limits(**{k: i.value for k, i in d.limits.items()}),
             files=files,
             warnings=warnings,

@@ -69,13 +69,21 @@ class EventType(StrEnum):
     OVERDUE = "overdue"
     DELEGATED = "delegated"
     DELEGATION_REVOKED = "delegation_revoked"
+    INBOUND_RECEIVED = "inbound.received"
+    INBOUND_ROUTED = "inbound.routed"
+    INBOUND_ESCALATED = "inbound.escalated"
+    INBOUND_OVERDUE = "inbound.overdue"
+    INBOUND_REPLIED = "inbound.replied"
+    INBOUND_ANSWERED = "inbound.answered"
+    INBOUND_CLOSED = "inbound.closed"
 
 
 class Role(StrEnum):
-    """Policy `roles:`; members of a role see every submission."""
+    """Policy `roles:`: who may use which part of the product."""
 
     AUDITORS = "auditors"  # the audit log and every submission
     ADMINS = "admins"  # the policy pages, replay, the dashboard and every submission
+    INTEGRATIONS = "integrations"  # API clients that deliver inbound messages
 
 
 # --------------------------------------------------------------------------
@@ -246,6 +254,36 @@ class DelegationLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundRoute:
+    """Where inbound messages go: an entry of `inbound.routes` (or `inbound.default`)."""
+
+    id: str
+    owners: tuple[str, ...]  # principals
+    topics: tuple[str, ...] = ()  # any of these detected; empty: any message
+    channels: tuple[str, ...] = ("*",)  # globs on the channel the message arrived on
+    respond_within_seconds: int | None = None  # the SLA; None: no deadline
+    escalation: str | None = None  # levels counted from receipt
+    loc: Loc = NOWHERE
+
+
+DEFAULT_ROUTE = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSource:
+    """An entry of `inbound.sources`: a source plugin pulled by `sayso inbound pull`."""
+
+    name: str  # unique; names its stored cursor
+    use: str  # the source plugin
+    channel: str  # the channel its messages arrive on
+    options: tuple[tuple[str, Any], ...] = ()
+    loc: Loc = NOWHERE
+
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Bounds on what one decision reads (policy section `limits`)."""
 
@@ -268,6 +306,9 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     notifiers: tuple[PluginConfig, ...] = ()
     delegation: DelegationLimits = field(default_factory=DelegationLimits)
+    inbound_routes: tuple[InboundRoute, ...] = ()  # first match wins
+    inbound_default: InboundRoute = InboundRoute(DEFAULT_ROUTE, ())
+    inbound_sources: tuple[InboundSource, ...] = ()
     limits: Limits = field(default_factory=Limits)
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[PolicyProblem, ...] = ()  # e.g. expired waivers

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import cerberus
@@ -17,6 +18,7 @@ import cerberus
 from .schema import (
     ALWAYS_ACCEPTED_PUBLISHERS,
     CHECK_KEYS,
+    SOURCE_KEYS,
     Found,
     Path,
     _item_name,
@@ -33,6 +35,7 @@ class PluginSpecs:
     notifiers: Mapping[str, Any]
     directory: Mapping[str, Any]
     publishers: Mapping[str, Any]
+    sources: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
     @classmethod
     def from_manager(cls, pm: Any) -> PluginSpecs:
@@ -43,6 +46,7 @@ class PluginSpecs:
             notifiers=plugins.notifiers(pm),
             directory=plugins.directory_sources(pm),
             publishers=plugins.publishers(pm),
+            sources=plugins.sources(pm),
         )
 
 
@@ -118,13 +122,14 @@ def plugin_problems(
     options_at: dict[Path, dict[str, Any]] = {}
     if not isinstance(data, dict):
         return found, options_at
+    inbound = data.get("inbound") if isinstance(data.get("inbound"), dict) else {}
     kinds = (
-        ("checks", "check", specs.checks, CHECK_KEYS),
-        ("notifiers", "notifier", specs.notifiers, ("use",)),
-        ("directory", "directory source", specs.directory, ("use",)),
+        ("checks", "check", specs.checks, CHECK_KEYS, data.get("checks")),
+        ("notifiers", "notifier", specs.notifiers, ("use",), data.get("notifiers")),
+        ("directory", "directory source", specs.directory, ("use",), data.get("directory")),
+        (("inbound", "sources"), "source", specs.sources, SOURCE_KEYS, inbound.get("sources")),
     )
-    for section, noun, available, common in kinds:
-        items = data.get(section)
+    for section, noun, available, common, items in kinds:
         if isinstance(items, list):
             for index, item in enumerate(items):
                 if isinstance(item, dict) and isinstance(item.get("use"), str):
@@ -149,7 +154,7 @@ def _used_plugin(
     """A `checks:`, `notifiers:` or `directory:` item: a known `use:` with valid options."""
     data, section, index, noun, common = where
     use = item["use"]
-    path = (section, index)
+    path = (*section, index) if isinstance(section, tuple) else (section, index)
     spec = available.get(use)
     if spec is None:
         listing = ", ".join(sorted(available)) or "none"
@@ -157,7 +162,10 @@ def _used_plugin(
         found.append(Found(path + ("use",), message))
         return
     options = {k: v for k, v in item.items() if k not in common}
-    what = f"{noun} '{_item_name(data, section, index) or use}'"
+    if isinstance(section, tuple):  # inbound sources are named by their `name:`
+        what = f"{noun} '{item.get('name') or use}'"
+    else:
+        what = f"{noun} '{_item_name(data, section, index) or use}'"
     problems, normalised = checker.problems(spec, options, path, what, common)
     found.extend(problems)
     if not problems:

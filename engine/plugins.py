@@ -20,6 +20,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.canned_reply",
     "plugins.webhook",
     "plugins.email_notifier",
+    "plugins.mastodon_source",
 )
 
 
@@ -74,6 +75,10 @@ def notifiers(pm: pluggy.PluginManager) -> dict[str, hookspecs.NotifierSpec]:
 
 def directory_sources(pm: pluggy.PluginManager) -> dict[str, hookspecs.DirectorySpec]:
     return _collect(pm.hook.register_directory_sources())
+
+
+def sources(pm: pluggy.PluginManager) -> dict[str, hookspecs.SourceSpec]:
+    return _collect(pm.hook.register_sources())
 
 
 def get_plugins(pm: pluggy.PluginManager) -> list[dict[str, Any]]:

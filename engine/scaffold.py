@@ -55,11 +55,21 @@ escalations:
   complaint-chain:
     - {after: 2h, to: [group:support-leads]}
     - {after: 1d, to: [user:cleo]}
+inbound:                     # customer messages: first matching route wins
+  routes:
+    - id: complaints
+      topics: [complaints]
+      channels: ["twitter/*"]
+      owners: [group:support-leads]
+      respond_within: 2h
+      escalation: complaint-chain
+  default: {owners: [group:support], respond_within: 8h}
 checks:
   - {use: max-length}
 roles:
   auditors: [group:support-leads]
   admins: [group:comms]
+  integrations: [group:comms]
 """
 )
 

@@ -39,6 +39,8 @@ CHECK_KEYS: tuple[str, ...] = (
     "channels",
     "enforcement",
 )
+# Keys of an `inbound.sources` item that are the engine's; the rest are plugin options.
+SOURCE_KEYS: tuple[str, ...] = ("use", "name", "channel")
 ALWAYS_ACCEPTED_PUBLISHERS = ("outbox",)  # the default publisher, even before its plugin loads
 
 SINGULAR = {
@@ -55,6 +57,8 @@ SINGULAR = {
     "directory": "directory source",
     "roles": "role",
     "delegation": "delegation setting",
+    "inbound routes": "inbound route",
+    "inbound sources": "inbound source",
 }
 # an id as schema.json's $defs/id allows it (users, groups, topics, rules...)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
@@ -140,6 +144,8 @@ def describe(path: Path, data: Any = None) -> str:
     if not path:
         return "the file"
     section = path[0]
+    if section == "inbound" and len(path) >= 2:
+        return _describe_inbound(path, data)
     noun = SINGULAR.get(section)
     if noun is None:
         return f"'{render_path(path)}'"
@@ -158,6 +164,20 @@ def describe(path: Path, data: Any = None) -> str:
     if not rest:
         return entity
     return f"'{render_path(rest)}' of {entity}"
+
+
+def _describe_inbound(path: Path, data: Any) -> str:
+    if path[1] == "routes" and len(path) >= 3 and isinstance(path[2], int):
+        name = _item_name(
+            (data or {}).get("inbound") if isinstance(data, dict) else None, "routes", path[2]
+        )
+        entity = f"inbound route '{name}'" if name else f"inbound.routes[{path[2]}]"
+        rest = path[3:]
+    elif path[1] == "default":
+        entity, rest = "the inbound default route", path[2:]
+    else:
+        return f"'{render_path(path)}'"
+    return f"'{render_path(rest)}' of {entity}" if rest else entity
 
 
 def render_path(path: Iterable[Any]) -> str:

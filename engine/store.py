@@ -398,3 +398,6 @@ def open_store(url: str) -> Store:
             f"{head_revision()}: run `sayso migrate` first"
         )
     return store
+
+
+from .inbound import tables as _inbound_tables  # noqa: E402,F401  (its tables join `metadata`)

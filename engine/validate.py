@@ -33,6 +33,7 @@ from typing import Any
 import re2
 
 from .durations import format_duration, parse_duration
+from .inbound import policy as inbound_policy
 from .model import Loc
 from .permissions import reachable
 from .schema import describe, suggest
@@ -114,6 +115,9 @@ class Draft:
     waivers: dict[str, Item] = field(default_factory=dict)
     notifiers: list[Item] = field(default_factory=list)
     directory: list[Item] = field(default_factory=list)
+    inbound_routes: dict[str, Item] = field(default_factory=dict)  # in policy order
+    inbound_default: Item | None = None
+    inbound_sources: dict[str, Item] = field(default_factory=dict)
     # (section, id) -> where it was first defined
     seen: dict[tuple[str, str], Loc] = field(default_factory=dict)
     # sections of which some part could not be read at all: references to them unchecked
@@ -153,6 +157,7 @@ def check_draft(
     checker.delegation()
     checker.waivers(today)
     checker.channels()
+    inbound_policy.check(checker)
     return report
 
 

@@ -112,6 +112,9 @@ def _relocated(policy, like):
         checks=moved(policy.checks, like.checks),
         waivers=moved(policy.waivers, like.waivers),
         notifiers=moved(policy.notifiers, like.notifiers),
+        inbound_routes=moved(policy.inbound_routes, like.inbound_routes),
+        inbound_default=replace(policy.inbound_default, loc=like.inbound_default.loc),
+        inbound_sources=moved(policy.inbound_sources, like.inbound_sources),
     )
 
 

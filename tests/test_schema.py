@@ -13,7 +13,7 @@ from engine.schema import CHECK_KEYS, describe, policy_schema, schema_problems, 
 
 SPEC_EXAMPLE = Path(__file__).parent / "fixtures" / "policies" / "good" / "spec" / "policy.yaml"
 # objects whose extra keys are deliberate: plugin options and free-form attributes
-OPEN_OBJECTS = {"check", "pluginConfig", "attrs", "publisher_options"}
+OPEN_OBJECTS = {"check", "pluginConfig", "attrs", "publisher_options", "inboundSource"}
 
 
 def test_schema_is_valid_draft_2020_12():
@@ -71,6 +71,13 @@ def test_objects_refuse_unknown_keys_except_plugin_options():
 def test_check_common_keys_are_the_schema_properties():
     check = policy_schema()["$defs"]["check"]
     assert set(check["properties"]) == set(CHECK_KEYS)
+
+
+def test_inbound_source_common_keys_are_the_schema_properties():
+    from engine.schema import SOURCE_KEYS
+
+    source = policy_schema()["$defs"]["inboundSource"]
+    assert set(source["properties"]) == set(SOURCE_KEYS)
 
 
 def test_spec_example_is_valid():

@@ -53,6 +53,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("approvals.delegations", "GET"): everyone(302, 200),
     ("approvals.delegations", "POST"): everyone(302, 302),
     ("approvals.revoke", "POST"): everyone(302, 302),
+    ("inbox.index", "GET"): everyone(302, 200),
+    ("inbox.detail", "GET"): everyone(302, 403, auditor=200, admin=200),
+    ("inbox.reply", "POST"): everyone(302, 403),  # the policy routes messages to nobody
+    ("inbox.close", "POST"): everyone(302, 403),
     ("audit.log", "GET"): only("auditor"),
     ("audit.export", "GET"): only("auditor"),
     ("audit.verify", "GET"): only("auditor"),
@@ -72,6 +76,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("api.revise", "POST"): API_OWN_ONLY,
     ("api.queue", "GET"): everyone(401, 200),
     ("api.audit_export", "GET"): everyone(401, 403, auditor=200),
+    ("api.inbound.deliver", "POST"): everyone(401, 403),  # nobody has the integrations role
+    ("api.inbound.listing", "GET"): everyone(401, 200),
+    ("api.inbound.one", "GET"): everyone(401, 404, auditor=200, admin=200),
+    ("api.inbound.close", "POST"): everyone(401, 404, auditor=403, admin=403),  # owned by nobody
 }
 
 FORM_DATA = {
@@ -81,6 +89,8 @@ FORM_DATA = {
     "approvals.approve": {"comment": "fine", "revision": "1"},
     "approvals.reject": {"reason": "Not like this.", "revision": "1"},
     "approvals.delegations": {"to_user": "eli", "until": "2099-01-01T00:00"},
+    "inbox.reply": {"text": "Thanks for asking!"},
+    "inbox.close": {"reason": "spam"},
 }
 JSON_DATA = {
     "api.check": {"channel": "facebook/nmtw", "text": "Hello members"},
@@ -88,6 +98,8 @@ JSON_DATA = {
     "api.approve": {"revision": 1},
     "api.reject": {"reason": "Not like this.", "revision": 1},
     "api.revise": {"text": CLOSURE + " Revised."},
+    "api.inbound.deliver": {"channel": "facebook/nmtw", "from": "@amy", "text": "Hello"},
+    "api.inbound.close": {"reason": "spam"},
 }
 
 
@@ -113,6 +125,11 @@ def url_for_rule(app, rule, state, policy_dir) -> str:
             values[arg] = state.workflow.delegate("fran", "eli", now + timedelta(days=1)).id
         elif arg == "fmt":
             values[arg] = "jsonl"
+        elif arg == "item_id":
+            from engine.inbound.items import Message
+
+            message = Message("facebook/nmtw", "@amy", "Are you open today?")
+            values[arg] = state.workflow.inbound.receive(message).id
         elif arg == "filename":
             values[arg] = "sayso.css"
         else:  # pragma: no cover - a new kind of argument needs a value here

@@ -23,7 +23,7 @@ from engine import sessions
 from engine.durations import parse_duration
 from engine.errors import SaysoError
 
-from . import api, approvals, audit, auth, errors, filters, policy, posts
+from . import api, approvals, audit, auth, errors, filters, inbox, policy, posts
 from .state import Sayso
 
 CSP = (
@@ -184,9 +184,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, posts, approvals, audit, policy, api):
+    for module in (auth, posts, approvals, inbox, audit, policy, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
+    csrf.exempt(api.inbound_bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.index)
 
     @app.after_request

@@ -233,3 +233,8 @@ def audit_export():
     except SaysoError as err:
         abort(400, str(err))
     return Response(stream_with_context(chunks), mimetype=EXPORT_FORMATS[fmt])
+
+
+from .inbound_api import bp as inbound_bp  # noqa: E402 - nested: shares `authenticate`
+
+bp.register_blueprint(inbound_bp)

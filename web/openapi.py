@@ -65,6 +65,8 @@ def action(summary: str, schema: str, required: bool = True) -> dict[str, Any]:
     }
 
 
+from .openapi_inbound import INBOUND_PATHS, INBOUND_SCHEMAS  # noqa: E402
+
 REASON = {
     "type": "object",
     "required": ["id", "kind", "message"],
@@ -166,6 +168,7 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "SubmissionArray": {"type": "array", "items": ref("Submission")},
+    **INBOUND_SCHEMAS,
 }
 
 PATHS: dict[str, Any] = {
@@ -220,6 +223,7 @@ PATHS: dict[str, Any] = {
             parameters=PAGING,
         )
     },
+    **INBOUND_PATHS,
     "/api/v1/audit": {
         "get": operation(
             "The audit log, filtered, streamed (auditors)",

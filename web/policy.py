@@ -92,4 +92,11 @@ def replay():
 def dashboard():
     wf = sayso().workflow
     counts = {status.value: wf.count(status=status.value) for status in Status}
-    return render_template("policy/dashboard.html", stats=wf.stats(), counts=counts)
+    from engine.inbound.dashboard import stats as inbound_stats
+
+    return render_template(
+        "policy/dashboard.html",
+        stats=wf.stats(),
+        counts=counts,
+        inbound=inbound_stats(wf.inbound),
+    )

@@ -39,9 +39,23 @@ class Workflow:
         self.notifier = Notifier(engine, store, self.pm)
         self.delegation = Delegations(engine, store)
         self.queries = Queries(engine, store, rows, self.delegation)
-        self.publisher = Publisher(engine, store, self.pm, rows, self.notifier)
+        from ..inbound.lifecycle import Inbound  # inbound builds on the workflow's parts
+
+        self.inbound = Inbound(
+            engine,
+            store,
+            snapshots=self.snapshots,
+            notifier=self.notifier,
+            queries=self.queries,
+            clock=self.clock,
+        )
+        self.publisher = Publisher(
+            engine, store, self.pm, rows, self.notifier, inbound=self.inbound
+        )
         self.dashboard = Dashboard(engine, store)
-        self.ticker = Ticker(engine, store, rows, self.clock, self.notifier, self.publisher)
+        self.ticker = Ticker(
+            engine, store, rows, self.clock, self.notifier, self.publisher, inbound=self.inbound
+        )
         self.transitions = Transitions(
             engine,
             store,
@@ -52,6 +66,7 @@ class Workflow:
             publisher=self.publisher,
             delegations=self.delegation,
             queries=self.queries,
+            inbound=self.inbound,
         )
 
     # ---- transitions ---------------------------------------------------------------
@@ -62,12 +77,19 @@ class Workflow:
         channel: str,
         text: str,
         *,
-        kind: str = "post",
+        kind: str | None = None,
         publish_at: datetime | None = None,
         now: datetime | None = None,
+        in_reply_to: int | str | None = None,
     ) -> Submission:
         return self.transitions.submit(
-            author, channel, text, kind=kind, publish_at=publish_at, now=now
+            author,
+            channel,
+            text,
+            kind=kind,
+            publish_at=publish_at,
+            now=now,
+            in_reply_to=in_reply_to,
         )
 
     def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:

@@ -128,7 +128,7 @@ class Notifier:
             p = row.payload
             message = Notification(
                 event=p["event"],
-                submission_id=str(row.submission_id),
+                submission_id=p.get("subject_id") or str(row.submission_id),
                 recipients=tuple(Recipient(**r) for r in p["recipients"]),
                 subject=p["subject"],
                 body=p["body"],

@@ -34,8 +34,16 @@ class Publisher:
     """Delivers approved posts through their channel's publisher plugin."""
 
     def __init__(
-        self, engine: Engine, store: Store, pm: Any, rows: SubmissionRows, notifier: Any = None
+        self,
+        engine: Engine,
+        store: Store,
+        pm: Any,
+        rows: SubmissionRows,
+        notifier: Any = None,
+        *,
+        inbound: Any = None,
     ):
+        self.inbound = inbound  # told, in the publication's transaction, what was published
         self.engine = engine
         self.store = store
         self.pm = pm
@@ -157,6 +165,8 @@ class Publisher:
                     "recovered": earlier,  # delivered before a crash; not sent again
                 },
             )
+            if error is None and self.inbound is not None:
+                self.inbound.on_published(conn, sub, now)  # an inbound item it answers
         if error is None:
             return replace(sub, status=Status.PUBLISHED, published_at=now, updated_at=now)
         return replace(sub, publish_error=error, updated_at=now)

@@ -4,6 +4,7 @@ and retries. Submissions are driven by the SLA clock as one `Track`."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 
@@ -118,7 +119,10 @@ class Ticker:
         clock: SlaClock,
         notifier: Notifier,
         publisher: Publisher,
+        *,
+        inbound: Any = None,
     ):
+        self.inbound = inbound  # inbound messages: escalated and flagged overdue by tick
         self.engine = engine
         self.store = store
         self.rows = rows
@@ -146,6 +150,8 @@ class Ticker:
                     report.overdue.append(sid)
                 elif sub.publish_error and sub.status is Status.APPROVED:
                     report.failed.append((sid, sub.publish_error))
+        if self.inbound is not None:
+            report.inbound_escalated, report.inbound_overdue = self.inbound.tick(now)
         report.notified = self.notifier.deliver()
         return report
 

@@ -65,7 +65,9 @@ class Transitions:
         publisher: Publisher,
         delegations: Delegations,
         queries: Queries,
+        inbound: Any = None,
     ):
+        self.inbound = inbound  # replies link to the inbound message they answer
         self.engine = engine
         self.store = store
         self.rows = rows
@@ -88,12 +90,16 @@ class Transitions:
         channel: str,
         text: str,
         *,
-        kind: str = "post",
+        kind: str | None = None,
         publish_at: datetime | None = None,
         now: datetime | None = None,
+        in_reply_to: int | str | None = None,
     ) -> Submission:
-        """Decide a post and store it with its audit events; publish it when approved."""
+        """Decide a post and store it with its audit events; publish it when approved.
+        `in_reply_to`: the inbound message it answers (a reply, on the message's channel)."""
         now = moment(now)
+        target = self.inbound.reply_target(in_reply_to, channel) if in_reply_to else None
+        kind = kind or ("reply" if target else "post")
         if kind not in ("post", "reply"):
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
         text = check_post_text(text)
@@ -114,6 +120,8 @@ class Transitions:
             }
             event(self.store, conn, EventType.SUBMITTED, author, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
+            if target is not None:
+                self.inbound.link_reply(conn, sub, target, now)
         if due_now:
             return self.publisher.deliver(sub, now, attempt=1)
         return sub

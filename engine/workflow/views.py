@@ -214,9 +214,17 @@ class TickReport:
     overdue: list[int] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
     notified: int = 0
+    inbound_escalated: list[tuple[int, str, int]] = field(default_factory=list)
+    inbound_overdue: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "inbound": {
+                "escalated": [
+                    {"id": i, "escalation": e, "level": n} for i, e, n in self.inbound_escalated
+                ],
+                "overdue": self.inbound_overdue,
+            },
             "escalated": [{"id": i, "escalation": e, "level": n} for i, e, n in self.escalated],
             "published": self.published,
             "overdue": self.overdue,

@@ -1,0 +1,114 @@
+"""Owner pages for inbound messages: the inbox (with counts in the navigation), one
+message with its conversation, a reply composer (sent with in-reply-to), and Close."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import SaysoError, WorkflowError
+from engine.inbound.inbox import COUNT_CAP, VIEWS, count_all, counts, inbox
+
+from .access import clean_text
+from .auth import login_required, sayso
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+PAGE = 50
+VIEW_LABELS = {
+    "all": "All mine now",
+    "mine": "Mine",
+    "groups": "My groups'",
+    "escalated": "Escalated to me",
+    "overdue": "Overdue",
+}
+
+
+@bp.app_context_processor
+def inbox_count() -> dict[str, int]:
+    """Open messages the signed-in person owns, for the navigation."""
+    user = g.get("user")
+    if not user:
+        return {"inbox_count": 0}
+    return {"inbox_count": count_all(sayso().workflow.inbound, user)}
+
+
+@bp.route("")
+@login_required
+def index():
+    view = request.args.get("view", "all")
+    if view not in VIEWS:
+        abort(400, "view must be one of: " + ", ".join(VIEWS))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    box = sayso().workflow.inbound
+    items = inbox(box, g.user, view=view, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    return render_template(
+        "inbox/index.html",
+        items=items[:PAGE],
+        view=view,
+        views=VIEW_LABELS,
+        counts=counts(box, g.user),
+        cap=COUNT_CAP,
+        page=page,
+        more=len(items) > PAGE,
+    )
+
+
+def _visible(item_id: int):
+    state = sayso()
+    box = state.workflow.inbound
+    item = box.get(item_id)
+    overseer = state.engine.has_role(g.user, "admins") or state.engine.has_role(g.user, "auditors")
+    owner = box.is_owner(item, g.user)
+    if not (owner or overseer):
+        abort(403, "you may not see this message")
+    return item, owner
+
+
+def _owned(item_id: int):
+    item, owner = _visible(item_id)
+    if not owner:
+        abort(403, "only its owners may reply to or close this message")
+    return item
+
+
+@bp.route("/<id:item_id>")
+@login_required
+def detail(item_id: int):
+    item, owner = _visible(item_id)
+    box = sayso().workflow.inbound
+    may_reply = sayso().engine.may_post(g.user, item.channel, "reply")[0]
+    return render_template(
+        "inbox/detail.html",
+        item=item,
+        owner=owner,
+        may_reply=may_reply,
+        earlier=box.earlier_from_sender(item),
+        replies=box.replies(item.id),
+        draft=request.args.get("draft", ""),
+    )
+
+
+@bp.route("/<id:item_id>/reply", methods=("POST",))
+@login_required
+def reply(item_id: int):
+    item = _owned(item_id)
+    try:
+        text = clean_text(request.form.get("text", ""), "the reply text")
+        sub = sayso().workflow.submit(g.user, item.channel, text, in_reply_to=item.id)
+    except SaysoError as err:
+        flash(str(err).splitlines()[0], "error")
+        return redirect(url_for("inbox.detail", item_id=item.id))
+    flash(f"Reply {sub.id}: {sub.status.value}.", "info")
+    return redirect(url_for("inbox.detail", item_id=item.id))
+
+
+@bp.route("/<id:item_id>/close", methods=("POST",))
+@login_required
+def close(item_id: int):
+    item = _owned(item_id)
+    try:
+        reason = clean_text(request.form.get("reason", ""), "the reason", limit=2000)
+        sayso().workflow.inbound.close(item.id, g.user, reason)
+        flash(f"Message {item.id} is closed.", "info")
+    except (WorkflowError, SaysoError) as err:
+        flash(str(err).splitlines()[0], "error")
+    return redirect(url_for("inbox.detail", item_id=item.id))
