@@ -54,6 +54,11 @@ class Context:
 class SaysoGroup(click.Group):
     """Turns every error a user can cause into one line on stderr and a non-zero exit."""
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta.setdefault("sayso.help", bool({"--help", "-h"} & set(rest)))
+        return name, cmd, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -120,7 +125,31 @@ def echo_json(data: Any) -> None:
 @click.pass_context
 def cli(ctx: click.Context, policy: str, db: str, no_cache: bool) -> None:
     """sayso: policy-as-code governance for social-media publishing."""
+    from engine import origin
+
     ctx.obj = Context(policy, db, use_cache=not no_cache)
+    if not ctx.meta.get("sayso.help"):  # help for a turned-off command still shows
+        refuse_cli_actions(ctx.invoked_subcommand)
+    token = origin.set_origin("cli", local=True)  # every audit event names this process
+    ctx.call_on_close(lambda: origin.reset(token))
+
+
+# Commands a person uses to act in the workflow. `SAYSO_CLI_ACTIONS=off` turns
+# them off where people must act through the authenticated web app or API
+# (`--as` on a command line proves nothing); `tick`, reading and auditing stay.
+CLI_ACTIONS = frozenset(
+    {"submit", "approve", "reject", "withdraw", "revise", "publish", "retry", "retire",
+     "delegate", "revoke"}
+)  # fmt: skip
+
+
+def refuse_cli_actions(command: str | None) -> None:
+    setting = os.environ.get("SAYSO_CLI_ACTIONS", "on").strip().lower()
+    if command in CLI_ACTIONS and setting in ("off", "0", "false", "no"):
+        raise SaysoError(
+            f"'{command}' is turned off on the command line (SAYSO_CLI_ACTIONS=off): "
+            "act through the web app or the API"
+        )
 
 
 # ---------------------------------------------------------------- commands
@@ -171,12 +200,16 @@ def read_post_text(text: str | None, file: str | None, dash: str | None) -> str:
 
 def parse_time(value: str | None, option: str = "--at"):
     """An ISO 8601 time (`2026-05-04T09:30:00Z`); a time without zone is UTC."""
+    from engine import origin
     from engine.times import parse_time as parse
 
     try:
-        return parse(value, option)
+        moment = parse(value, option)
     except SaysoError as err:
         raise BadInput(str(err)) from None
+    if moment is not None and option == "--at":
+        origin.mark_manual_clock()  # the events record that a person set the time
+    return moment
 
 
 @cli.command()
@@ -650,6 +683,9 @@ def stats(ctx: Context, since, at, as_csv: bool, as_json: bool) -> None:
 @pass_ctx
 def tick(ctx: Context, at, as_json) -> None:
     """Apply due escalations, publish due posts, flag overdue ones, retry failures."""
+    from engine import origin
+
+    origin.set_via("tick")
     report = ctx.workflow.tick(now=parse_time(at))
     if as_json:
         echo_json(report.to_dict())
@@ -677,19 +713,93 @@ def tick(ctx: Context, at, as_json) -> None:
         )
 
 
+def _who(p) -> str:
+    return f"{p['name']} ({p['id']})" if p else "-"
+
+
+def print_communication(comm: dict) -> None:
+    """The regulator's view: preparer, approving principals, uses, changes, policies."""
+    if not comm:
+        return
+    click.echo(f"  prepared by {_who(comm['preparer'])}")
+    for a in comm["approvals"]:
+        behalf = f" for {_who(a['on_behalf_of'])}" if a["on_behalf_of"] else ""
+        click.echo(f"  approved revision {a['revision']} by {_who(a['by'])}{behalf} on {a['at']}")
+    if comm["approved_text"] is not None:
+        click.echo(
+            f"  approved text (revision {comm['approved_revision']}, "
+            f"sha256 {comm['approved_text_sha256']}): {comm['approved_text']!r}"
+        )
+    click.echo(f"  first use: {comm['first_use'] or '-'}  last use: {comm['last_use'] or '-'}")
+    if comm["retired_by"]:
+        reason = f" ({comm['retire_reason']})" if comm["retire_reason"] else ""
+        click.echo(f"  retired by {_who(comm['retired_by'])}{reason}")
+    click.echo("modifications:")
+    for m in comm["modifications"]:
+        click.echo(f"  revision {m['revision']} by {_who(m['by'])} on {m['at']}")
+    click.echo("decisions:")
+    for d in comm["decisions"]:
+        click.echo(
+            f"  revision {d['revision']}: {d['outcome']} under policy {d['policy_version']}"
+            " (sayso policy show VERSION)"
+        )
+
+
+@cli.command()
+@click.argument("submission_id", metavar="ID")
+@as_option
+@click.option("--reason", metavar="R", help="Why it was taken down or what supersedes it.")
+@click.option("--at", "at", metavar="ISO-TIME", help="Action time (default now).")
+@json_option
+@pass_ctx
+def retire(ctx: Context, submission_id, actor, reason, at, as_json) -> None:
+    """Record that a published post was taken down or superseded (its last use)."""
+    from engine.records import retire as retire_post
+
+    _emit(
+        retire_post(ctx.workflow, submission_id, actor, reason=reason, now=parse_time(at)), as_json
+    )
+
+
 @cli.command()
 @id_argument
 @json_option
 @pass_ctx
 def show(ctx: Context, submission_id, as_json) -> None:
     """One submission's full record: revisions and hashes, decisions, approvals, events."""
-    record = ctx.workflow.record(submission_id)
-    if as_json:
-        echo_json(record.to_dict())
-        return
-    from engine.explain import format_record
+    from engine.records import communication
 
-    click.echo(format_record(record))
+    record = ctx.workflow.record(submission_id)
+    comm, snapshots = communication(ctx.workflow, record)
+    if as_json:
+        echo_json(dict(record.to_dict(), communication=comm, policy_snapshots=snapshots))
+        return
+    sub = record.submission
+    print_submission(sub)
+    print_communication(comm)
+    click.echo("revisions:")
+    for r in record.revisions:
+        click.echo(
+            f"  {r.number}  {_when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
+            f"  policy {r.policy_version[:12]}"
+        )
+        click.echo(f"     {r.text!r}")
+    if record.verdicts:
+        click.echo("approvals and rejections:")
+        for v in record.verdicts:
+            note = f" — {v.comment}" if v.comment else ""
+            click.echo(f"  {_when(v.at)}  {v.verdict} revision {v.revision} by {v.who}{note}")
+    for chain, level, when in record.escalations:
+        click.echo(f"escalated: {chain} level {level} at {_when(when)}")
+    for p in record.publications:
+        outcome = f"ok {p['ref']}" if p["ok"] else f"failed: {p['error']}"
+        click.echo(
+            f"publication: revision {p['revision']} via {p['publisher']} at {p['at']}: {outcome}"
+        )
+    click.echo("audit events:")
+    for e in record.events:
+        actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
+        click.echo(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
 
 
 @cli.command()
@@ -727,7 +837,7 @@ def revoke(ctx: Context, delegation_id, actor, as_json) -> None:
 
 @cli.group(cls=SaysoGroup)
 def audit() -> None:
-    """The tamper-evident audit log: export and verify."""
+    """The tamper-evident audit log: export, verify, heads, checkpoints, archives."""
 
 
 def _progress(total: int, label: str):
@@ -748,12 +858,31 @@ def _progress(total: int, label: str):
 @click.option("--event", metavar="TYPE", help="submitted, decided, approved, rejected, ...")
 @click.option("--submission", metavar="ID", type=int)
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option(
+    "--records",
+    is_flag=True,
+    help="One record per communication (approved text, preparer, approvers, uses, changes).",
+)
 @pass_ctx
-def audit_export(ctx: Context, fmt, since, until, author, channel, event, submission, output):
+def audit_export(
+    ctx: Context, fmt, since, until, author, channel, event, submission, output, records
+):
     """Stream the audit log (filtered) as JSONL or CSV, in constant memory."""
     from engine.audit import AuditLog
 
     log = AuditLog(ctx.store)
+    if records:
+        from engine.records import export_records, names_of
+
+        if any((since, until, author, channel, event)):
+            raise BadInput("--records takes only --submission (a record is never cut in part)")
+        with click.open_file(output or "-", "w", encoding="utf-8", lazy=False) as out:
+            count = export_records(
+                log.events(submission=submission), names_of(ctx.engine), out, fmt
+            )
+        if output:
+            click.echo(f"{count} records written to {output}", err=True)
+        return
     filters = dict(
         since=parse_time(since, "--since"),
         until=parse_time(until, "--until"),
@@ -773,16 +902,40 @@ def audit_export(ctx: Context, fmt, since, until, author, channel, event, submis
 
 
 @audit.command("verify")
+@click.option(
+    "--head", "heads", multiple=True, metavar="SEQ:HASH", help="A head kept elsewhere (repeatable)."
+)
+@click.option(
+    "--checkpoints", "checkpoints", multiple=True, metavar="FILE", help="A checkpoint file."
+)
+@click.option("--archive", metavar="DIR", help="Check a sealed archive offline instead.")
 @json_option
 @pass_ctx
-def audit_verify(ctx: Context, as_json):
-    """Recompute the hash chain. Exit 0 intact, 1 broken (naming the first bad event)."""
+def audit_verify(ctx: Context, heads, checkpoints, archive, as_json):
+    """Check the chain, the given heads and checkpoints, and the stored records
+    against the events (or, with --archive, an archive without the database).
+    Exit 0 intact, 1 broken (naming why)."""
+    from engine import integrity
+    from engine.archive import verify_archive
     from engine.audit import AuditLog
+    from engine.auditkey import load_keyring
+    from engine.checkpoint import parse_head
 
-    log = AuditLog(ctx.store)
-    total = log.count() if sys.stderr.isatty() else 0
-    with _progress(total, "verifying") as bar:
-        result = log.verify(progress=bar.update if bar else None)
+    try:
+        pinned = [parse_head(text) for text in heads]
+    except SaysoError as err:
+        raise BadInput(str(err)) from None
+    if archive:
+        result = verify_archive(archive, load_keyring())
+    else:
+        total = AuditLog(ctx.store).count() if sys.stderr.isatty() else 0
+        with _progress(total, "verifying") as bar:
+            result = integrity.verify(
+                ctx.store,
+                heads=pinned,
+                checkpoints=checkpoints,
+                progress=bar.update if bar else None,
+            )
     if as_json:
         echo_json(
             {
@@ -795,6 +948,68 @@ def audit_verify(ctx: Context, as_json):
     else:
         click.echo(result.message if result.ok else f"BROKEN: {result.message}")
     click.get_current_context().exit(0 if result.ok else 1)
+
+
+@audit.command("archive")
+@click.option("--until", required=True, metavar="ISO-TIME", help="Archive events recorded by then.")
+@click.option("-o", "--output", required=True, metavar="DIR", help="A new directory.")
+@json_option
+@pass_ctx
+def audit_archive(ctx: Context, until, output, as_json):
+    """Write a sealed archive (JSONL, CSV, records, policies, signed head) for WORM
+    storage; `sayso audit verify --archive DIR` checks it offline."""
+    from engine import integrity
+    from engine.archive import write_archive
+    from engine.audit import keyring
+    from engine.records import names_of
+
+    moment = parse_time(until, "--until")
+    result = integrity.verify(ctx.store)
+    if not result.ok:
+        raise SaysoError(f"the log does not verify, so it is not archived: {result.message}")
+    head = write_archive(
+        ctx.store,
+        output,
+        moment,
+        names_of(ctx.engine),
+        keyring(ctx.store),
+        ctx.workflow.policy_snapshot,
+    )
+    if as_json:
+        echo_json(head)
+    else:
+        signed = " (signed)" if head["mac"] else ""
+        click.echo(f"archived events 1-{head['seq']} to {output}{signed}")
+
+
+@audit.command("head")
+@json_option
+@pass_ctx
+def audit_head(ctx: Context, as_json):
+    """Print the last event's SEQ:HASH, to keep somewhere the database's writers cannot."""
+    from engine.checkpoint import current_head
+
+    head = current_head(ctx.store)
+    if as_json:
+        echo_json(head.to_dict())
+    else:
+        click.echo(str(head))
+
+
+@audit.command("checkpoint")
+@click.option("--to", "path", required=True, metavar="FILE", help="The append-only file.")
+@json_option
+@pass_ctx
+def audit_checkpoint(ctx: Context, path, as_json):
+    """Append the current head (signed when SAYSO_AUDIT_KEY is set) to FILE."""
+    from engine.checkpoint import write_checkpoint
+
+    entry = write_checkpoint(ctx.store, path)
+    if as_json:
+        echo_json(entry)
+    else:
+        signed = " (signed)" if entry["mac"] else ""
+        click.echo(f"checkpoint {entry['seq']}:{entry['hash']} appended to {path}{signed}")
 
 
 @cli.command()

@@ -69,7 +69,8 @@ def fill_audit(store: Store, n: int) -> None:
     with store.read() as conn:
         head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
     seq, prev = head.seq, head.hash
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    t0 = datetime.now(UTC)  # after every event already there: none is backdated
+    recorded = audit.iso(t0)
     batch = []
     for i in range(n):
         seq += 1
@@ -77,6 +78,12 @@ def fill_audit(store: Store, n: int) -> None:
         record = {
             "seq": seq,
             "ts": audit.iso(t0 + timedelta(milliseconds=seq)),
+            "recorded_at": recorded,
+            "manual_clock": True,
+            "backdated": False,
+            "via": "engine",
+            "os_user": None,
+            "host": None,
             "actor": "eve",
             "on_behalf_of": None,
             "event": "approved",
@@ -86,6 +93,7 @@ def fill_audit(store: Store, n: int) -> None:
             "text_sha256": "a" * 64,
             "policy_version": "b" * 64,
             "details": details,
+            "mac": None,
             "prev_hash": prev,
         }
         record["hash"] = prev = audit.event_hash(record)
@@ -94,7 +102,11 @@ def fill_audit(store: Store, n: int) -> None:
         if len(batch) == 20_000 or i == n - 1:
             with store.write() as conn:
                 conn.execute(insert(audit_events), batch)
-                conn.execute(audit_head.update().values(seq=seq, hash=prev))
+                conn.execute(
+                    audit_head.update().values(
+                        seq=seq, hash=prev, recorded_at=recorded, max_ts=record["ts"]
+                    )
+                )
             batch = []
 
 

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
+from . import audit
 from .errors import NotFound, SaysoError
 from .store import Store, accounts, api_tokens, web_sessions
 
@@ -74,6 +75,12 @@ def _aware(moment: datetime | None) -> datetime | None:
 # ---- passwords -------------------------------------------------------------------
 
 
+def _credential(hashed: str) -> str:
+    """What the audit log keeps of a stored credential: its SHA-256, so a swapped
+    password hash or an inserted token is detected by `audit verify`."""
+    return hashlib.sha256(hashed.encode()).hexdigest()
+
+
 def _scrypt_matches(stored: str, password: str) -> bool:
     _, n, r, p, salt, digest = stored.split("$")
     candidate = hashlib.scrypt(
@@ -87,7 +94,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _store_hash(store: Store, user: str, hashed: str) -> None:
+def store_password_hash(store: Store, user: str, hashed: str) -> None:
+    """Store a hash made by `hash_password` (with its audit event), e.g. to load many
+    accounts without hashing one password per account."""
+    if not hashed.startswith("$argon2id$"):
+        raise SaysoError("not an argon2id password hash")
+    _store_hash(store, user, hashed)
+
+
+def _store_hash(store: Store, user: str, hashed: str, *, actor: str | None = None) -> None:
+    """Store a password hash with its audit event (also when a sign-in rehashes)."""
     now = datetime.now(UTC)
     with store.write() as conn:
         done = conn.execute(
@@ -99,15 +115,24 @@ def _store_hash(store: Store, user: str, hashed: str) -> None:
             conn.execute(
                 accounts.insert().values(user_id=user, password_hash=hashed, updated_at=now)
             )
+        audit.append(
+            store,
+            conn,
+            event="password_set",
+            actor=actor or user,
+            now=now,
+            details={"user": user, "credential_sha256": _credential(hashed)},
+        )
 
 
-def set_password(store: Store, user: str, password: str) -> None:
-    """Set (or replace) `user`'s password; every web session of `user` ends."""
+def set_password(store: Store, user: str, password: str, *, actor: str | None = None) -> None:
+    """Set (or replace) `user`'s password (an audited event, by `actor`, default the
+    user); every web session of `user` ends."""
     if len(password) < MIN_PASSWORD:
         raise SaysoError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise SaysoError(f"a password has at most {MAX_PASSWORD} characters")
-    _store_hash(store, user, _hasher.hash(password))
+    _store_hash(store, user, _hasher.hash(password), actor=actor)
     end_sessions(store, user)
 
 
@@ -158,30 +183,55 @@ def _token_hash(token: str) -> str:
 
 
 def create_token(
-    store: Store, user: str, name: str = "", *, expires_at: datetime | None = None
+    store: Store,
+    user: str,
+    name: str = "",
+    *,
+    expires_at: datetime | None = None,
+    actor: str | None = None,
 ) -> str:
     """A new bearer token for `user`; the only time its text is available."""
-    return create_token_with_id(store, user, name, expires_at=expires_at)[1]
+    return create_token_with_id(store, user, name, expires_at=expires_at, actor=actor)[1]
 
 
 def create_token_with_id(
-    store: Store, user: str, name: str = "", *, expires_at: datetime | None = None
+    store: Store,
+    user: str,
+    name: str = "",
+    *,
+    expires_at: datetime | None = None,
+    actor: str | None = None,
 ) -> tuple[int, str]:
     """(id, text) of a new bearer token for `user`."""
     now = datetime.now(UTC)
     if expires_at is not None and _aware(expires_at) <= now:
         raise SaysoError("a token's expiry must be in the future")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    hashed, now = _token_hash(token), datetime.now(UTC)
     with store.write() as conn:
         token_id = conn.execute(
             api_tokens.insert().values(
                 user_id=user,
-                token_hash=_token_hash(token),
+                token_hash=hashed,
                 name=name,
                 created_at=now,
                 expires_at=expires_at,
             )
         ).inserted_primary_key[0]
+        audit.append(
+            store,
+            conn,
+            event="token_created",
+            actor=actor or user,
+            now=now,
+            details={
+                "token": token_id,
+                "user": user,
+                "name": name,
+                "expires_at": audit.iso(_aware(expires_at)) if expires_at else None,
+                "credential_sha256": _credential(hashed),
+            },
+        )
     return int(token_id), token
 
 
@@ -214,31 +264,56 @@ def user_for_token(store: Store, token: str) -> str | None:
 
 def revoke_token(store: Store, token_id: int, user: str | None = None) -> None:
     """Revoke a token (only `user`'s own when `user` is given)."""
+    now = datetime.now(UTC)
     with store.write() as conn:
         query = update(api_tokens).where(
             api_tokens.c.id == int(token_id), api_tokens.c.revoked_at.is_(None)
         )
         if user is not None:
             query = query.where(api_tokens.c.user_id == user)
-        if not conn.execute(query.values(revoked_at=datetime.now(UTC))).rowcount:
+        if not conn.execute(query.values(revoked_at=now)).rowcount:
             raise NotFound(f"no active token {token_id}")
+        owner = conn.execute(
+            select(api_tokens.c.user_id).where(api_tokens.c.id == int(token_id))
+        ).scalar_one()
+        audit.append(
+            store,
+            conn,
+            event="token_revoked",
+            actor=user or owner,
+            now=now,
+            details={"token": int(token_id), "user": owner},
+        )
 
 
 def revoke_token_named(store: Store, user: str, name: str) -> int:
-    """Revoke `user`'s active tokens called `name`; returns how many."""
+    """Revoke `user`'s active tokens called `name` (one audit event each); returns how many."""
+    now = datetime.now(UTC)
     with store.write() as conn:
-        done = conn.execute(
-            update(api_tokens)
-            .where(
-                api_tokens.c.user_id == user,
-                api_tokens.c.name == name,
-                api_tokens.c.revoked_at.is_(None),
+        ids = (
+            conn.execute(
+                select(api_tokens.c.id).where(
+                    api_tokens.c.user_id == user,
+                    api_tokens.c.name == name,
+                    api_tokens.c.revoked_at.is_(None),
+                )
             )
-            .values(revoked_at=datetime.now(UTC))
-        ).rowcount
-    if not done:
-        raise NotFound(f"{user} has no active token named '{name}'")
-    return done
+            .scalars()
+            .all()
+        )
+        if not ids:
+            raise NotFound(f"{user} has no active token named '{name}'")
+        conn.execute(update(api_tokens).where(api_tokens.c.id.in_(ids)).values(revoked_at=now))
+        for token_id in ids:
+            audit.append(
+                store,
+                conn,
+                event="token_revoked",
+                actor=user,
+                now=now,
+                details={"token": token_id, "user": user},
+            )
+    return len(ids)
 
 
 def tokens(store: Store, user: str | None = None) -> list[Token]:

@@ -15,21 +15,26 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import orjson
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from . import times
-from .errors import SaysoError
+from . import csvcells, origin, times
+from .auditkey import Keyring, load_keyring
+from .errors import SaysoError, first_line
 from .model import EventType
 from .store import Store, audit_events, audit_head
 
 GENESIS = "0" * 64
 EVENTS = tuple(e.value for e in EventType)
-FIELDS = (
+# The fields of events written before `recorded_at` existed (migration 0002):
+# their hash covers only these, and verify accepts them only before the first
+# event that has a `recorded_at`.
+LEGACY_FIELDS = (
     "seq",
     "ts",
     "actor",
@@ -44,6 +49,17 @@ FIELDS = (
     "prev_hash",
     "hash",
 )
+# Provenance (migration 0002) follows the original columns, so CSV columns and
+# event tuples keep their old positions.
+FIELDS = LEGACY_FIELDS + (
+    "recorded_at",
+    "manual_clock",
+    "backdated",
+    "via",
+    "os_user",
+    "host",
+    "mac",
+)
 _BATCH = 5000
 EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}  # format -> media type
 
@@ -57,9 +73,31 @@ iso = times.iso  # kept here for existing callers: `audit.iso`
 
 
 def event_hash(record: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of every field but `hash`."""
-    body = {k: record[k] for k in FIELDS if k != "hash"}
+    """SHA-256 of the canonical JSON of every field but `hash` (only the legacy
+    fields for an event written before `recorded_at` existed)."""
+    names = FIELDS if record.get("recorded_at") is not None else LEGACY_FIELDS
+    body = {k: record[k] for k in names if k != "hash"}
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def mac_body(record: dict[str, Any]) -> bytes:
+    """What an event's MAC covers: every field but `mac` and `hash`."""
+    return canonical({k: record[k] for k in FIELDS if k not in ("mac", "hash")})
+
+
+def keyring(store: Store) -> Keyring:
+    """The store's audit keyring, read from the environment on first use."""
+    ring = getattr(store, "audit_keyring", None)
+    if ring is None:
+        ring = store.audit_keyring = load_keyring()
+    return ring
+
+
+class AuditError(SaysoError):
+    """The audit log's own tables are missing or unusable."""
+
+
+MANUAL_CLOCK_SLACK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +115,13 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS
     hash: str = ""
+    recorded_at: str | None = None
+    manual_clock: bool | None = None
+    backdated: bool | None = None
+    via: str | None = None
+    os_user: str | None = None
+    host: str | None = None
+    mac: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -90,13 +135,20 @@ class VerifyResult:
     message: str
 
 
-_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_HEAD = select(
+    audit_head.c.seq, audit_head.c.hash, audit_head.c.recorded_at, audit_head.c.max_ts
+).where(audit_head.c.id == 1)
 _HEAD_LOCKED = _HEAD.with_for_update()
 _INSERT = audit_events.insert()
 _MOVE_HEAD = (
     update(audit_head)
     .where(audit_head.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .values(
+        seq=bindparam("new_seq"),
+        hash=bindparam("new_hash"),
+        recorded_at=bindparam("new_at"),
+        max_ts=bindparam("new_max_ts"),
+    )
 )
 
 
@@ -140,16 +192,33 @@ def append(
 def append_many(store: Store, conn: Connection, events: list[dict[str, Any]]) -> list[AuditEvent]:
     """Append events in order inside the caller's transaction: one read of the head,
     one multi-row insert, one move of the head (for bulk deliveries). Each dict holds
-    `append`'s keyword arguments."""
+    `append`'s keyword arguments.
+
+    `ts` is the effective time `now`; `recorded_at` is the system clock, never
+    earlier than the previous event's, so a clock stepping back cannot reorder
+    the log. `backdated` marks an effective time earlier than an earlier event's.
+    `via`, the OS account and host come from `origin.current()`."""
     if not events:
         return []
-    head = conn.execute(_HEAD if store.is_sqlite else _HEAD_LOCKED).one()
-    seq, prev = head.seq, head.hash
+    head = _head_row(store, conn)
+    wall = datetime.now(UTC)
+    recorded = max(iso(wall), head.recorded_at or "")
+    source = origin.current()
+    ring = keyring(store)
+    seq, prev, max_ts = head.seq, head.hash, head.max_ts or ""
     records = []
     for given in events:
+        now = given["now"]
+        ts = iso(now)
         record = {
             "seq": seq + 1,
-            "ts": iso(given["now"]),
+            "ts": ts,
+            "recorded_at": recorded,
+            "manual_clock": source.manual_clock or abs(now - wall) > MANUAL_CLOCK_SLACK,
+            "backdated": ts < max_ts,
+            "via": source.via,
+            "os_user": source.os_user,
+            "host": source.host,
             "actor": given["actor"],
             "on_behalf_of": given.get("on_behalf_of"),
             "event": given["event"],
@@ -159,14 +228,32 @@ def append_many(store: Store, conn: Connection, events: list[dict[str, Any]]) ->
             "text_sha256": given.get("text_sha256"),
             "policy_version": given.get("policy_version"),
             "details": given.get("details") or {},
+            "mac": None,
             "prev_hash": prev,
         }
+        record["mac"] = ring.sign(mac_body(record))
         record["hash"] = event_hash(record)
         records.append(record)
-        seq, prev = record["seq"], record["hash"]
-    conn.execute(_INSERT, [dict(r, details=canonical(r["details"]).decode()) for r in records])
-    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+        seq, prev, max_ts = record["seq"], record["hash"], max(max_ts, ts)
+    rows = [dict(r, details=canonical(r["details"]).decode()) for r in records]
+    try:
+        conn.execute(_INSERT, rows)
+    except DBAPIError as err:
+        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
+    conn.execute(
+        _MOVE_HEAD, {"new_seq": seq, "new_hash": prev, "new_at": recorded, "new_max_ts": max_ts}
+    )
     return [AuditEvent(**r) for r in records]
+
+
+def _head_row(store: Store, conn: Connection):
+    try:
+        head = conn.execute(_HEAD if store.is_sqlite else _HEAD_LOCKED).first()
+    except DBAPIError as err:
+        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
+    if head is None:
+        raise AuditError("the audit log has no head row (audit_head); the log was tampered with")
+    return head
 
 
 class AuditLog:
@@ -178,10 +265,19 @@ class AuditLog:
     def _where(self, since, until, author, channel, event, submission):
         c = audit_events.c
         conds = []
-        if since is not None:
-            conds.append(c.ts >= (iso(since) if isinstance(since, datetime) else since))
-        if until is not None:
-            conds.append(c.ts <= (iso(until) if isinstance(until, datetime) else until))
+        # A time window matches an event whose effective time (`ts`) falls in it,
+        # and a backdated event (dated before an earlier event) whose recorded
+        # time does, so an event backdated with --at is never left out.
+        if since is not None or until is not None:
+            window = []
+            for column in (c.ts, c.recorded_at):
+                part = [] if column is c.ts else [c.backdated.is_(True)]
+                if since is not None:
+                    part.append(column >= (iso(since) if isinstance(since, datetime) else since))
+                if until is not None:
+                    part.append(column <= (iso(until) if isinstance(until, datetime) else until))
+                window.append(and_(*part))
+            conds.append(or_(*window))
         if author:
             conds.append(c.author == author)
         if channel:
@@ -258,57 +354,43 @@ class AuditLog:
             return conn.execute(query).scalar_one()
 
     def verify(self, progress: Callable[[int], None] | None = None) -> VerifyResult:
-        """Recompute the chain; name the first event that does not fit."""
-        expected_seq = 1
-        prev = GENESIS
-        sha256 = hashlib.sha256
-        dumps = orjson.dumps
-        loads = orjson.loads
-        sort = orjson.OPT_SORT_KEYS
-        names = FIELDS[:-1]
-        with self.store.read() as conn:
-            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
-        last = 0
-        while True:
+        """Recompute the chain (hashes, MACs when a key is set, the recorded-time
+        order); name the first event that does not fit."""
+        try:
             with self.store.read() as conn:
-                rows = conn.execute(
-                    select(*[audit_events.c[n] for n in FIELDS])
-                    .where(audit_events.c.seq >= expected_seq)
-                    .order_by(audit_events.c.seq)
-                    .limit(_BATCH)
-                ).all()
-            for row in rows:
-                seq = row[0]
-                if seq != expected_seq:
-                    return _bad(
-                        expected_seq,
-                        f"event {expected_seq} is missing (the sequence jumps from "
-                        f"{expected_seq - 1} to {seq})",
-                    )
-                record = dict(zip(names, row[:-1], strict=True))
-                try:
-                    record["details"] = loads(record["details"])
-                except orjson.JSONDecodeError:
-                    return _bad(seq, f"event {seq}: details are not valid JSON")
-                if record["prev_hash"] != prev:
-                    return _bad(seq, f"event {seq}: previous hash does not match event {seq - 1}")
-                digest = sha256(dumps(record, option=sort)).hexdigest()
-                if digest != row[-1]:
-                    return _bad(seq, f"event {seq}: hash does not match its contents")
-                prev = digest
-                expected_seq += 1
-            last = expected_seq - 1
-            if progress is not None and rows:
-                progress(len(rows))
-            if len(rows) < _BATCH:
-                break
-        if head.seq != last or (last and head.hash != prev):
+                head = conn.execute(_HEAD).first()
+        except DBAPIError as err:
+            return _bad(1, f"the audit log is unusable: {first_line(err.orig)}")
+        if head is None:
+            return _bad(1, "the audit log has no head row (audit_head): it was removed")
+        from .chaincheck import ChainChecker
+
+        checker = ChainChecker(keyring(self.store))
+        try:
+            for rows in self._batches(None):
+                for row in rows:
+                    problem = checker.step(row)
+                    if problem:
+                        return _bad(checker.expected, problem)
+                if progress is not None:
+                    progress(len(rows))
+        except DBAPIError as err:
+            return _bad(checker.expected, f"the audit log is unusable: {first_line(err.orig)}")
+        last = checker.expected - 1
+        if head.seq != last or (last and head.hash != checker.prev):
             return _bad(
                 last + 1,
                 f"the log ends at event {last} but its head records event {head.seq}: "
                 "events were removed from the end",
             )
-        return VerifyResult(True, last, None, f"audit chain intact: {last} events")
+        if head.recorded_at is not None and head.recorded_at != (checker.recorded or None):
+            return _bad(last, "the head's recorded time does not match the newest event's")
+        if head.max_ts is not None and head.max_ts != (checker.max_ts or None):
+            return _bad(last, "the head's latest effective time does not match the events'")
+        problem = checker.finish()
+        if problem:
+            return _bad(last, problem)
+        return VerifyResult(True, last, None, f"audit chain intact: {last} events{checker.note()}")
 
     def export(
         self,
@@ -342,7 +424,7 @@ class AuditLog:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(FIELDS)
         for rows in self._batches(where):  # details are stored as canonical JSON text
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
+            writer.writerows(csvcells.row(row) for row in rows)
             yield buffer.getvalue(), len(rows)
             buffer.seek(0)
             buffer.truncate()

@@ -65,6 +65,7 @@ submissions = Table(
     Column("publish_error", Text),
     Column("publish_attempts", Integer, nullable=False, default=0),
     Column("publish_claimed_at", DateTime(timezone=True)),
+    Column("retired_at", DateTime(timezone=True)),  # taken down or superseded (`retire`)
     Index("ix_submissions_status_next", "status", "next_escalation_at"),
     Index("ix_submissions_author", "author", "id"),
 )
@@ -210,6 +211,15 @@ audit_events = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("ts", String(40), nullable=False),  # ISO 8601 UTC, microseconds, as hashed
+    # The system clock when appended (non-decreasing), beside `ts`, the effective
+    # time that `--at` may set (then `manual_clock`); NULL only on events written
+    # before migration 0002.
+    Column("recorded_at", String(40)),
+    Column("manual_clock", Boolean),
+    Column("backdated", Boolean),  # `ts` earlier than an earlier event's
+    Column("via", String(20)),  # cli, web, api, tick, engine
+    Column("os_user", String(200)),  # the CLI's operating-system account and host
+    Column("host", String(200)),
     Column("actor", String(200), nullable=False),
     Column("on_behalf_of", String(200)),
     Column("event", String(40), nullable=False),
@@ -219,10 +229,12 @@ audit_events = Table(
     Column("text_sha256", String(64)),
     Column("policy_version", String(64)),
     Column("details", Text, nullable=False),  # canonical JSON, as hashed
+    Column("mac", String(100)),  # "keyid:HMAC-SHA256" when SAYSO_AUDIT_KEY is set
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_submission", "submission_id"),
     Index("ix_audit_ts", "ts"),
+    Index("ix_audit_recorded", "recorded_at"),
 )
 
 audit_head = Table(
@@ -231,6 +243,8 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("recorded_at", String(40)),  # the newest event's, kept non-decreasing
+    Column("max_ts", String(40)),  # the latest effective time so far
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

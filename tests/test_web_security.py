@@ -216,3 +216,37 @@ def test_deeply_nested_json_is_400(client, token_for, body):
         )
         assert response.status_code == 400, url
         assert response.json["error"]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_exports_never_start_a_cell_with_a_formula(web_state, as_user, formula):
+    import csv
+    import io
+
+    sub = web_state.workflow.submit("dana", "facebook/nmtw", formula + " Hello members")
+    auditor = as_user("audrey")
+    for url in ("/audit/export.csv", f"/audit/export.csv?submission={sub.id}"):
+        text = auditor.get(url).get_data(as_text=True)
+        cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+        assert cells, url
+        assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], url
+        assert not [c for c in cells if c.startswith("-") and not c[1:].replace(".", "").isdigit()]
+    jsonl = auditor.get(f"/audit/export.jsonl?submission={sub.id}").get_data(as_text=True)
+    assert formula.replace("\t", "\\t").replace("\r", "\\r")[:2] in jsonl  # JSONL stays exact
+
+
+def test_a_spreadsheet_cell_keeps_numbers_and_quotes_formula_text():
+    from engine import csvcells
+
+    assert csvcells.row([None, 7, -3, "=1+1", "plain", "-x", "@me"]) == [
+        "",
+        7,
+        -3,
+        "'=1+1",
+        "plain",
+        "'-x",
+        "'@me",
+    ]

@@ -9,14 +9,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from engine import accounts
 from engine.store import Store
-from engine.store import accounts as accounts_table
 
 POLICY = """\
 version: 1
@@ -125,11 +123,9 @@ def password_hash() -> str:
 
 
 def load_passwords(store: Store, users: Iterable[str]) -> None:
-    """Accounts with pre-hashed passwords, the way flaskr's tests load data.sql."""
-    now = datetime.now(UTC)
-    rows = [{"user_id": u, "password_hash": password_hash(), "updated_at": now} for u in users]
-    with store.write() as conn:
-        conn.execute(accounts_table.insert(), rows)
+    """Accounts with a pre-hashed password (each stored with its audit event)."""
+    for user in users:
+        accounts.store_password_hash(store, user, password_hash())
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from engine import sessions
+from engine import origin, sessions
 from engine.durations import parse_duration
 from engine.errors import SaysoError
 
@@ -189,6 +189,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)
     csrf.exempt(api.inbound_bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.index)
+
+    @app.before_request
+    def record_origin():
+        """Audit events caused by this request say whether it came through the API."""
+        g.origin_token = origin.set_origin("api" if request.blueprint == "api" else "web")
+
+    @app.teardown_request
+    def forget_origin(_exc):
+        token = g.pop("origin_token", None)
+        if token is not None:
+            origin.reset(token)
 
     @app.after_request
     def security_headers(response):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context
 
+from engine import integrity
 from engine.audit import EVENTS, EXPORT_FORMATS
+from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
 from engine.model import Role
+from engine.records import communication
 
 from .access import query_int
 from .auditview import FILTERS, audit_filters
@@ -58,10 +61,24 @@ def export(fmt: str):
 @bp.route("/verify")
 @role_required(Role.AUDITORS)
 def verify():
-    return render_template("audit/verify.html", result=sayso().audit.verify())
+    """The chain, the stored records against it, and any heads given as `?head=SEQ:HASH`."""
+    store = sayso().store
+    heads = []
+    for text in request.args.getlist("head")[:20]:
+        try:
+            heads.append(parse_head(text[:200]))
+        except SaysoError as err:
+            flash(str(err), "error")
+    result = integrity.verify(store, heads=heads)
+    return render_template(
+        "audit/verify.html", result=result, head=current_head(store), checked=heads
+    )
 
 
 @bp.route("/submissions/<id:sid>")
 @role_required(Role.AUDITORS)
 def record(sid: int):
-    return render_template("audit/record.html", record=sayso().workflow.record(sid))
+    state = sayso()
+    full = state.workflow.record(sid)
+    comm, _ = communication(state.workflow, full)
+    return render_template("audit/record.html", record=full, comm=comm)

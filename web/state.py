@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.audit import AuditLog
+from engine.audit import AuditLog, keyring
 from engine.compiler import load_engine
 from engine.store import Store, open_store
 from engine.workflow import Workflow
@@ -25,6 +25,7 @@ class Sayso:
     def open(cls, policy_dir: str, db_url: str) -> Sayso:
         engine = load_engine(policy_dir)
         store = open_store(db_url)
+        keyring(store)  # a malformed SAYSO_AUDIT_KEY stops the app at start, not a request
         return cls(policy_dir, engine, store, Workflow(engine, store), AuditLog(store))
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from ..compiler import Engine
 from ..errors import NotFound, SaysoError
 from ..model import EventType
 from ..store import Store, policy_snapshots
-from .views import aware
+from .views import aware, sha256
 
 
 class PolicySnapshots:
@@ -44,7 +44,7 @@ class PolicySnapshots:
                 actor="sayso",
                 now=now,
                 policy_version=version,
-                details={"files": sorted(files)},
+                details={"files": sorted(files), "sha256": sha256(audit.canonical(files).decode())},
             )
         self._known_versions.add(version)
 
