@@ -5,6 +5,10 @@
 Policy: 2,000 users, 100 groups, 60 channels, 320 rules, 300 topics with 5,000
 keywords and phrases, written as YAML files to a temporary directory and loaded
 with the real loader (engine.loader) when it is installed.
+
+Two corpora of 280-character posts: the generated ASCII one, and a realistic one
+where about half the posts carry non-ASCII text (accents, emoji, CJK, decomposed
+characters) and each post mentions about three topics, so normalization is on.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from genpolicy import Sizes, generate, keyword_list, posts, write_policy  # noqa: E402
+from genpolicy import FILLER, Sizes, generate, keyword_list, posts, write_policy  # noqa: E402
 
 from engine.compiler import Engine, compile_policy  # noqa: E402
 from engine.model import (  # noqa: E402
@@ -43,6 +47,10 @@ from engine.model import (  # noqa: E402
 )
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
+# Decisions are timed in the CPU time of this thread (--wall for wall-clock time), so
+# other processes sharing the machine do not count against the engine.
+CLOCK = time.thread_time_ns
+_KINDS = ("post", "reply")
 
 
 def policy_from_data(data: dict[str, Any]) -> Policy:
@@ -124,12 +132,42 @@ def load(policy_dir: Path, data: dict[str, Any]) -> tuple[Engine, float, float, 
     return engine, done - started, done - loaded, how
 
 
+ACCENTED = ["café", "naïve", "résumé", "Grüße", "señor", "façade", "Ångström", "déjà", "über"]
+EMOJI = ["🎉", "👍🏽", "❤️", "👨\u200d👩\u200d👧", "🏦", "✅"]
+CJK = ["東京", "ありがとう", "한국어", "银行", "お知らせ", "서비스"]
+DECOMPOSED = ["cafe\u0301", "man\u0303ana", "nai\u0308ve", "Zu\u0308rich"]
+
+
+def realistic_posts(data: dict[str, Any], count: int, length: int, seed: int = 5) -> list[Post]:
+    """Posts of `length` characters: filler words, one keyword or phrase of each of three
+    topics, a link in one post of five, and in half the posts non-ASCII words too."""
+    rng = random.Random(seed)
+    users, channels = list(data["users"]), list(data["channels"])
+    topics = [t["keywords"] for t in data["topics"].values() if t.get("keywords")]
+    out = []
+    for _ in range(count):
+        words: list[str] = []
+        while sum(len(w) + 1 for w in words) < length - 60:
+            words.append(rng.choice(FILLER))
+        for keywords in rng.sample(topics, 3):
+            words.insert(rng.randrange(len(words) + 1), rng.choice(keywords))
+        if rng.random() < 0.5:
+            for _ in range(rng.randint(2, 6)):
+                extra = rng.choice((ACCENTED, EMOJI, CJK, DECOMPOSED))
+                words.insert(rng.randrange(len(words) + 1), rng.choice(extra))
+        if rng.random() < 0.2:
+            words.append(rng.choice(["https://www.cu.example/help", "https://elsewhere.example/x"]))
+        text = " ".join(words)[:length]
+        out.append(Post(rng.choice(users), rng.choice(channels), text, rng.choice(_KINDS)))
+    return out
+
+
 def time_decisions(engine: Engine, samples: list[Post]) -> tuple[float, float, float]:
     """(decisions per second, mean µs, p99 µs) deciding every sample once."""
     for post in samples[:200]:  # warm up
         engine.decide(post)
     gc.collect()
-    clock = time.perf_counter_ns
+    clock = CLOCK
     times = []
     decide = engine.decide
     total_start = clock()
@@ -153,10 +191,10 @@ def time_may_post(engine: Engine, data: dict[str, Any], count: int) -> float:
     may_post = engine.may_post
     for q in questions[:200]:
         may_post(*q)
-    start = time.perf_counter()
+    start = CLOCK() / 1e9
     for author, channel, kind in questions:
         may_post(author, channel, kind)
-    return (time.perf_counter() - start) / count * 1e6
+    return (CLOCK() / 1e9 - start) / count * 1e6
 
 
 def keyword_scaling(data: dict[str, Any], count: int) -> tuple[float, float]:
@@ -202,7 +240,11 @@ def row(name: str, value: str, target: str, ok: bool | None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    parser.add_argument("--wall", action="store_true", help="time decisions by the wall clock")
     args = parser.parse_args()
+    if args.wall:
+        global CLOCK
+        CLOCK = time.perf_counter_ns
     n_short, n_long, n_questions, n_scaling = (
         (2_000, 300, 20_000, 1_000) if args.quick else (30_000, 3_000, 200_000, 5_000)
     )
@@ -218,7 +260,11 @@ def main() -> int:
         outcome = engine.decide(post).decision.value
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
+    realistic = realistic_posts(data, n_short, 280)
+    non_ascii = sum(not p.text.isascii() for p in realistic) / len(realistic)
+    per_post = sum(len(engine.decide(p).topics) for p in realistic[:2000]) / min(2000, n_short)
     rate, mean, p99 = time_decisions(engine, short)
+    real_rate, real_mean, real_p99 = time_decisions(engine, realistic)
     long_rate, long_mean, _ = time_decisions(engine, long)
     question_us = time_may_post(engine, data, n_questions)
     kw_small, kw_large = keyword_scaling(data, n_scaling)
@@ -231,6 +277,10 @@ def main() -> int:
         f"{sum(len(t['keywords']) for t in data['topics'].values())} keywords; loaded by {how}"
     )
     print(f"outcomes on 280-char posts: {outcomes}")
+    print(
+        f"realistic corpus: {non_ascii:.0%} of posts non-ASCII, "
+        f"{per_post:.1f} topics found per post"
+    )
     print(row("metric", "value", "target", None).replace("|   ", "|   "))
     print("|" + "-" * 46 + "|" + "-" * 16 + "|" + "-" * 14 + "|" + "-" * 8 + "|")
     print(row("load + validate + compile", f"{load_s:.2f} s", "<= 1 s", load_s <= 1.0))
@@ -239,6 +289,18 @@ def main() -> int:
     print(row("decisions/s, 280-char posts", f"{rate:,.0f}", ">= 20,000", rate >= 20_000))
     print(row("mean per decision, 280-char posts", f"{mean:.1f} µs", "", None))
     print(row("p99 per decision, 280-char posts", f"{p99:.1f} µs", "<= 200 µs", p99 <= 200))
+    print(
+        row(
+            "decisions/s, realistic 280-char posts",
+            f"{real_rate:,.0f}",
+            ">= 20,000",
+            real_rate >= 20_000,
+        )
+    )
+    print(row("mean per decision, realistic posts", f"{real_mean:.1f} µs", "", None))
+    print(
+        row("p99 per decision, realistic posts", f"{real_p99:.1f} µs", "<= 200 µs", real_p99 <= 200)
+    )
     print(row("decisions/s, 3,000-char posts", f"{long_rate:,.0f}", ">= 5,000", long_rate >= 5_000))
     print(row("who-may-post-where question", f"{question_us:.2f} µs", "<= 5 µs", question_us <= 5))
     print(row("per decision, 500 keywords", f"{kw_small:.1f} µs", "", None))

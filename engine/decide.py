@@ -26,6 +26,7 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
 from .hookspecs import CheckInput, Finding
+from .keywords import MAX_SPANS, SpanList
 from .model import (
     Decision,
     Effect,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .compiler import Engine
 
 NO_ALLOW_RULE = "default-deny"  # reason id when no allow rule matches
+MAX_TEXT = "max-text"  # reason id when the text is longer than the policy's limits.max_text
 _KINDS = ("post", "reply")
 
 
@@ -223,8 +225,11 @@ def decide(
         out.denials.extend(verdict.reasons)
         _rule_hints(engine, post, kind, verdict.reasons, out)
 
-    matches = _topics(engine, post, today, out)
-    _checks(engine, post, now, history, today, out)
+    if _too_long(engine, post, out):
+        matches: tuple[TopicMatch, ...] = ()
+    else:
+        matches = _topics(engine, post, today, out)
+        _checks(engine, post, now, history, today, out)
 
     blocked = out.denials or out.requirements
     reasons = (*out.denials, *out.signoffs) if blocked else verdict.reasons
@@ -261,18 +266,46 @@ def _decision(
 # ---- topics -----------------------------------------------------------------
 
 
+def _too_long(engine: Engine, post: Post, out: _Collector) -> bool:
+    """A text over `limits.max_text` is denied before any detector or check reads it."""
+    limit = engine.policy.limits.max_text
+    if len(post.text) <= limit:
+        return False
+    message = f"the post is {len(post.text)} characters; the policy reads at most {limit}"
+    out.denials.append(Reason(MAX_TEXT, "limit", message, Effect.DENY))
+    out.trace.append(TraceStep("limit", MAX_TEXT, True, message))
+    out.hint(MAX_TEXT, f"shorten the post to {limit} characters or fewer")
+    return True
+
+
 def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
-    """Topic id -> spans, merged over every detector, for topics of the policy."""
+    """Topic id -> spans, merged over every detector, for topics of the policy.
+
+    At most MAX_SPANS spans per topic are kept; `spans_more(spans)` counts the rest."""
     found: dict[str, list[Span]] = {}
     for detector in engine.detectors:
         for topic_id, spans in detector.detect(text).items():
             if spans and topic_id in engine.topic_order:
+                more = spans_more(spans)
                 if topic_id in found:
+                    more += spans_more(found[topic_id])
                     merged = {(s.start, s.end, s.source): s for s in (*found[topic_id], *spans)}
-                    found[topic_id] = sorted(merged.values(), key=lambda s: (s.start, s.end))
-                else:
-                    found[topic_id] = spans
+                    spans = sorted(merged.values(), key=lambda s: (s.start, s.end))
+                found[topic_id] = _bounded(spans, more)
     return found
+
+
+def spans_more(spans: list[Span]) -> int:
+    """How many spans of a topic were found but not listed."""
+    return getattr(spans, "more", 0)
+
+
+def _bounded(spans: list[Span], more: int) -> list[Span]:
+    if len(spans) <= MAX_SPANS and more == spans_more(spans):
+        return spans
+    kept = SpanList(spans[:MAX_SPANS])
+    kept.more = more + max(0, len(spans) - MAX_SPANS)
+    return kept
 
 
 def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[TopicMatch, ...]:
@@ -300,7 +333,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
                 TraceStep("topic", topic_id, False, f"{words} found; not on this channel")
             )
             continue
-        matches.append(TopicMatch(topic_id, tuple(spans)))
+        matches.append(TopicMatch(topic_id, tuple(spans), spans_more(spans)))
         out.trace.append(TraceStep("topic", topic_id, True, f"found {words}"))
         _apply_topic(engine, engine.policy.topics[topic_id], post.author, words, today, out)
     return tuple(matches)

@@ -1,18 +1,20 @@
 """Finding topics in a text: keywords with one Aho-Corasick automaton, patterns with RE2.
 
-Keywords are matched case-insensitively as whole words or phrases: an occurrence
-counts only if the characters just before and after it are not word characters
+Both look at the normalized text (`engine.normalize`: NFKC, invisible characters and
+combining marks removed, look-alikes mapped to Latin, runs of whitespace as one
+space), so `ＡＰＲ`, `A\u200bPR` and `lаwsuit` (Cyrillic а) are found as `APR` and
+`lawsuit`. Keywords are normalized the same way when the policy is compiled and
+matched case-insensitively as whole words or phrases: an occurrence counts only if
+the normalized characters just before and after it are not word characters
 (letters, digits, combining marks or underscore, in any script). Every occurrence
-is reported, including keywords nested in or overlapping others. Spans are
-character offsets into the original text, even where lower-casing a character
-would change its length.
+is reported, including keywords nested in or overlapping others, up to `max_spans`
+per topic (the rest are counted in `SpanList.more`). Spans are character offsets
+into the original text.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
@@ -21,49 +23,20 @@ import ahocorasick
 import re2
 
 from .model import Span
+from .normalize import Normalized, normalize
 
-# Folding keeps the length of the text, so offset i in the folded text is offset i in
-# the original: 'İ' (whose lower case is two characters) becomes 'i', and every
-# whitespace character (line breaks, tabs, no-break spaces...) becomes a plain space.
-_FOLD_TABLE = {0x130: "i", **{cp: " " for cp in range(0x3001) if chr(cp).isspace()}}
-_SPACE_RUN = re.compile(r"  +")  # a fixed pattern of ours, on folded text
+MAX_SPANS = 100  # spans reported per topic; the rest are only counted
+
+
+class SpanList(list):
+    """Spans of one topic in order of position; `more` counts those left out."""
+
+    more = 0
 
 
 def fold(text: str) -> str:
-    """Lower-case `text`, whitespace as plain spaces, without changing its length."""
-    lowered = text.translate(_FOLD_TABLE).lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(_fold_char(ch) for ch in text.translate(_FOLD_TABLE))
-
-
-def _fold_char(ch: str) -> str:
-    lowered = ch.lower()
-    return lowered if len(lowered) == 1 else lowered[0]
-
-
-class _Squeezed:
-    """Folded text with runs of spaces squeezed to one, mapping offsets back to the original,
-    so that a phrase matches across a line break or a double space."""
-
-    __slots__ = ("text", "_starts", "_shifts")
-
-    def __init__(self, folded: str):
-        pieces, starts, shifts = [], [0], [0]
-        previous = shift = 0
-        for run in _SPACE_RUN.finditer(folded):
-            begin, end = run.span()
-            pieces.append(folded[previous : begin + 1])
-            shift += end - begin - 1
-            starts.append(end - shift)
-            shifts.append(shift)
-            previous = end
-        pieces.append(folded[previous:])
-        self.text = "".join(pieces)
-        self._starts, self._shifts = starts, shifts
-
-    def original(self, index: int) -> int:
-        return index + self._shifts[bisect_right(self._starts, index) - 1]
+    """`text` as keywords are matched: normalized, case-folded, spaces squeezed."""
+    return " ".join(normalize(text).folded.split())
 
 
 @lru_cache(maxsize=4096)
@@ -78,17 +51,34 @@ def is_word_char(ch: str) -> bool:
     return _is_word_char_slow(ch)
 
 
+def _position(span: Span) -> tuple[int, int]:
+    return span.start, span.end
+
+
+def _add(found: dict[str, SpanList], topic_id: str, span: Span, limit: int) -> None:
+    spans = found.get(topic_id)
+    if spans is None:
+        spans = found[topic_id] = SpanList()
+    if len(spans) < limit:
+        spans.append(span)
+    else:
+        spans.more += 1
+
+
 class KeywordMatcher:
     """Every whole-word occurrence of every keyword, found in one pass over the text."""
 
-    def __init__(self, keywords: Iterable[tuple[str, str]]):
+    def __init__(self, keywords: Iterable[tuple[str, str]], max_spans: int = MAX_SPANS):
         """`keywords`: (topic id, keyword) pairs; a keyword may belong to several topics."""
         owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for topic_id, keyword in keywords:
-            key = " ".join(fold(keyword).split())
-            if key and (topic_id, keyword) not in owners[key]:
-                owners[key].append((topic_id, keyword))
+            # Look-alike mapping depends on case in other scripts ('ν' looks like 'v', 'Ν'
+            # like 'N'): the keyword in lower and upper case are both searched for.
+            for key in dict.fromkeys(fold(form) for form in (keyword, keyword.upper())):
+                if key and (topic_id, keyword) not in owners[key]:
+                    owners[key].append((topic_id, keyword))
         self.size = len(owners)
+        self.max_spans = max_spans
         self._automaton: ahocorasick.Automaton | None = None
         if owners:
             automaton = ahocorasick.Automaton()
@@ -97,44 +87,70 @@ class KeywordMatcher:
             automaton.make_automaton()
             self._automaton = automaton
 
-    def find(self, text: str) -> dict[str, list[Span]]:
+    def find(self, text: str, normalized: Normalized | None = None) -> dict[str, list[Span]]:
         """Topic id -> spans of its keywords in `text`, in order of position."""
-        found: dict[str, list[Span]] = {}
+        found: dict[str, SpanList] = {}
         if self._automaton is None or not text:
             return found
-        last = len(text) - 1
-        folded = fold(text)
-        squeezed = _Squeezed(folded) if "  " in folded else None
-        haystack = squeezed.text if squeezed else folded
+        norm = normalized if normalized is not None else normalize(text)
+        haystack = norm.folded
+        last = len(haystack) - 1
+        limit = self.max_spans
+        same = norm.same_offsets
         for end, (length, owners) in self._automaton.iter(haystack):
             start = end - length + 1
-            if squeezed is not None:
-                start, end = squeezed.original(start), squeezed.original(end)
-            if start > 0 and is_word_char(text[start - 1]):
-                continue
-            if end < last and is_word_char(text[end + 1]):
-                continue
-            matched = text[start : end + 1]
+            if start > 0:
+                before = haystack[start - 1]
+                if (
+                    before.isalnum()
+                    or before == "_"
+                    or not before.isascii()
+                    and is_word_char(before)
+                ):
+                    continue
+            if end < last:
+                after = haystack[end + 1]
+                if after.isalnum() or after == "_" or not after.isascii() and is_word_char(after):
+                    continue
+            where = None
             for topic_id, keyword in owners:
-                found.setdefault(topic_id, []).append(Span(start, end + 1, matched, keyword))
+                spans = found.get(topic_id)
+                if spans is None:
+                    spans = found[topic_id] = SpanList()
+                elif len(spans) >= limit:  # only counted: no span is built
+                    spans.more += 1
+                    continue
+                if where is None:
+                    first, stop = (start, end + 1) if same else norm.original_span(start, end + 1)
+                    where = (first, stop, text[first:stop])
+                spans.append(Span(*where, keyword))
         for spans in found.values():
-            spans.sort(key=lambda s: (s.start, s.end))
+            if len(spans) > 1:
+                spans.sort(key=_position)
         return found
 
     detect = find  # the TopicDetector protocol of engine.hookspecs
 
 
 class PatternMatcher:
-    """RE2 patterns: one RE2 set finds which patterns occur, then only those are scanned."""
+    """RE2 patterns: one RE2 set finds which patterns occur, then only those are scanned.
 
-    def __init__(self, patterns: Iterable[tuple[str, str]]):
+    Patterns run on the normalized text (case kept). When some pattern is written with
+    non-ASCII characters or Unicode classes (`\\p{...}`), a non-ASCII text is searched
+    as written too, so such a pattern still matches what it says.
+    """
+
+    def __init__(self, patterns: Iterable[tuple[str, str]], max_spans: int = MAX_SPANS):
         """`patterns`: (topic id, RE2 pattern) pairs. Raises re2.error on a bad pattern."""
         self._entries: list[tuple[str, str, object]] = []
         self._set = None
+        self._unicode = False
         self.size = 0
+        self.max_spans = max_spans
         entries = list(dict.fromkeys(patterns))
         if not entries:
             return
+        self._unicode = any(not p.isascii() or "\\p" in p or "\\P" in p for _, p in entries)
         self._set = re2.Set.SearchSet()
         for topic_id, pattern in entries:
             self._set.Add(pattern)
@@ -142,21 +158,42 @@ class PatternMatcher:
         self._set.Compile()
         self.size = len(entries)
 
-    def find(self, text: str) -> dict[str, list[Span]]:
-        found: dict[str, list[Span]] = {}
+    def find(self, text: str, normalized: Normalized | None = None) -> dict[str, list[Span]]:
+        found: dict[str, SpanList] = {}
         if self._set is None:
             return found
-        for index in self._set.Match(text) or ():
-            topic_id, pattern, regexp = self._entries[index]
-            spans = found.setdefault(topic_id, [])
-            for match in regexp.finditer(text):
-                start, end = match.span()
-                if end > start:
-                    spans.append(Span(start, end, text[start:end], pattern))
-            if not spans:  # only empty matches (e.g. `x*`): the pattern still occurs
-                spans.append(Span(0, 0, "", pattern))
+        norm = normalized if normalized is not None else normalize(text)
+        seen: set[tuple[str, int, int, str]] = set()
+        self._scan(norm.text, norm, found, seen)
+        if self._unicode and not text.isascii():
+            self._scan(text, None, found, seen)
         for spans in found.values():
             spans.sort(key=lambda s: (s.start, s.end))
         return found
+
+    def _scan(self, haystack: str, norm, found: dict[str, SpanList], seen: set) -> None:
+        """Spans of the patterns the RE2 set finds in `haystack` (normalized if `norm`)."""
+        original = norm.original if norm is not None else haystack
+        for index in self._set.Match(haystack) or ():
+            topic_id, pattern, regexp = self._entries[index]
+            empty = True
+            for match in regexp.finditer(haystack):
+                start, end = match.span()
+                if end <= start:
+                    continue
+                empty = False
+                if norm is not None:
+                    start, end = norm.original_span(start, end)
+                key = (topic_id, start, end, pattern)
+                if key not in seen:
+                    seen.add(key)
+                    _add(
+                        found,
+                        topic_id,
+                        Span(start, end, original[start:end], pattern),
+                        self.max_spans,
+                    )
+            if empty and topic_id not in found:  # only empty matches (`x*`): it still occurs
+                _add(found, topic_id, Span(0, 0, "", pattern), self.max_spans)
 
     detect = find

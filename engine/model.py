@@ -288,6 +288,13 @@ class InboundSource:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one decision reads (policy section `limits`)."""
+
+    max_text: int = 65536  # characters; a longer post is denied before detection
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy directory, merged across files and validated."""
 
@@ -306,6 +313,7 @@ class Policy:
     inbound_routes: tuple[InboundRoute, ...] = ()  # first match wins
     inbound_default: InboundRoute = InboundRoute(DEFAULT_ROUTE, ())
     inbound_sources: tuple[InboundSource, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> exact bytes
     warnings: tuple[PolicyProblem, ...] = ()  # e.g. expired waivers
     timezone: str = "UTC"  # IANA zone pages show times in when the viewer's is unknown
@@ -336,6 +344,7 @@ class Span:
 class TopicMatch:
     id: str
     spans: tuple[Span, ...]
+    more_spans: int = 0  # occurrences found beyond the spans listed (at most 100 are)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +409,7 @@ class Decision:
                         {"start": s.start, "end": s.end, "text": s.text, "source": s.source}
                         for s in t.spans
                     ],
+                    **({"more_spans": t.more_spans} if t.more_spans else {}),
                 }
                 for t in self.topics
             ],
@@ -439,7 +449,8 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
             for q in data["requirements"]
         ),
         topics=tuple(
-            TopicMatch(t["id"], tuple(Span(**s) for s in t["spans"])) for t in data["topics"]
+            TopicMatch(t["id"], tuple(Span(**s) for s in t["spans"]), t.get("more_spans", 0))
+            for t in data["topics"]
         ),
         warnings=tuple(reason(w) for w in data["warnings"]),
         policy_version=data["policy_version"],

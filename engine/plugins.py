@@ -14,6 +14,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.topics",
     "plugins.max_length",
     "plugins.links",
+    "plugins.hidden_characters",
     "plugins.directory_csv",
     "plugins.outbox",
     "plugins.canned_reply",

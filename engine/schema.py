@@ -49,6 +49,7 @@ SINGULAR = {
     "channels": "channel",
     "topics": "topic",
     "escalations": "escalation",
+    "limits": "limit",
     "rules": "rule",
     "checks": "check",
     "waivers": "waiver",

@@ -42,7 +42,16 @@ from .yamlpos import Positions
 GLOB_CHARS = frozenset("*?[")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DURATION = re.compile(r"([0-9]+[wdhms])+")
-DICT_SECTIONS = ("users", "groups", "channels", "topics", "escalations", "roles", "delegation")
+DICT_SECTIONS = (
+    "users",
+    "groups",
+    "channels",
+    "topics",
+    "escalations",
+    "roles",
+    "delegation",
+    "limits",
+)
 LIST_SECTIONS = ("rules", "checks", "waivers", "notifiers", "directory")
 
 
@@ -100,6 +109,7 @@ class Draft:
     escalations: dict[str, Item] = field(default_factory=dict)
     roles: dict[str, Item] = field(default_factory=dict)
     delegation: dict[str, Item] = field(default_factory=dict)  # max_duration, allow
+    limits: dict[str, Item] = field(default_factory=dict)
     rules: dict[str, Item] = field(default_factory=dict)
     checks: dict[str, Item] = field(default_factory=dict)
     waivers: dict[str, Item] = field(default_factory=dict)

@@ -2,19 +2,34 @@
 
 A subdomain of an allowed domain is allowed (`www.nmtw.example` under `nmtw.example`).
 An internationalised domain is written in its ASCII form (`xn--bcher-kva.example`).
-Links are `http://`, `https://` or `www.` addresses; the host is read the way a
-browser reads it, so `https://nmtw.example@evil.example/` is a link to evil.example.
+
+Links are found in the normalized text (engine.normalize), so a fullwidth
+`ｈｔｔｐｓ：／／` or a zero-width space inside a link hides nothing:
+- any scheme followed by `//` (`https://`, `ftp://`, `hxxp://`...), protocol-relative
+  `//host/...` and `www.` addresses;
+- bare domains (`bit.ly/x1`) whose last labels are a public suffix, by the Public
+  Suffix List snapshot that `tldextract` ships (never fetched at run time), or a
+  special-use name (`.example`, `.test`, `.invalid`, `.localhost`, RFC 6761);
+- links nested in another link's path or query, also percent-encoded
+  (`https://nmtw.example/out?to=https%3A%2F%2Fevil.example`).
+The host is read from what the author wrote, the way a browser reads it, so
+`https://nmtw.example@evil.example/` is a link to evil.example and a look-alike
+`nmtw.еxample` (Cyrillic е) is not nmtw.example.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import re2
 
 from engine.hookspecs import CheckFunction, CheckInput, CheckSpec, Finding, hookimpl
 from engine.model import Effect, Span
+from engine.normalize import is_invisible, normalize
 
 OPTIONS_SCHEMA = {
     "allow_domains": {
@@ -23,23 +38,116 @@ OPTIONS_SCHEMA = {
     }
 }
 
-_URL = re2.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`]+")
-_TRAILING = ".,;:!?)]}'\""
+_URL_CHARS = r"[^\s<>\"'`]"
+_LABEL = r"[\pL\pN][\pL\pN-]*"
+_DOT = r"[.\x{3002}\x{ff61}]"
+_LINK = re2.compile(
+    rf"(?i)(?P<url>(?:[a-z][a-z0-9+.-]{{0,31}}:)?//{_URL_CHARS}+|www\.{_URL_CHARS}+)"
+    rf"|(?P<bare>(?:{_LABEL}{_DOT})+{_LABEL}(?::\d{{1,5}})?(?:/{_URL_CHARS}*)?)"
+)
+# Every link has `//` or a dot followed by a letter or digit: a cheap test first.
+_MAYBE_LINK = re.compile(r"//|[.\u3002\uff61][^\W_]")  # linear: two fixed alternatives
+_TRAILING = ".,;:!?)]}'\"\u3002"
+_BEFORE_BARE = frozenset("@.-_/\\")  # an address, a file path or a longer word goes on
+_SPECIAL_USE = frozenset({"example", "test", "invalid", "localhost", "local", "onion"})
+_MAX_NESTING = 3
+
+
+@lru_cache(maxsize=1)
+def _suffixes() -> Any:
+    """The Public Suffix List as shipped with tldextract: no download, no cache files.
+
+    Imported on first use: tldextract brings HTTP libraries a `sayso check` never needs."""
+    import tldextract
+
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+def is_domain(host: str) -> bool:
+    """Whether `host` ends in a public suffix or a special-use name (so is worth a link)."""
+    if not host or "." not in host:
+        return False
+    if host.rsplit(".", 1)[1] in _SPECIAL_USE:
+        return True
+    parts = _suffixes().extract_str(host)
+    return bool(parts.suffix and parts.domain)
 
 
 def find_links(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, url) of every link in `text`, trailing punctuation left out."""
-    links = []
-    for match in _URL.finditer(text):
+    """(start, end, url) of every link in `text` (original offsets, as written there)."""
+    norm = normalize(text)
+    found = []
+    for start, end, bare in _candidates(norm.text):
+        first, last = norm.original_span(start, end)
+        url = text[first:last]
+        # A bare domain counts if it is one as written or as it looks (`nmtw.еxample`).
+        if not bare or any(
+            is_domain(_bare_host(u)) for u in (norm.text[start:end], written_form(url))
+        ):
+            found.append((first, last, url))
+    return found
+
+
+def _links_in(text: str) -> list[tuple[int, int, str]]:
+    """Links in a text that is not normalized (a link's own path or query)."""
+    return [
+        (start, end, text[start:end])
+        for start, end, bare in _candidates(text)
+        if not bare or is_domain(_bare_host(text[start:end]))
+    ]
+
+
+def _candidates(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, bare) of what may be a link; a bare domain still needs its suffix checked."""
+    if _MAYBE_LINK.search(text) is None:  # most posts: no dot before a letter, no `//`
+        return []
+    out = []
+    for match in _LINK.finditer(text):
         start, end = match.span()
         url = text[start:end].rstrip(_TRAILING)
-        if url:
-            links.append((start, start + len(url), url))
-    return links
+        if not url:
+            continue
+        before = text[start - 1] if start else " "
+        bare = match.group("bare") is not None
+        if bare and before in _BEFORE_BARE:
+            continue
+        if url.startswith("//") and (before.isalnum() or before in ":/" or not _slashed(url)):
+            continue
+        out.append((start, start + len(url), bare))
+    return out
+
+
+def _slashed(url: str) -> bool:
+    """Whether a protocol-relative `//host/...` names a real domain (not `//comment`)."""
+    return is_domain(_bare_host(url[2:]))
+
+
+def _bare_host(url: str) -> str:
+    host = url.split("/", 1)[0]
+    host = host.rsplit(":", 1)[0] if ":" in host else host
+    host = _dots(host)
+    labels = host.split(".")
+    if len(host) > 253 or any(not label or len(label) > 63 for label in labels):
+        return ""
+    return ascii_host(host)
+
+
+def _dots(host: str) -> str:
+    """Ideographic full stops separate labels too, as in a browser."""
+    return host.replace("\u3002", ".").replace("\uff61", ".").rstrip(".")
+
+
+def written_form(url: str) -> str:
+    """What a browser reads: compatibility forms folded, invisible characters dropped."""
+    url = unicodedata.normalize("NFKC", url)
+    return "".join(ch for ch in url if not is_invisible(ch))
 
 
 def link_host(url: str) -> str:
-    if not url.lower().startswith(("http://", "https://")):
+    url = _dots(written_form(url))
+    if url.startswith("//"):
+        url = "http:" + url
+    elif "://" not in url[:40]:
         url = "http://" + url
     try:
         host = urlsplit(url).hostname or ""
@@ -56,21 +164,47 @@ def ascii_host(host: str) -> str:
         return host.lower()
 
 
+def nested_links(url: str, depth: int = 0) -> list[str]:
+    """Links inside a link's path or query, percent-encoded or not."""
+    if depth >= _MAX_NESTING:
+        return []
+    form = written_form(url)
+    scheme = form.find("//")
+    rest = form[scheme + 2 :] if scheme >= 0 else form
+    slash = rest.find("/")
+    if slash < 0:
+        return []
+    inner = unquote(unquote(rest[slash + 1 :]))
+    out = []
+    for _, _, found in _links_in(inner):
+        out.append(found)
+        out.extend(nested_links(found, depth + 1))
+    return out
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def is_allowed(host: str, domains: tuple[str, ...]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def build(options: dict[str, Any]) -> CheckFunction:
     domains = tuple(ascii_host(d.strip().rstrip(".")) for d in options.get("allow_domains") or ())
+    allowed = ", ".join(domains) or "none"
 
     def check(given: CheckInput) -> list[Finding]:
         findings = []
         for start, end, url in find_links(given.post.text):
-            host = link_host(url)
-            if not host or not is_allowed(host, domains):
-                allowed = ", ".join(domains) or "none"
-                message = f"link to {host or url} is not on an allowed domain ({allowed})"
-                findings.append(Finding(message, (Span(start, end, url, "links"),)))
+            span = (Span(start, end, url, "links"),)
+            for target in (url, *nested_links(url)):
+                host = link_host(target)
+                if not host or not is_allowed(host, domains):
+                    where = "" if target == url else f" (inside {_short(link_host(url) or url)})"
+                    shown = _short(host or target)
+                    message = f"link to {shown}{where} is not on an allowed domain ({allowed})"
+                    findings.append(Finding(message, span))
         return findings
 
     return check

@@ -107,7 +107,9 @@ def test_links_trailing_punctuation_not_part_of_the_link():
 
 def test_links_without_any_allowed_domain_flags_all():
     assert len(run(links, {}, "https://a.example https://b.example")) == 2
-    assert run(links, {}, "no links here, just example.com text") == []
+    assert run(links, {}, "no links here, just text. Really, e.g. none") == []
+    (bare,) = run(links, {}, "a bare domain: example.com is a link")  # see test_links.py
+    assert bare.spans[0].text == "example.com"
 
 
 def test_links_domain_option_must_be_a_bare_domain(pm):

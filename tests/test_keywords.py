@@ -60,10 +60,12 @@ def test_unicode_word_boundaries_in_other_scripts():
     assert "t" in m.find("КРЕДИТ!")
 
 
-def test_combining_mark_continues_a_word():
+def test_combining_marks_are_folded_and_kept_in_the_span():
     m = KeywordMatcher([("t", "cafe")])
-    assert m.find("cafe\u0301") == {}  # "café" written with a combining accent
-    assert "t" in m.find("the cafe.")
+    (span,) = m.find("a cafe\u0301!")["t"]  # "café" written with a combining accent
+    assert (span.start, span.end, span.text) == (2, 7, "cafe\u0301")
+    assert m.find("cafe\u0301s") == {}  # the word goes on after the accent
+    assert "t" in m.find("the café.") and "t" in KeywordMatcher([("t", "café")]).find("cafe")
 
 
 def test_offsets_stay_right_when_lowering_changes_length():
