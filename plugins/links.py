@@ -137,8 +137,14 @@ def _dots(host: str) -> str:
     return host.replace("\u3002", ".").replace("\uff61", ".").rstrip(".")
 
 
+# In ASCII only the control characters (other than white space) are invisible.
+_ASCII_INVISIBLE = {cp: None for cp in range(0x80) if is_invisible(chr(cp))}
+
+
 def written_form(url: str) -> str:
     """What a browser reads: compatibility forms folded, invisible characters dropped."""
+    if url.isascii():  # NFKC leaves ASCII as it is: only drop the invisible controls
+        return url.translate(_ASCII_INVISIBLE)
     url = unicodedata.normalize("NFKC", url)
     return "".join(ch for ch in url if not is_invisible(ch))
 
