@@ -50,9 +50,10 @@ class CheckInput:
     post: Post
     channel: Channel
     now: datetime | None = None
-    # Earlier texts on the same channel and kind, newest first (for checks that
-    # compare with history); None when the caller has no store.
-    history: Callable[[str, str], Iterable[str]] | None = None
+    # history(channel, kind): earlier texts of that kind on that channel (on every
+    # channel when channel is None), newest first, for checks that compare with the
+    # past; None when the caller has no store.
+    history: Callable[[str | None, str], Iterable[str]] | None = None
 
 
 CheckFunction = Callable[[CheckInput], list[Finding]]

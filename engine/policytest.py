@@ -76,8 +76,12 @@ class TestCase:
             return None
         earlier = self.history[::-1]
 
-        def source(channel: str, kind: str):
-            return (p.text for p in earlier if p.channel == channel and p.kind == kind)
+        def source(channel: str | None, kind: str):
+            return (
+                p.text
+                for p in earlier
+                if p.kind == kind and (channel is None or p.channel == channel)
+            )
 
         return source
 

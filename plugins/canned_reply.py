@@ -1,6 +1,8 @@
-"""Built-in check `canned-reply`: a reply nearly identical to earlier replies on the same
-channel. A copy-and-paste form answer to an upset customer is how a complaint becomes
-a crisis, so the policy decides what such a reply needs (`action: warn|signoff|deny`).
+"""Built-in check `canned-reply`: a reply nearly identical to earlier replies, on any
+channel (or only the same one with `across_channels: false`). A copy-and-paste form
+answer to an upset customer is how a complaint becomes a crisis, and pasting it on
+another account does not make it less of one, so the policy decides what such a reply
+needs (`action: warn|signoff|deny`).
 
 Similarity is rapidfuzz's normalised Indel ratio (0-100) on case-folded,
 whitespace-collapsed text, compared with the newest `lookback` earlier texts.
@@ -20,6 +22,7 @@ OPTIONS_SCHEMA = {
     "min_count": {"type": "integer", "min": 1},
     "lookback": {"type": "integer", "min": 1, "max": 10_000},
     "kinds": {"type": "list", "schema": {"type": "string", "allowed": ["post", "reply"]}},
+    "across_channels": {"type": "boolean"},
 }
 
 
@@ -35,6 +38,7 @@ def build(options: dict[str, Any]) -> CheckFunction:
     min_count = int(options.get("min_count", 2))
     lookback = int(options.get("lookback", 200))
     kinds = frozenset(options.get("kinds", ["reply"]))
+    across = bool(options.get("across_channels", True))
 
     def check(given: CheckInput) -> list[Finding]:
         post = given.post
@@ -42,7 +46,8 @@ def build(options: dict[str, Any]) -> CheckFunction:
             return []
         from rapidfuzz import fuzz, process  # only when there is something to compare
 
-        earlier = [_normal(t) for t in islice(given.history(post.channel, post.kind), lookback)]
+        channel = None if across else post.channel  # None: every channel
+        earlier = [_normal(t) for t in islice(given.history(channel, post.kind), lookback)]
         if len(earlier) < min_count:
             return []
         matches = process.extract(
@@ -54,10 +59,10 @@ def build(options: dict[str, Any]) -> CheckFunction:
         count = len(matches)
         noun = post.kind if count == 1 else _PLURAL.get(post.kind, post.kind + "s")
         advice = "; write an answer for this person" if post.kind == "reply" else ""
+        where = "" if across else f" on {post.channel}"
         return [
             Finding(
-                f"this {post.kind} is {best}% identical to {count} earlier {noun} "
-                f"on {post.channel}{advice}"
+                f"this {post.kind} is {best}% identical to {count} earlier {noun}{where}{advice}"
             )
         ]
 
@@ -72,7 +77,7 @@ def register_checks() -> list[CheckSpec]:
             build=build,
             options_schema=OPTIONS_SCHEMA,
             default_action=Effect.WARN,
-            description="Flags a reply nearly identical to earlier ones on the same channel.",
+            description="Flags a reply nearly identical to earlier ones (on any channel by default).",
             uses_history=True,
         )
     ]

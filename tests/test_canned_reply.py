@@ -1,5 +1,5 @@
-"""The canned-reply check: near-identical replies on one channel, through the engine and
-through the workflow's stored history."""
+"""The canned-reply check: near-identical replies on any channel (or on one), through the
+engine and through the workflow's stored history."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_near_identical_reply_needs_signoff(tmp_path):
     assert decision.decision is Outcome.NEEDS_SIGNOFF
     [reason] = decision.reasons
     assert reason.id == "canned-reply"
-    assert "identical to 2 earlier replies on twitter/help" in reason.message
+    assert "identical to 2 earlier replies;" in reason.message
     assert [q.signoff for q in decision.requirements] == [("group:leads",)]
 
 
@@ -72,9 +72,7 @@ def test_message_names_the_count_and_the_best_similarity(tmp_path):
     near = FORM.replace("DM", "message")
     earlier = [near, near, near, "Totally different words here."]
     [reason] = engine.decide(reply(FORM), history=history_of(earlier)).reasons
-    found = re.search(
-        r"this reply is (\d+)% identical to 3 earlier replies on twitter/help", reason.message
-    )
+    found = re.search(r"this reply is (\d+)% identical to 3 earlier replies;", reason.message)
     assert found and 90 <= int(found.group(1)) < 100
     [exact] = engine.decide(reply(FORM), history=history_of([FORM, FORM])).reasons
     assert "100% identical to 2 earlier replies" in exact.message
@@ -84,6 +82,9 @@ def test_posts_are_counted_as_posts(tmp_path):
     engine = engine_with(tmp_path, ", kinds: [post]")
     post = Post("ann", "twitter/help", FORM, "post")
     [reason] = engine.decide(post, history=history_of([FORM, FORM])).reasons
+    assert reason.message == "this post is 100% identical to 2 earlier posts"
+    per_channel = engine_with(tmp_path, ", kinds: [post], across_channels: false")
+    [reason] = per_channel.decide(post, history=history_of([FORM, FORM])).reasons
     assert reason.message == "this post is 100% identical to 2 earlier posts on twitter/help"
 
 
@@ -113,16 +114,16 @@ def test_default_action_is_a_warning(tmp_path):
     assert warning.id == "canned-reply" and "2 earlier replies" in warning.message
 
 
-def test_history_is_asked_for_the_posts_channel_and_kind(tmp_path):
-    engine = engine_with(tmp_path)
+def test_history_is_asked_for_every_channel_or_the_posts_own(tmp_path):
     asked = []
 
     def history(channel, kind):
         asked.append((channel, kind))
         return [FORM, FORM]
 
-    engine.decide(reply(FORM), history=history)
-    assert asked == [("twitter/help", "reply")]
+    engine_with(tmp_path).decide(reply(FORM), history=history)
+    engine_with(tmp_path, ", across_channels: false").decide(reply(FORM), history=history)
+    assert asked == [(None, "reply"), ("twitter/help", "reply")]
 
 
 def test_posts_are_not_checked_by_default_and_no_history_means_no_finding(tmp_path):
@@ -144,11 +145,25 @@ def test_workflow_history_comes_from_the_store(tmp_path, monkeypatch):
     engine = engine_with(tmp_path / "policy")
     wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"))
     first = wf.submit("ann", "twitter/help", FORM, kind="reply")
-    second = wf.submit("bob", "twitter/help", FORM, kind="reply")
+    second = wf.submit("bob", "facebook/page", FORM, kind="reply")  # pasted on another account
     third = wf.submit("ann", "twitter/help", FORM, kind="reply")
-    other_channel = wf.submit("ann", "facebook/page", FORM, kind="reply")
+    post = wf.submit("ann", "facebook/page", FORM, kind="post")  # posts are not compared
     assert [s.status for s in (first, second)] == [Status.PUBLISHED, Status.PUBLISHED]
     assert third.status is Status.PENDING
     assert third.requirements[0].id == "canned-reply"
-    assert other_channel.status is Status.PUBLISHED
+    assert post.status is Status.PUBLISHED
+    wf.store.close()
+
+
+def test_one_channel_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy").mkdir()
+    engine = engine_with(tmp_path / "policy", ", across_channels: false")
+    wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf.submit("ann", "twitter/help", FORM, kind="reply")
+    wf.submit("bob", "twitter/help", FORM, kind="reply")
+    elsewhere = wf.submit("ann", "facebook/page", FORM, kind="reply")
+    again = wf.submit("ann", "twitter/help", FORM, kind="reply")
+    assert elsewhere.status is Status.PUBLISHED
+    assert again.status is Status.PENDING
     wf.store.close()

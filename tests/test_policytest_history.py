@@ -55,9 +55,15 @@ def test_without_history_the_check_cannot_fire(policy):
     assert "expected needs_signoff" in result.output or "needs_signoff" in result.output
 
 
-def test_history_on_another_channel_does_not_count(policy):
+def test_history_on_another_channel_counts_unless_the_check_is_per_channel(policy):
     case = CASE.replace(
-        f'      - "{SORRY}"\n', f'      - {{text: "{SORRY}", channel: facebook/nmtw}}\n'
+        f'      - "{SORRY}"\n',
+        f'      - {{text: "{SORRY}", channel: facebook/nmtw, kind: reply}}\n',
+    )
+    assert run_tests(policy, case).exit_code == 0
+    (policy / "canned.yaml").write_text(
+        "checks:\n  - {use: canned-reply, min_count: 2, action: signoff, "
+        "signoff: [group:support-leads], across_channels: false}\n"
     )
     assert run_tests(policy, case).exit_code == 1
 

@@ -38,15 +38,18 @@ class Queries:
         self.rows = rows
         self.delegations = delegations
 
-    def history(self, channel: str, kind: str) -> Iterable[str]:
-        """Recent texts on a channel, newest first, for checks that compare with the past."""
+    def history(self, channel: str | None, kind: str) -> Iterable[str]:
+        """Recent texts of a kind on a channel (every channel when None), newest first,
+        for checks that compare with the past."""
         query = (
             select(revisions.c.text)
             .join(submissions, submissions.c.id == revisions.c.submission_id)
-            .where(submissions.c.channel == channel, submissions.c.kind == kind)
+            .where(submissions.c.kind == kind)
             .order_by(submissions.c.id.desc(), revisions.c.number.desc())
             .limit(HISTORY_LIMIT)
         )
+        if channel is not None:
+            query = query.where(submissions.c.channel == channel)
         with self.store.read() as conn:
             return [row.text for row in conn.execute(query)]
 
