@@ -11,9 +11,7 @@ the SHA-256 of every file and is signed with the audit key when one is set.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from . import csvcells
 from .audit import FIELDS, AuditEvent, AuditLog, VerifyResult, canonical, iso
+from .auditexport import csv_chunks
 from .auditkey import Keyring
 from .chaincheck import ChainChecker
 from .errors import SaysoError
@@ -51,11 +49,8 @@ def _events_until(store: Store, until: datetime) -> Iterator[AuditEvent]:
 
 
 def _csv(rows: list[tuple]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FIELDS)
-    writer.writerows(csvcells.row(row) for row in rows)
-    return buffer.getvalue()
+    """The events as the CSV export writes them (one batch)."""
+    return "".join(text for text, _ in csv_chunks([rows] if rows else [], FIELDS))
 
 
 def _jsonl(items) -> bytes:

@@ -10,9 +10,7 @@ exposes a truncated tail.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +21,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from . import csvcells, origin, times
+from . import origin, times
 from .auditkey import Keyring, load_keyring
 from .errors import SaysoError, first_line
 from .model import EventType
@@ -433,31 +431,10 @@ class AuditLog:
         if fmt not in EXPORT_FORMATS:
             raise SaysoError(f"unknown export format '{fmt[:20]}' (jsonl or csv)")
         where = self._filtered(filters)  # checks the filters before the first chunk
-        return self._csv_chunks(where) if fmt == "csv" else self._jsonl_chunks(where)
+        from .auditexport import csv_chunks, jsonl_chunks
 
-    def _csv_chunks(self, where) -> Iterator[tuple[str, int]]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(FIELDS)
-        for rows in self._batches(where):  # details are stored as canonical JSON text
-            writer.writerows(csvcells.row(row) for row in rows)
-            yield buffer.getvalue(), len(rows)
-            buffer.seek(0)
-            buffer.truncate()
-        if buffer.tell():  # the header of an empty export
-            yield buffer.getvalue(), 0
-
-    def _jsonl_chunks(self, where) -> Iterator[tuple[str, int]]:
-        dumps, fragment, sort = orjson.dumps, orjson.Fragment, orjson.OPT_SORT_KEYS
-        details_at = FIELDS.index("details")
-        for rows in self._batches(where):
-            lines = []
-            for row in rows:
-                record = dict(zip(FIELDS, row, strict=True))
-                record["details"] = fragment(row[details_at])  # already canonical
-                lines.append(dumps(record, option=sort).decode())
-            lines.append("")
-            yield "\n".join(lines), len(rows)
+        chunks = csv_chunks if fmt == "csv" else jsonl_chunks
+        return chunks(self._batches(where), FIELDS)
 
 
 def _bad(seq: int, message: str) -> VerifyResult:

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .draft import Draft, Item, Source
 from .durations import parse_duration
 from .errors import PolicyError, PolicyProblem
 from .inbound import policy as inbound_policy
@@ -55,7 +56,7 @@ from .schema import (
     suggest,
     type_name,
 )
-from .validate import DICT_SECTIONS, LIST_SECTIONS, Draft, Item, Source, check_draft
+from .validate import DICT_SECTIONS, LIST_SECTIONS, check_draft
 from .version import policy_version
 from .yamlpos import MAX_FILE_BYTES, YamlProblem, read_yaml
 

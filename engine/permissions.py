@@ -11,7 +11,7 @@ Group closure (nested `includes` and `group:` members, cycles tolerated) is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -163,3 +163,33 @@ def group_matrix(engine: Engine) -> list[dict[str, Any]]:
             cells.append({"channel": cid, "kinds": sorted(allowed), "denied": sorted(denied)})
         rows.append({"group": gid, "cells": cells})
     return rows
+
+
+def include_cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
+    """Each distinct cycle of a group -> included groups graph once, starting at its
+    smallest group id and ending where it began (iterative: no recursion limit)."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    cycles: dict[tuple[str, ...], list[str]] = {}
+    for start in sorted(graph):
+        if start in state:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph[start]))]
+        on_path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                on_path.pop()
+                state[node] = 2
+            elif state.get(child) == 1:
+                loop = on_path[on_path.index(child) :]
+                pivot = loop.index(min(loop))
+                loop = loop[pivot:] + loop[:pivot]
+                cycles.setdefault(tuple(loop), loop + [loop[0]])
+            elif child not in state:
+                state[child] = 1
+                on_path.append(child)
+                stack.append((child, iter(graph[child])))
+    return list(cycles.values())

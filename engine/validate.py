@@ -24,20 +24,17 @@ references it might have satisfied are not checked at all: fix those errors firs
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
 import re2
 
+from .draft import Draft, Item, Report, Source, _strings, _walk  # noqa: F401
 from .durations import format_duration, parse_duration
 from .inbound import policy as inbound_policy
-from .model import Loc
-from .permissions import reachable
-from .schema import describe, suggest
-from .yamlpos import Positions
+from .permissions import include_cycles, reachable
+from .schema import suggest
 
 GLOB_CHARS = frozenset("*?[")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -53,92 +50,6 @@ DICT_SECTIONS = (
     "limits",
 )
 LIST_SECTIONS = ("rules", "checks", "waivers", "notifiers", "directory")
-
-
-@dataclass(slots=True)
-class Source:
-    """One policy file as read: its data and where each node stands."""
-
-    rel: str  # relative POSIX path inside the policy directory
-    name: str  # as shown to people: the directory as given joined with `rel`
-    data: Any
-    positions: Positions
-
-    def loc(self, path: tuple, at_key: bool = False) -> Loc:
-        line, col = self.positions.key(path) if at_key else self.positions.value(path)
-        return Loc(self.name, line, col)
-
-
-@dataclass(slots=True)
-class Item:
-    """One entry of a section (a user, a rule...), with where it was written."""
-
-    id: str
-    value: Any
-    src: Source
-    path: tuple  # e.g. ("users", "dana") or ("rules", 3)
-
-    @property
-    def where(self) -> Loc:
-        """The entry itself: its key in a mapping section, its item in a list section."""
-        return self.src.loc(self.path, at_key=isinstance(self.path[-1], str))
-
-    def loc(self, *sub: Any, at_key: bool = False) -> Loc:
-        return self.src.loc(self.path + sub, at_key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = self.value
-        return value.get(key, default) if isinstance(value, dict) else default
-
-    def strings(self, key: str) -> list[str]:
-        """The strings of the list at `key` (nothing if it is not a list)."""
-        return _strings(self.get(key))
-
-    def describe(self, *sub: Any) -> str:
-        return describe(self.path + sub, self.src.data)
-
-
-@dataclass(slots=True)
-class Draft:
-    """The policy merged across files, before the model objects are built."""
-
-    users: dict[str, Item] = field(default_factory=dict)
-    groups: dict[str, Item] = field(default_factory=dict)
-    channels: dict[str, Item] = field(default_factory=dict)
-    topics: dict[str, Item] = field(default_factory=dict)
-    escalations: dict[str, Item] = field(default_factory=dict)
-    roles: dict[str, Item] = field(default_factory=dict)
-    delegation: dict[str, Item] = field(default_factory=dict)  # max_duration, allow
-    limits: dict[str, Item] = field(default_factory=dict)
-    rules: dict[str, Item] = field(default_factory=dict)
-    checks: dict[str, Item] = field(default_factory=dict)
-    waivers: dict[str, Item] = field(default_factory=dict)
-    notifiers: list[Item] = field(default_factory=list)
-    directory: list[Item] = field(default_factory=list)
-    inbound_routes: dict[str, Item] = field(default_factory=dict)  # in policy order
-    inbound_default: Item | None = None
-    inbound_sources: dict[str, Item] = field(default_factory=dict)
-    # (section, id) -> where it was first defined
-    seen: dict[tuple[str, str], Loc] = field(default_factory=dict)
-    # sections of which some part could not be read at all: references to them unchecked
-    opaque: set[str] = field(default_factory=set)
-    # plugin options normalised by the plugin's schema, by (file, item path)
-    options: dict[tuple[str, tuple], dict[str, Any]] = field(default_factory=dict)
-
-    def known(self, section: str, ident: str) -> bool:
-        return (section, ident) in self.seen
-
-
-@dataclass(slots=True)
-class Report:
-    errors: list[tuple[Loc, str]] = field(default_factory=list)
-    warnings: list[tuple[Loc, str]] = field(default_factory=list)
-
-    def error(self, loc: Loc, message: str) -> None:
-        self.errors.append((loc, message))
-
-    def warn(self, loc: Loc, message: str) -> None:
-        self.warnings.append((loc, message))
 
 
 def check_draft(
@@ -278,44 +189,16 @@ class _Checker:
                             f"unknown group '{other}' in includes of group '{group.id}'"
                             f"{suggest(other, self.d.groups)}",
                         )
-        for cycle in self._include_cycles():
+        graph = {
+            gid: [g for g in item.strings("includes") if g in self.d.groups]
+            for gid, item in self.d.groups.items()
+        }
+        for cycle in include_cycles(graph):
             first = self.d.groups[cycle[0]]
             includes = first.strings("includes")
             at = includes.index(cycle[1]) if cycle[1] in includes else None
             loc = first.loc("includes", at) if at is not None else first.where
             self.r.error(loc, "group includes cycle: " + " -> ".join(cycle))
-
-    def _include_cycles(self) -> list[list[str]]:
-        """Each distinct cycle once, starting at its smallest group id."""
-        graph = {
-            gid: [g for g in item.strings("includes") if g in self.d.groups]
-            for gid, item in self.d.groups.items()
-        }
-        state: dict[str, int] = {}  # 1 on the stack, 2 done
-        cycles: dict[tuple[str, ...], list[str]] = {}
-        for start in sorted(graph):
-            if start in state:
-                continue
-            stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph[start]))]
-            on_path = [start]
-            state[start] = 1
-            while stack:
-                node, children = stack[-1]
-                child = next(children, None)
-                if child is None:
-                    stack.pop()
-                    on_path.pop()
-                    state[node] = 2
-                elif state.get(child) == 1:
-                    loop = on_path[on_path.index(child) :]
-                    pivot = loop.index(min(loop))
-                    loop = loop[pivot:] + loop[:pivot]
-                    cycles.setdefault(tuple(loop), loop + [loop[0]])
-                elif child not in state:
-                    state[child] = 1
-                    on_path.append(child)
-                    stack.append((child, iter(graph[child])))
-        return list(cycles.values())
 
     def rules(self) -> None:
         for rule in self.d.rules.values():
@@ -550,18 +433,3 @@ class _Checker:
                     channel.loc("platform"),
                     f"channel '{channel.id}' has platform '{platform}' but its id says '{prefix}'",
                 )
-
-
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _walk(value: Any, path: Iterable[Any]) -> Any:
-    for part in path:
-        if isinstance(value, dict) and isinstance(part, str):
-            value = value.get(part)
-        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
-            value = value[part]
-        else:
-            return None
-    return value
