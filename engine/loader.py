@@ -17,11 +17,11 @@ import errno
 import json
 import os
 import stat
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import policybuild as build
 from .draft import Draft, Item, Source
 from .durations import parse_duration
 from .errors import PolicyError, PolicyProblem
@@ -29,23 +29,13 @@ from .inbound import policy as inbound_policy
 from .model import (
     Channel,
     CheckConfig,
-    DelegationLimits,
-    DelegationRule,
     Effect,
     Enforcement,
-    Escalation,
-    EscalationLevel,
-    Group,
-    Kind,
     Limits,
     Loc,
     PluginConfig,
     Policy,
-    Rule,
     Signoff,
-    Topic,
-    User,
-    Waiver,
 )
 from .pluginoptions import OptionChecker, PluginSpecs, plugin_problems
 from .schema import (
@@ -377,17 +367,17 @@ class _Loader:
         routes, default, sources = inbound_policy.build(d)
         return Policy(
             version=policy_version(files),
-            users={k: _user(i) for k, i in d.users.items()},
-            groups={k: _group(i) for k, i in d.groups.items()},
+            users={k: build.user(i) for k, i in d.users.items()},
+            groups={k: build.group(i) for k, i in d.groups.items()},
             channels={k: self._channel(i) for k, i in d.channels.items()},
-            rules=tuple(_rule(i) for i in d.rules.values()),
-            topics={k: _topic(i) for k, i in d.topics.items()},
-            escalations={k: _escalation(i) for k, i in d.escalations.items()},
+            rules=tuple(build.rule(i) for i in d.rules.values()),
+            topics={k: build.topic(i) for k, i in d.topics.items()},
+            escalations={k: build.escalation(i) for k, i in d.escalations.items()},
             checks=tuple(self._check(i) for i in d.checks.values()),
             roles={k: tuple(i.value or ()) for k, i in d.roles.items()},
-            waivers=tuple(_waiver(i) for i in d.waivers.values()),
+            waivers=tuple(build.waiver(i) for i in d.waivers.values()),
             notifiers=tuple(PluginConfig(i.id, self._options(i), i.where) for i in d.notifiers),
-            delegation=_delegation(d.delegation),
+            delegation=build.delegation(d.delegation),
             inbound_routes=routes,
             inbound_default=default,
             inbound_sources=sources,
@@ -430,24 +420,6 @@ class _Loader:
         )
 
 
-def _delegation(items: dict[str, Item]) -> DelegationLimits:
-    limit = items.get("max_duration")
-    rules = items.get("allow")
-    return DelegationLimits(
-        max_seconds=parse_duration(limit.value) if limit and limit.value else None,
-        allow=None
-        if rules is None or rules.value is None
-        else tuple(
-            DelegationRule(
-                from_=tuple(r["from"]),
-                to=tuple(r["to"]) if isinstance(r["to"], list) else (),
-                same_group=r["to"] == "same-group",
-            )
-            for r in rules.value
-        ),
-    )
-
-
 def _item_id(section: str, value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
@@ -455,88 +427,3 @@ def _item_id(section: str, value: Any) -> str | None:
     if ident is None and section == "checks":
         ident = value.get("use")
     return ident if isinstance(ident, str) and ident else None
-
-
-def _user(item: Item) -> User:
-    v = item.value or {}
-    attrs = v.get("attrs") or {
-        k: a for k, a in v.items() if k not in ("name", "email", "description")
-    }
-    return User(
-        id=item.id,
-        name=v.get("name") or "",
-        email=v.get("email") or "",
-        attrs=tuple(attrs.items()),
-        loc=item.where,
-    )
-
-
-def _group(item: Item) -> Group:
-    v = item.value or {}
-    return Group(
-        id=item.id,
-        members=_unique(v.get("members") or ()),
-        includes=_unique(v.get("includes") or ()),
-        loc=item.where,
-    )
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
-
-def _rule(item: Item) -> Rule:
-    v = item.value
-    effect = Effect.ALLOW if "allow" in v else Effect.DENY
-    return Rule(
-        id=item.id,
-        effect=effect,
-        principals=tuple(v[effect.value]),
-        channels=tuple(v["channels"]),
-        kinds=tuple(Kind(k) for k in v["kinds"]) if v.get("kinds") else (Kind.POST, Kind.REPLY),
-        enforcement=Enforcement(v.get("enforcement", "enforced")),
-        description=v.get("description", ""),
-        loc=item.where,
-    )
-
-
-def _topic(item: Item) -> Topic:
-    v = item.value
-    requires = v.get("requires")
-    signoff = (
-        Signoff(tuple(requires["signoff"]), requires.get("approvals", 1)) if requires else None
-    )
-    action = v.get("action") or ("signoff" if requires else "warn")
-    return Topic(
-        id=item.id,
-        keywords=tuple(v.get("keywords") or ()),
-        patterns=tuple(v.get("patterns") or ()),
-        action=Effect(action),
-        requires=signoff,
-        message=v.get("message", ""),
-        except_=tuple(v.get("except") or ()),
-        escalation=v.get("escalation"),
-        channels=tuple(v.get("channels") or ("*",)),
-        enforcement=Enforcement(v.get("enforcement", "enforced")),
-        loc=item.where,
-    )
-
-
-def _escalation(item: Item) -> Escalation:
-    levels = tuple(
-        EscalationLevel(parse_duration(level["after"]), tuple(level["to"])) for level in item.value
-    )
-    return Escalation(id=item.id, levels=levels, loc=item.where)
-
-
-def _waiver(item: Item) -> Waiver:
-    v = item.value
-    targets = tuple(t for section in ("rules", "topics", "checks") for t in v.get(section) or ())
-    return Waiver(
-        id=item.id,
-        principals=tuple(v["principals"]),
-        targets=targets,
-        reason=v["reason"],
-        expires=date.fromisoformat(v["expires"]),
-        loc=item.where,
-    )

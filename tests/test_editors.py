@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from engine.policytest import CASE_KEYS, POST_KEYS
+from engine.policycases import CASE_KEYS, POST_KEYS
 from engine.schema import policy_schema, policy_tests_schema
 from engine.yamlpos import read_yaml
 
