@@ -713,38 +713,6 @@ def tick(ctx: Context, at, as_json) -> None:
         )
 
 
-def _who(p) -> str:
-    return f"{p['name']} ({p['id']})" if p else "-"
-
-
-def print_communication(comm: dict) -> None:
-    """The regulator's view: preparer, approving principals, uses, changes, policies."""
-    if not comm:
-        return
-    click.echo(f"  prepared by {_who(comm['preparer'])}")
-    for a in comm["approvals"]:
-        behalf = f" for {_who(a['on_behalf_of'])}" if a["on_behalf_of"] else ""
-        click.echo(f"  approved revision {a['revision']} by {_who(a['by'])}{behalf} on {a['at']}")
-    if comm["approved_text"] is not None:
-        click.echo(
-            f"  approved text (revision {comm['approved_revision']}, "
-            f"sha256 {comm['approved_text_sha256']}): {comm['approved_text']!r}"
-        )
-    click.echo(f"  first use: {comm['first_use'] or '-'}  last use: {comm['last_use'] or '-'}")
-    if comm["retired_by"]:
-        reason = f" ({comm['retire_reason']})" if comm["retire_reason"] else ""
-        click.echo(f"  retired by {_who(comm['retired_by'])}{reason}")
-    click.echo("modifications:")
-    for m in comm["modifications"]:
-        click.echo(f"  revision {m['revision']} by {_who(m['by'])} on {m['at']}")
-    click.echo("decisions:")
-    for d in comm["decisions"]:
-        click.echo(
-            f"  revision {d['revision']}: {d['outcome']} under policy {d['policy_version']}"
-            " (sayso policy show VERSION)"
-        )
-
-
 @cli.command()
 @click.argument("submission_id", metavar="ID")
 @as_option
@@ -774,32 +742,9 @@ def show(ctx: Context, submission_id, as_json) -> None:
     if as_json:
         echo_json(dict(record.to_dict(), communication=comm, policy_snapshots=snapshots))
         return
-    sub = record.submission
-    print_submission(sub)
-    print_communication(comm)
-    click.echo("revisions:")
-    for r in record.revisions:
-        click.echo(
-            f"  {r.number}  {_when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
-            f"  policy {r.policy_version[:12]}"
-        )
-        click.echo(f"     {r.text!r}")
-    if record.verdicts:
-        click.echo("approvals and rejections:")
-        for v in record.verdicts:
-            note = f" — {v.comment}" if v.comment else ""
-            click.echo(f"  {_when(v.at)}  {v.verdict} revision {v.revision} by {v.who}{note}")
-    for chain, level, when in record.escalations:
-        click.echo(f"escalated: {chain} level {level} at {_when(when)}")
-    for p in record.publications:
-        outcome = f"ok {p['ref']}" if p["ok"] else f"failed: {p['error']}"
-        click.echo(
-            f"publication: revision {p['revision']} via {p['publisher']} at {p['at']}: {outcome}"
-        )
-    click.echo("audit events:")
-    for e in record.events:
-        actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
-        click.echo(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
+    from engine.explain import format_record
+
+    click.echo(format_record(record, comm))
 
 
 @cli.command()

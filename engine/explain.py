@@ -112,10 +112,13 @@ def format_submission(sub: Any, *, decision: bool = False) -> str:
     return "\n".join(lines)
 
 
-def format_record(record: Any) -> str:
-    """A submission's full record (`sayso show`): revisions and hashes, verdicts,
+def format_record(record: Any, communication: dict | None = None) -> str:
+    """A submission's full record (`sayso show`): the regulator's view of the
+    communication when given (engine.records), revisions and hashes, verdicts,
     escalations, publications and audit events."""
-    lines = [format_submission(record.submission), "revisions:"]
+    lines = [format_submission(record.submission)]
+    lines += format_communication(communication or {})
+    lines.append("revisions:")
     for r in record.revisions:
         lines.append(
             f"  {r.number}  {when(r.created_at)}  sha256 {r.text_sha256}  {r.outcome}"
@@ -139,3 +142,39 @@ def format_record(record: Any) -> str:
         actor = f"{e.actor} for {e.on_behalf_of}" if e.on_behalf_of else e.actor
         lines.append(f"  #{e.seq}  {e.ts}  {e.event:<14} {actor}")
     return "\n".join(lines)
+
+
+def _person(p: dict | None) -> str:
+    return f"{p['name']} ({p['id']})" if p else "-"
+
+
+def format_communication(comm: dict) -> list[str]:
+    """The regulator's view: preparer, approving principals, uses, changes, policies."""
+    if not comm:
+        return []
+    lines = []
+    lines.append(f"  prepared by {_person(comm['preparer'])}")
+    for a in comm["approvals"]:
+        behalf = f" for {_person(a['on_behalf_of'])}" if a["on_behalf_of"] else ""
+        lines.append(
+            f"  approved revision {a['revision']} by {_person(a['by'])}{behalf} on {a['at']}"
+        )
+    if comm["approved_text"] is not None:
+        lines.append(
+            f"  approved text (revision {comm['approved_revision']}, "
+            f"sha256 {comm['approved_text_sha256']}): {comm['approved_text']!r}"
+        )
+    lines.append(f"  first use: {comm['first_use'] or '-'}  last use: {comm['last_use'] or '-'}")
+    if comm["retired_by"]:
+        reason = f" ({comm['retire_reason']})" if comm["retire_reason"] else ""
+        lines.append(f"  retired by {_person(comm['retired_by'])}{reason}")
+    lines.append("modifications:")
+    for m in comm["modifications"]:
+        lines.append(f"  revision {m['revision']} by {_person(m['by'])} on {m['at']}")
+    lines.append("decisions:")
+    for d in comm["decisions"]:
+        lines.append(
+            f"  revision {d['revision']}: {d['outcome']} under policy {d['policy_version']}"
+            " (sayso policy show VERSION)"
+        )
+    return lines
