@@ -92,3 +92,12 @@ def test_dashboard_draws_charts_as_svg_under_the_csp(as_user, web_state):
     today = now.strftime("%m-%d")
     assert re.search(rf"{today}: [1-9]", html)  # escalations reached today
     assert " style=" not in html and "<script>" not in html  # nothing inline for the CSP
+
+
+def test_every_page_title_is_plain_text(as_user, pending_sid):
+    """The <title> holds the page's name only (a block pasted into it shows as raw markup)."""
+    admin = as_user("adam")
+    for url in ("/policy/", "/policy/dashboard", "/policy/replay"):
+        html = admin.get(url).get_data(as_text=True)
+        title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert "<" not in title and len(title) < 80, (url, title[:120])
