@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from .audit import AuditEvent
 from .errors import SaysoError, WorkflowError
+from .model import Role
 from .store import submissions
 
 Names = Callable[[str], str | None]
@@ -180,7 +181,7 @@ def retire(
     rows = SubmissionRows(workflow.engine, workflow.store)
     with workflow.store.write() as conn:
         row = rows.lock(conn, sid)
-        if actor != row.author and not workflow.engine.has_role(actor, "admins"):
+        if actor != row.author and not workflow.engine.has_role(actor, Role.ADMINS):
             raise WorkflowError(f"only the author ({row.author}) or an admin may retire {row.id}")
         if row.status != "published":
             raise WorkflowError(f"submission {row.id} is {row.status}; only published posts retire")

@@ -11,6 +11,7 @@ from engine.errors import SaysoError, WorkflowError
 from engine.inbound.importer import message_from
 from engine.inbound.inbox import COUNT_CAP, VIEWS, counts, inbox
 from engine.inbound.items import InboundStatus
+from engine.model import Role
 
 from .auth import sayso
 
@@ -39,16 +40,11 @@ def _body(schema: str) -> Any:
     return data
 
 
-def _overseer(user: str) -> bool:
-    engine = sayso().engine
-    return engine.has_role(user, "admins") or engine.has_role(user, "auditors")
-
-
 @bp.post("")
 def deliver():
     """One message (an object) or a batch (an array); duplicates are ignored."""
     state = sayso()
-    if not state.engine.has_role(g.user, "integrations"):
+    if not state.engine.has_role(g.user, Role.INTEGRATIONS):
         abort(403, "delivering messages needs the integrations role")
     data = _body("InboundDelivery")
     batch = isinstance(data, list)
@@ -108,7 +104,7 @@ def listing():
     if status:
         if status not in {s.value for s in InboundStatus}:
             abort(400, "status must be one of: " + ", ".join(s.value for s in InboundStatus))
-        if not _overseer(g.user):
+        if not state.workflow.inbound.oversees(g.user):
             abort(403, "only admins and auditors may list every message")
         items = state.workflow.inbound.items(status=status, limit=limit, offset=offset)
         return jsonify(total=None, items=[i.to_dict() for i in items])
@@ -129,7 +125,7 @@ def _visible(item_id: int):
         item = box.get(item_id)
     except SaysoError:
         abort(404, f"no inbound item {item_id}")
-    if not (_overseer(g.user) or box.is_owner(item, g.user)):
+    if not box.may_view(item, g.user):
         abort(404, f"no inbound item {item_id}")
     return item
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
+from ..model import Role
 from ..workflow.rules import known_user, moment
 from . import escalation, owners, receiving
 from .items import (
@@ -146,6 +147,14 @@ class Inbound:
                 return None if who == actor else who
         listing = ", ".join(item.owners) or "nobody"
         raise WorkflowError(f"{actor} does not own inbound item {item.id} (owners: {listing})")
+
+    def oversees(self, user: str) -> bool:
+        """Admins and auditors see every message (and may list them by status)."""
+        return self.engine.has_role(user, Role.ADMINS) or self.engine.has_role(user, Role.AUDITORS)
+
+    def may_view(self, item: InboundItem, user: str, *, now=None) -> bool:
+        """Owners (through delegations too), admins and auditors see a message."""
+        return self.oversees(user) or self.is_owner(item, user, now=now)
 
     def is_owner(self, item: InboundItem, user: str, *, now=None) -> bool:
         now = moment(now)
