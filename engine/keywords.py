@@ -51,8 +51,16 @@ def is_word_char(ch: str) -> bool:
     return _is_word_char_slow(ch)
 
 
-def _position(span: Span) -> tuple[int, int]:
-    return span.start, span.end
+def _start_end(occurrence: tuple[int, int, str]) -> tuple[int, int]:
+    return occurrence[0], occurrence[1]
+
+
+_ASCII_WORD = frozenset(ch for ch in map(chr, range(128)) if ch.isalnum() or ch == "_")
+
+
+def _is_word(ch: str) -> bool:
+    """`is_word_char`, with ASCII answered by one set look-up."""
+    return ch in _ASCII_WORD or (ch >= "\x80" and _is_word_char_slow(ch))
 
 
 def _add(found: dict[str, SpanList], topic_id: str, span: Span, limit: int) -> None:
@@ -90,43 +98,44 @@ class KeywordMatcher:
     def find(self, text: str, normalized: Normalized | None = None) -> dict[str, list[Span]]:
         """Topic id -> spans of its keywords in `text`, in order of position."""
         found: dict[str, SpanList] = {}
-        if self._automaton is None or not text:
+        automaton = self._automaton
+        if automaton is None or not text:
             return found
         norm = normalized if normalized is not None else normalize(text)
         haystack = norm.folded
-        last = len(haystack) - 1
+        size = len(haystack)
         limit = self.max_spans
-        same = norm.same_offsets
-        for end, (length, owners) in self._automaton.iter(haystack):
+        # Occurrences as plain tuples first; Span objects only for those reported.
+        hits: dict[str, list[tuple[int, int, str]]] = {}
+        more: dict[str, int] = {}
+        for end, (length, owners) in automaton.iter(haystack):
             start = end - length + 1
-            if start > 0:
-                before = haystack[start - 1]
-                if (
-                    before.isalnum()
-                    or before == "_"
-                    or not before.isascii()
-                    and is_word_char(before)
-                ):
-                    continue
-            if end < last:
-                after = haystack[end + 1]
-                if after.isalnum() or after == "_" or not after.isascii() and is_word_char(after):
-                    continue
-            where = None
+            end += 1
+            if start and _is_word(haystack[start - 1]):
+                continue
+            if end < size and _is_word(haystack[end]):
+                continue
             for topic_id, keyword in owners:
-                spans = found.get(topic_id)
-                if spans is None:
-                    spans = found[topic_id] = SpanList()
-                elif len(spans) >= limit:  # only counted: no span is built
-                    spans.more += 1
-                    continue
-                if where is None:
-                    first, stop = (start, end + 1) if same else norm.original_span(start, end + 1)
-                    where = (first, stop, text[first:stop])
-                spans.append(Span(*where, keyword))
-        for spans in found.values():
-            if len(spans) > 1:
-                spans.sort(key=_position)
+                occurrences = hits.get(topic_id)
+                if occurrences is None:
+                    hits[topic_id] = [(start, end, keyword)]
+                elif len(occurrences) < limit:
+                    occurrences.append((start, end, keyword))
+                else:  # the first `limit` found are listed, the rest only counted
+                    more[topic_id] = more.get(topic_id, 0) + 1
+        if not hits:
+            return found
+        span_of = None if norm.same_offsets else norm.original_span
+        for topic_id, occurrences in hits.items():
+            spans = found[topic_id] = SpanList()
+            if more:
+                spans.more = more.get(topic_id, 0)
+            if len(occurrences) > 1:
+                occurrences.sort(key=_start_end)  # stable: keeps the order found for ties
+            for start, end, keyword in occurrences:
+                if span_of is not None:
+                    start, end = span_of(start, end)
+                spans.append(Span(start, end, text[start:end], keyword))
         return found
 
     detect = find  # the TopicDetector protocol of engine.hookspecs
