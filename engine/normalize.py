@@ -23,6 +23,7 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Iterable
 from importlib import resources
 
 # Default-ignorable code points that are not format (Cf) characters or marks: Hangul
@@ -38,7 +39,6 @@ _SCAN_RANGES = ((0x80, 0x20000), (0x2F800, 0x2FA20), (0xE0000, 0xE1000))
 _ASCII_SPACES = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _SPACE_RUN = re.compile("  +")
-_UNUSUAL = re.compile(r"[^\x20-\x7e]+")  # non-ASCII or control characters
 _SEP = "\U0010fffd"  # private use: a starter that normalization keeps as it is
 
 
@@ -171,6 +171,23 @@ class _Table:
             if piece != ch:
                 changes[ch] = piece
         self.changes = changes
+        self.changing = _char_class(changes)  # finds runs of characters that change
+
+
+def _char_class(chars: Iterable[str]) -> re.Pattern[str]:
+    """A regex matching runs of any of `chars`, written as ranges of code points."""
+    points = sorted(map(ord, chars))
+    ranges: list[list[int]] = []
+    for cp in points:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    spec = "".join(
+        re.escape(chr(low)) + ("" if low == high else "-" + re.escape(chr(high)))
+        for low, high in ranges
+    )
+    return re.compile(f"[{spec}]+")
 
 
 _table: _Table | None = None
@@ -272,6 +289,11 @@ def normalize(text: str) -> Normalized:
 
 def _normalize(text: str) -> Normalized:
     if text.isascii():
+        if text.isprintable():  # most posts: nothing to change, maybe spaces to squeeze
+            if "  " not in text:
+                return Normalized(text, text)
+            squeezed, spaces = _squeeze(text)
+            return Normalized(text, squeezed, (spaces,))
         spaced = text.translate(_ASCII_SPACES)  # fast for ASCII: a cached 1:1 table
         if _ASCII_CONTROL.search(spaced) is None:
             if "  " not in spaced:
@@ -287,14 +309,13 @@ def _normalize(text: str) -> Normalized:
 
 
 def _changed_characters(text: str, offsets: _OffsetMap) -> str:
-    changes = _get_table().changes
+    table = _get_table()
+    changes = table.changes
     parts: list[str] = []
     length = previous = 0
-    for run in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
+    for run in table.changing.finditer(text):  # most characters, even of non-ASCII text, stay
         for index in range(*run.span()):
-            piece = changes.get(text[index])
-            if piece is None:
-                continue
+            piece = changes[text[index]]
             if index > previous:
                 offsets.mark(length, previous)
                 parts.append(text[previous:index])
