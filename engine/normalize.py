@@ -23,7 +23,6 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
 from importlib import resources
 
 # Default-ignorable code points that are not format (Cf) characters or marks: Hangul
@@ -39,6 +38,7 @@ _SCAN_RANGES = ((0x80, 0x20000), (0x2F800, 0x2FA20), (0xE0000, 0xE1000))
 _ASCII_SPACES = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _SPACE_RUN = re.compile("  +")
+_UNUSUAL = re.compile(r"[^\x20-\x7e]+")  # non-ASCII or control characters
 _SEP = "\U0010fffd"  # private use: a starter that normalization keeps as it is
 
 
@@ -171,23 +171,6 @@ class _Table:
             if piece != ch:
                 changes[ch] = piece
         self.changes = changes
-        self.changing = _char_class(changes)  # finds runs of characters that change
-
-
-def _char_class(chars: Iterable[str]) -> re.Pattern[str]:
-    """A regex matching runs of any of `chars`, written as ranges of code points."""
-    points = sorted(map(ord, chars))
-    ranges: list[list[int]] = []
-    for cp in points:
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    spec = "".join(
-        re.escape(chr(low)) + ("" if low == high else "-" + re.escape(chr(high)))
-        for low, high in ranges
-    )
-    return re.compile(f"[{spec}]+")
 
 
 _table: _Table | None = None
@@ -309,13 +292,14 @@ def _normalize(text: str) -> Normalized:
 
 
 def _changed_characters(text: str, offsets: _OffsetMap) -> str:
-    table = _get_table()
-    changes = table.changes
+    changes = _get_table().changes
     parts: list[str] = []
     length = previous = 0
-    for run in table.changing.finditer(text):  # most characters, even of non-ASCII text, stay
+    for run in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
         for index in range(*run.span()):
-            piece = changes[text[index]]
+            piece = changes.get(text[index])
+            if piece is None:
+                continue
             if index > previous:
                 offsets.mark(length, previous)
                 parts.append(text[previous:index])
