@@ -51,16 +51,7 @@ def is_word_char(ch: str) -> bool:
     return _is_word_char_slow(ch)
 
 
-def _start_end(occurrence: tuple[int, int, str]) -> tuple[int, int]:
-    return occurrence[0], occurrence[1]
-
-
 _ASCII_WORD = frozenset(ch for ch in map(chr, range(128)) if ch.isalnum() or ch == "_")
-
-
-def _is_word(ch: str) -> bool:
-    """`is_word_char`, with ASCII answered by one set look-up."""
-    return ch in _ASCII_WORD or (ch >= "\x80" and _is_word_char_slow(ch))
 
 
 def _add(found: dict[str, SpanList], topic_id: str, span: Span, limit: int) -> None:
@@ -106,21 +97,27 @@ class KeywordMatcher:
         size = len(haystack)
         limit = self.max_spans
         # Occurrences as plain tuples first; Span objects only for those reported.
-        hits: dict[str, list[tuple[int, int, str]]] = {}
+        hits: dict[str, list[tuple[int, int, int, str]]] = {}
         more: dict[str, int] = {}
+        word, slow = _ASCII_WORD, _is_word_char_slow
         for end, (length, owners) in automaton.iter(haystack):
             start = end - length + 1
             end += 1
-            if start and _is_word(haystack[start - 1]):
-                continue
-            if end < size and _is_word(haystack[end]):
-                continue
+            if start:
+                before = haystack[start - 1]
+                if before in word or before > "\x7f" and slow(before):
+                    continue
+            if end < size:
+                after = haystack[end]
+                if after in word or after > "\x7f" and slow(after):
+                    continue
             for topic_id, keyword in owners:
                 occurrences = hits.get(topic_id)
                 if occurrences is None:
-                    hits[topic_id] = [(start, end, keyword)]
+                    hits[topic_id] = [(start, end, 0, keyword)]
                 elif len(occurrences) < limit:
-                    occurrences.append((start, end, keyword))
+                    # the count keeps the order found for the same span in the sort below
+                    occurrences.append((start, end, len(occurrences), keyword))
                 else:  # the first `limit` found are listed, the rest only counted
                     more[topic_id] = more.get(topic_id, 0) + 1
         if not hits:
@@ -131,8 +128,8 @@ class KeywordMatcher:
             if more:
                 spans.more = more.get(topic_id, 0)
             if len(occurrences) > 1:
-                occurrences.sort(key=_start_end)  # stable: keeps the order found for ties
-            for start, end, keyword in occurrences:
+                occurrences.sort()
+            for start, end, _, keyword in occurrences:
                 if span_of is not None:
                     start, end = span_of(start, end)
                 spans.append(Span(start, end, text[start:end], keyword))
