@@ -128,7 +128,7 @@ def _decision(
     topics: tuple[TopicMatch, ...],
     out: _Collector,
 ) -> Decision:
-    if any(r.effect == _DENY for r in reasons):
+    if _DENY in [r.effect for r in reasons]:
         outcome = _DENIED
     elif requirements:
         outcome = _NEEDS_SIGNOFF
@@ -253,7 +253,7 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         hint = f"remove or rephrase {words} (topic {topic.id})"
         if topic.except_:
             hint += f", or ask {principal_list(topic.except_)} to post it"
-        out.hint(topic.id, hint)
+        out.hints.append(TraceStep("hint", topic.id, False, hint))
         return
     if excepted:
         out.trace.append(TraceStep("topic", topic.id, True, f"{author} is excepted"))
@@ -275,7 +275,8 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         return
     out.signoffs.append(Reason(topic.id, "topic", message, _SIGNOFF))
     out.requirements.append(requirement)
-    out.hint(topic.id, f"wait for sign-off by {signers}, or remove {words}")
+    hint = f"wait for sign-off by {signers}, or remove {words}"
+    out.hints.append(TraceStep("hint", topic.id, False, hint))
 
 
 def topic_signoffs(policy) -> dict[str, tuple[Requirement, str]]:
