@@ -53,7 +53,7 @@ from .model import (
     User,
     Waiver,
 )
-from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members
+from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members, matching_rules
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -333,6 +333,13 @@ class Engine:
         if principals is None or index is None:  # unknowns, or no rule here at all
             verdict = check_rules(self, author, channel, kind, today or datetime.now(UTC).date())
             return verdict.allowed, verdict.reasons
+        if principals.isdisjoint(index.denied_principals):  # the common case: no deny rule
+            allows = matching_rules(
+                index.allow, principals, self._rule_order, index.allowing_principals
+            )
+            if not allows:
+                return False, (no_allow_reason(author, channel, kind),)
+            return True, allow_reasons(allows, author, channel)
 
         exempt = None
         if self._waivers:
