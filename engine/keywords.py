@@ -127,11 +127,11 @@ class KeywordMatcher:
             spans = found[topic_id] = SpanList()
             if more:
                 spans.more = more.get(topic_id, 0)
+            if span_of is not None:  # in the original text's offsets, then in their order
+                occurrences = [(*span_of(start, end), n, k) for start, end, n, k in occurrences]
             if len(occurrences) > 1:
                 occurrences.sort()
             for start, end, _, keyword in occurrences:
-                if span_of is not None:
-                    start, end = span_of(start, end)
                 spans.append(Span(start, end, text[start:end], keyword))
         return found
 

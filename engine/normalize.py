@@ -244,8 +244,10 @@ class Normalized:
         if end <= start:
             at = self.original_index(start) if start < len(self.text) else len(self.original)
             return at, at
-        first = self.original_index(start)
-        last = self.original_index(end - 1) + 1
+        first, last = start, end - 1
+        for offsets in self._maps:
+            first, last = offsets(first), offsets(last)
+        last += 1
         original = self.original
         while last < len(original) and not original[last].isascii():
             if unicodedata.category(original[last])[0] != "M":

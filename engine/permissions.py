@@ -66,7 +66,9 @@ def matching_rules(
         return ()
     if len(keys) == 1:  # the common case: one principal's rules, already in policy order
         for principal in keys:
-            return by_principal[principal]
+            rules = by_principal[principal]
+            if len(rules) == 1:
+                return rules
     found: dict[str, Rule] = {}
     for principal in keys:
         for rule in by_principal[principal]:
