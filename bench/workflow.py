@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> None:
         os.chdir(tmp)
         for name, url in targets:
             url = url or f"sqlite:///{tmp}/bench.db"
-            store = Store(url)
+            store = Store.create(url)
             wf = Workflow(engine, store)
             rate = bench_submit(wf, n_submit)
             print(

@@ -280,9 +280,11 @@ def _in_memory_sqlite(url: str) -> bool:
 
 
 class Store:
-    """A database connection pool plus the schema; `Store(url)` migrates to head."""
+    """A database connection pool. Opening one never changes the schema: `migrate()`
+    (`sayso migrate`) does, `Store.create(url)` opens and migrates, and `open_store`
+    is what commands and `serve` use."""
 
-    def __init__(self, url: str, *, migrate: bool = True):
+    def __init__(self, url: str, *, migrate: bool = False):
         self.url = url
         if _in_memory_sqlite(url):
             raise StoreError(
@@ -305,6 +307,17 @@ class Store:
             raise StoreError(f"cannot use database URL {url!r}: {err}") from None
         if migrate:
             self.migrate()
+
+    @classmethod
+    def create(cls, url: str) -> Store:
+        """A store whose schema is at head: created or upgraded as needed (tests, tools)."""
+        store = cls(url)
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     # ---- transactions -------------------------------------------------------
 
@@ -346,23 +359,23 @@ class Store:
 
     # ---- schema -------------------------------------------------------------
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (no-op when current)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to the newest Alembic revision, or to `revision` (no-op when
+        already there)."""
         from alembic import command
         from alembic.config import Config
-        from alembic.script import ScriptDirectory
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(cfg).get_current_head()
+        target = head_revision() if revision == "head" else revision
         try:
-            if self.current_revision() == head:
+            if self.current_revision() == target:
                 return
             with self.write() as conn:
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(741852)"))
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, target)
         except OperationalError as err:
             raise StoreError(f"cannot open database {self.url}: {first_line(err)}") from None
 
