@@ -142,7 +142,8 @@ def test_same_group_does_not_open_other_groups(tmp_path, monkeypatch):
     # ann is in legal and in support: she may delegate to fay (legal), not to bob (support)
     monkeypatch.chdir(tmp_path)
     wf = Workflow(
-        load_engine(str(policy_with(tmp_path, LIMITS))), Store.create(f"sqlite:///{tmp_path / 's.db'}")
+        load_engine(str(policy_with(tmp_path, LIMITS))),
+        Store.create(f"sqlite:///{tmp_path / 's.db'}"),
     )
     wf.delegate("ann", "fay", T0 + timedelta(days=1), now=T0)
     with pytest.raises(WorkflowError, match="does not let ann delegate to bob"):
