@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .audit import AuditEvent
+from .auditevent import AuditEvent
 from .errors import SaysoError, WorkflowError
 from .model import Role
 from .store import submissions

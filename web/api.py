@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
-from engine.audit import EXPORT_FORMATS
+from engine.auditlog import EXPORT_FORMATS
 from engine.errors import SaysoError, StaleRevision
 from engine.model import Post, Role, Status
 from engine.posttext import check_post_text

@@ -14,7 +14,8 @@ from flask import (
 )
 
 from engine import integrity
-from engine.audit import EVENTS, EXPORT_FORMATS
+from engine.auditevent import EVENTS
+from engine.auditlog import EXPORT_FORMATS
 from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
 from engine.model import Role
