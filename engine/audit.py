@@ -32,7 +32,8 @@ from .auditevent import (
 from .auditkey import keyring
 from .auditlog import EXPORT_FORMATS, HEAD, AuditLog
 from .errors import first_line
-from .store import Store, audit_events, audit_head
+from .store import Store
+from .tables import audit_events, audit_head
 
 __all__ = [
     "EVENTS",

@@ -15,7 +15,8 @@ from .auditexport import csv_chunks, jsonl_chunks
 from .auditkey import keyring
 from .chaincheck import ChainChecker
 from .errors import SaysoError, first_line
-from .store import Store, audit_events, audit_head
+from .store import Store
+from .tables import audit_events, audit_head
 from .times import iso
 
 _BATCH = 5000

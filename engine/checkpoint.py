@@ -23,7 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from .auditevent import GENESIS, AuditError, canonical
 from .auditkey import Keyring, keyring
 from .errors import SaysoError, first_line
-from .store import Store, audit_events
+from .store import Store
+from .tables import audit_events
 from .times import iso
 
 _HEAD_TEXT = re.compile(r"^(\d{1,18}):([0-9a-f]{64})$")

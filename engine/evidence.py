@@ -22,8 +22,8 @@ from sqlalchemy.exc import DBAPIError
 from .auditevent import AuditEvent, canonical
 from .auditlog import AuditLog
 from .errors import first_line
-from .store import (
-    Store,
+from .store import Store
+from .tables import (
     accounts,
     api_tokens,
     delegations,

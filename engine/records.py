@@ -20,7 +20,7 @@ from sqlalchemy import update
 from .auditevent import AuditEvent
 from .errors import SaysoError, WorkflowError
 from .model import Role
-from .store import submissions
+from .tables import submissions
 
 Names = Callable[[str], str | None]
 

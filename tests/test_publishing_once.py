@@ -21,7 +21,8 @@ from engine.audit import AuditLog
 from engine.compiler import load_engine
 from engine.hookspecs import Publication
 from engine.model import Status
-from engine.store import Store, revisions, submissions
+from engine.store import Store
+from engine.tables import revisions, submissions
 from engine.workflow import Workflow
 from engine.workflow import publishing as publishing_module
 from engine.workflow.delivery import idempotency_key, publication_for

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from engine.store import Store, StoreError, metadata, open_store
+from engine.store import Store, StoreError, metadata, open_store  # with the inbound tables
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

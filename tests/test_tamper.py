@@ -20,7 +20,7 @@ from engine.audit import FIELDS, GENESIS, event_hash, mac_body
 from engine.auditkey import load_keyring
 from engine.checkpoint import current_head
 from engine.compiler import load_engine
-from engine.store import Store, metadata
+from engine.store import Store, metadata  # with the inbound tables
 from engine.workflow import Workflow
 
 POLICY = Path(__file__).parent / "fixtures" / "policies" / "workflow"
@@ -447,8 +447,8 @@ def legacy_store(tmp_path) -> Store:
     from sqlalchemy import insert
 
     from engine.audit import LEGACY_FIELDS, canonical
-    from engine.store import accounts as accounts_table
-    from engine.store import audit_events, audit_head
+    from engine.tables import accounts as accounts_table
+    from engine.tables import audit_events, audit_head
 
     store = Store.create(f"sqlite:///{tmp_path / 'legacy.db'}")
     record = {k: None for k in LEGACY_FIELDS}

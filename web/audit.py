@@ -20,7 +20,7 @@ from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
 from engine.model import Role
 from engine.records import communication
-from engine.store import audit_head
+from engine.tables import audit_head
 
 from .access import query_int
 from .auditview import FILTERS, audit_filters, export_name
