@@ -29,7 +29,7 @@ POLICY = Path(__file__).parent / "fixtures" / "policies" / "workflow"
 @pytest.fixture
 def wf(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'sayso.db'}")
     yield Workflow(load_engine(str(POLICY)), store)
     store.close()
 
