@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from .fastinit import constructor
 from .hookspecs import CheckInput, Finding
 from .keywords import MAX_SPANS, SpanList
 from .model import (
@@ -57,6 +58,14 @@ _DENY, _SIGNOFF, _WARN = Effect.DENY, Effect.SIGNOFF, Effect.WARN
 _ADVISORY = Enforcement.ADVISORY
 _APPROVED, _DENIED, _NEEDS_SIGNOFF = Outcome.APPROVED, Outcome.DENIED, Outcome.NEEDS_SIGNOFF
 
+# Built by the dozen in every decision: constructors without the frozen-field look-up.
+_TraceStep, _Reason, _TopicMatch, _Decision = (
+    constructor(TraceStep),
+    constructor(Reason),
+    constructor(TopicMatch),
+    constructor(Decision),
+)
+
 MAX_TEXT = "max-text"  # reason id when the text is longer than the policy's limits.max_text
 
 
@@ -75,16 +84,16 @@ class _Collector:
         self.explain = explain
 
     def advisory(self, id: str, kind: str, message: str, effect: Effect) -> None:
-        self.warnings.append(Reason(id, kind, f"advisory: {message}", effect, advisory=True))
+        self.warnings.append(_Reason(id, kind, f"advisory: {message}", effect, advisory=True))
 
     def waived(self, id: str, kind: str, waiver: Waiver) -> None:
         until = waiver.expires.isoformat()
         message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
-        self.warnings.append(Reason(id, "waiver", message, _WARN))
-        self.trace.append(TraceStep("waiver", waiver.id, True, f"exempts from {kind} {id}"))
+        self.warnings.append(_Reason(id, "waiver", message, _WARN))
+        self.trace.append(_TraceStep("waiver", waiver.id, True, f"exempts from {kind} {id}"))
 
     def hint(self, id: str, text: str) -> None:
-        self.hints.append(TraceStep("hint", id, False, text))
+        self.hints.append(_TraceStep("hint", id, False, text))
 
 
 def decide(
@@ -135,7 +144,7 @@ def _decision(
     else:
         outcome = _APPROVED
     trace = out.trace if outcome == _APPROVED else out.trace + out.hints
-    return Decision(
+    return _Decision(
         decision=outcome,
         post=post,
         reasons=reasons,
@@ -156,8 +165,8 @@ def _too_long(engine: Engine, post: Post, out: _Collector) -> bool:
     if len(post.text) <= limit:
         return False
     message = f"the post is {len(post.text)} characters; the policy reads at most {limit}"
-    out.denials.append(Reason(MAX_TEXT, "limit", message, _DENY))
-    out.trace.append(TraceStep("limit", MAX_TEXT, True, message))
+    out.denials.append(_Reason(MAX_TEXT, "limit", message, _DENY))
+    out.trace.append(_TraceStep("limit", MAX_TEXT, True, message))
     out.hint(MAX_TEXT, f"shorten the post to {limit} characters or fewer")
     return True
 
@@ -210,8 +219,8 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         found = detect_topics(engine, post.text)
     except Exception as err:  # fail closed: a broken detector plugin must not approve
         message = f"topic detection failed: {type(err).__name__}: {err}"
-        out.denials.append(Reason("topics", "topic", message, _DENY))
-        out.trace.append(TraceStep("topic", "topics", True, message))
+        out.denials.append(_Reason("topics", "topic", message, _DENY))
+        out.trace.append(_TraceStep("topic", "topics", True, message))
         return ()
     in_force = engine.topics_by_channel.get(post.channel, frozenset())
     trace = out.trace
@@ -219,7 +228,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         for topic_id in engine.policy.topics:
             if topic_id not in found:
                 where = "not in the text" if topic_id in in_force else "not on this channel"
-                trace.append(TraceStep("topic", topic_id, False, where))
+                trace.append(_TraceStep("topic", topic_id, False, where))
     if not found:
         return ()
     matches = []
@@ -228,10 +237,12 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         spans = found[topic_id]
         words = _words(spans)
         if topic_id not in in_force:
-            trace.append(TraceStep("topic", topic_id, False, f"{words} found; not on this channel"))
+            trace.append(
+                _TraceStep("topic", topic_id, False, f"{words} found; not on this channel")
+            )
             continue
-        matches.append(TopicMatch(topic_id, tuple(spans), spans_more(spans)))
-        trace.append(TraceStep("topic", topic_id, True, f"found {words}"))
+        matches.append(_TopicMatch(topic_id, tuple(spans), spans_more(spans)))
+        trace.append(_TraceStep("topic", topic_id, True, f"found {words}"))
         _apply_topic(engine, topics[topic_id], post.author, words, today, out)
     return tuple(matches)
 
@@ -249,14 +260,14 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         if advisory:
             out.advisory(topic.id, "topic", message, _DENY)
             return
-        out.denials.append(Reason(topic.id, "topic", message, _DENY))
+        out.denials.append(_Reason(topic.id, "topic", message, _DENY))
         hint = f"remove or rephrase {words} (topic {topic.id})"
         if topic.except_:
             hint += f", or ask {principal_list(topic.except_)} to post it"
-        out.hints.append(TraceStep("hint", topic.id, False, hint))
+        out.hints.append(_TraceStep("hint", topic.id, False, hint))
         return
     if excepted:
-        out.trace.append(TraceStep("topic", topic.id, True, f"{author} is excepted"))
+        out.trace.append(_TraceStep("topic", topic.id, True, f"{author} is excepted"))
         if action != _DENY or topic.requires is None:
             return
     if action == _WARN:
@@ -264,7 +275,7 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         if advisory:
             out.advisory(topic.id, "topic", message, _WARN)
         else:
-            out.warnings.append(Reason(topic.id, "topic", message, _WARN))
+            out.warnings.append(_Reason(topic.id, "topic", message, _WARN))
         return
     requirement, signers = engine.topic_signoff(topic.id)
     message = f"topic {topic.id} ({words}) needs sign-off by {signers}"
@@ -273,10 +284,10 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
     if advisory:
         out.advisory(topic.id, "topic", message, _SIGNOFF)
         return
-    out.signoffs.append(Reason(topic.id, "topic", message, _SIGNOFF))
+    out.signoffs.append(_Reason(topic.id, "topic", message, _SIGNOFF))
     out.requirements.append(requirement)
     hint = f"wait for sign-off by {signers}, or remove {words}"
-    out.hints.append(TraceStep("hint", topic.id, False, hint))
+    out.hints.append(_TraceStep("hint", topic.id, False, hint))
 
 
 def topic_signoffs(policy) -> dict[str, tuple[Requirement, str]]:
@@ -329,10 +340,10 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector) -> N
             action = _DENY
         if not findings:
             if out.explain:
-                out.trace.append(TraceStep("check", config.id, False, "passed"))
+                out.trace.append(_TraceStep("check", config.id, False, "passed"))
             continue
         details = "; ".join(f.message for f in findings)
-        out.trace.append(TraceStep("check", config.id, True, details))
+        out.trace.append(_TraceStep("check", config.id, True, details))
         waiver = engine.waiver_for(config.id, post.author, today)
         if waiver is not None:
             out.waived(config.id, "check", waiver)
@@ -342,17 +353,17 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector) -> N
         if advisory:
             out.advisory(config.id, "check", message, action)
         elif action == _DENY:
-            out.denials.append(Reason(config.id, "check", message, _DENY))
+            out.denials.append(_Reason(config.id, "check", message, _DENY))
             out.hint(config.id, f"fix: {details}")
         elif action == _SIGNOFF:
             escalation = config.escalation
             levels = engine.policy.escalations.get(escalation) if escalation else None
             requirement = _requirement(levels, config.id, "check", config.requires, escalation)
-            out.signoffs.append(Reason(config.id, "check", message, _SIGNOFF))
+            out.signoffs.append(_Reason(config.id, "check", message, _SIGNOFF))
             out.requirements.append(requirement)
             out.hint(config.id, f"wait for sign-off by {_signers(requirement)}, or fix: {details}")
         else:
-            out.warnings.append(Reason(config.id, "check", message, _WARN))
+            out.warnings.append(_Reason(config.id, "check", message, _WARN))
 
 
 # ---- hints --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import date
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
+from .fastinit import constructor
 from .model import Effect, Reason, Rule, TraceStep
 from .permissions import evaluate, matching_rules
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 
 # Enum members as module constants: looking a member up on its Enum class is slow.
 _ALLOW, _DENY, _WARN = Effect.ALLOW, Effect.DENY, Effect.WARN
+
+# Built by the dozen in every decision: constructors without the frozen-field look-up.
+_TraceStep, _Reason = (
+    constructor(TraceStep),
+    constructor(Reason),
+)
 
 NO_ALLOW_RULE = "default-deny"  # reason id when no allow rule matches
 _KINDS = ("post", "reply")
@@ -40,19 +47,22 @@ class RuleVerdict:
     trace: tuple[TraceStep, ...]
 
 
+_RuleVerdict = constructor(RuleVerdict)
+
+
 def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Reason]:
     reasons = []
     if author not in engine.policy.users:
-        reasons.append(Reason("author", "author", f"unknown author '{author}'", _DENY))
+        reasons.append(_Reason("author", "author", f"unknown author '{author}'", _DENY))
     if channel_id not in engine.policy.channels:
         message = f"unknown channel '{channel_id}'"
         close = get_close_matches(channel_id, engine.policy.channels, n=1)
         if close:
             message += f" (did you mean '{close[0]}'?)"
-        reasons.append(Reason("channel", "channel", message, _DENY))
+        reasons.append(_Reason("channel", "channel", message, _DENY))
     if kind not in _KINDS:
         message = f"unknown kind '{kind}' (use post or reply)"
-        reasons.append(Reason("kind", "kind", message, _DENY))
+        reasons.append(_Reason("kind", "kind", message, _DENY))
     return reasons
 
 
@@ -62,7 +72,7 @@ def check_rules(
     """Who may post where: unknowns, deny rules (unless waived), then allow rules."""
     policy = engine.policy
     if author not in policy.users or channel_id not in policy.channels or kind not in _KINDS:
-        return RuleVerdict(False, False, tuple(_unknown(engine, author, channel_id, kind)), (), ())
+        return _RuleVerdict(False, False, tuple(_unknown(engine, author, channel_id, kind)), (), ())
     principals = engine.principals_of(author)
     index = engine.rule_index(channel_id, kind)
     order = engine.rule_order
@@ -80,49 +90,49 @@ def check_rules(
         if waiver is not None:
             until = waiver.expires.isoformat()
             message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
-            warnings.append(Reason(rule.id, "waiver", message, _WARN))
-            trace.append(TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
+            warnings.append(_Reason(rule.id, "waiver", message, _WARN))
+            trace.append(_TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
         else:
-            trace.append(TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
+            trace.append(_TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
     for rule in allows:
-        trace.append(TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
+        trace.append(_TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
     if index.advisory_deny:
         for rule in matching_rules(index.advisory_deny, principals, order):
             message = f"rule {rule.id} would forbid {author} to post to {channel_id}"
-            warnings.append(Reason(rule.id, "rule", f"advisory: {message}", _DENY, True))
+            warnings.append(_Reason(rule.id, "rule", f"advisory: {message}", _DENY, True))
     if not allows and index.advisory_allow:
         for rule in matching_rules(index.advisory_allow, principals, order):
             message = f"rule {rule.id} would let {author} post to {channel_id}"
-            warnings.append(Reason(rule.id, "rule", f"advisory: {message}", _ALLOW, True))
+            warnings.append(_Reason(rule.id, "rule", f"advisory: {message}", _ALLOW, True))
     if explain:
         trace.extend(_unmatched_rules(engine, author, channel_id, kind, principals, trace))
     if denials:
         reasons = tuple([deny_reason(rule, author, channel_id) for rule in denials])
-        return RuleVerdict(False, True, reasons, tuple(warnings), tuple(trace))
+        return _RuleVerdict(False, True, reasons, tuple(warnings), tuple(trace))
     if not allows:
         reason = no_allow_reason(author, channel_id, kind)
-        trace.append(TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
-        return RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
+        trace.append(_TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
+        return _RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
     reasons = allow_reasons(allows, author, channel_id)
-    return RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
+    return _RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
 
 
 def deny_reason(rule: Rule, author: str, channel_id: str) -> Reason:
     message = rule.description or f"rule {rule.id} forbids {author} to post to {channel_id}"
-    return Reason(rule.id, "rule", message, _DENY)
+    return _Reason(rule.id, "rule", message, _DENY)
 
 
 def no_allow_reason(author: str, channel_id: str, kind: str) -> Reason:
     message = f"no rule lets {author} post to {channel_id}"
     if kind != "post":
         message += f" as a {kind}"
-    return Reason(NO_ALLOW_RULE, "rule", message, _DENY)
+    return _Reason(NO_ALLOW_RULE, "rule", message, _DENY)
 
 
 def allow_reasons(rules: Iterable[Rule], author: str, channel_id: str) -> tuple[Reason, ...]:
     """One reason per allowing rule (`rules` in policy order)."""
     where = f"lets {author} post to {channel_id}"
-    return tuple([Reason(rule.id, "rule", f"rule {rule.id} {where}", _ALLOW) for rule in rules])
+    return tuple([_Reason(rule.id, "rule", f"rule {rule.id} {where}", _ALLOW) for rule in rules])
 
 
 def _unmatched_rules(
@@ -146,5 +156,5 @@ def _unmatched_rules(
             why = f"{principal_list(rule.principals)} do not include {author}"
         else:
             why = "advisory: reported as a warning only"
-        steps.append(TraceStep("rule", rule.id, False, why))
+        steps.append(_TraceStep("rule", rule.id, False, why))
     return steps
