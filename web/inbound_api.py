@@ -117,7 +117,7 @@ def listing():
     return jsonify(total=total, total_capped=total >= COUNT_CAP, items=[i.to_dict() for i in items])
 
 
-def _visible(item_id: int):
+def visible(item_id: int):
     """Owners, admins and auditors see a message; to anyone else it does not exist
     (the same 404 as for a missing one: no existence oracle)."""
     box = sayso().workflow.inbound
@@ -130,10 +130,16 @@ def _visible(item_id: int):
     return item
 
 
+def reply_target(data: dict[str, Any]) -> int | None:
+    """`in_reply_to` of a check or submission request: a message the caller may see."""
+    item_id = data.get("in_reply_to")
+    return None if item_id is None else visible(item_id).id
+
+
 @bp.get("/<id:item_id>")
 def one(item_id: int):
     box = sayso().workflow.inbound
-    item = _visible(item_id)
+    item = visible(item_id)
     data = item.to_dict()
     data["replies"] = [
         {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
@@ -152,7 +158,7 @@ def close(item_id: int):
     (an auditor), 409 when it is no longer open."""
     data = _body("CloseRequest")
     box = sayso().workflow.inbound
-    item = _visible(item_id)
+    item = visible(item_id)
     try:
         return jsonify(box.close(item.id, g.user, data["reason"].strip()).to_dict())
     except WorkflowError as err:
