@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from engine.errors import SaysoError, WorkflowError
 from engine.inbound.importer import message_from
-from engine.inbound.inbox import COUNT_CAP, VIEWS, counts, inbox
+from engine.inbound.inbox import COUNT_CAP, VIEWS, count, inbox
 from engine.inbound.items import InboundStatus
 from engine.model import Role
 
@@ -113,7 +113,7 @@ def listing():
         abort(400, "view must be one of: " + ", ".join(VIEWS))
     box = state.workflow.inbound
     items = inbox(box, g.user, view=view, limit=limit, offset=offset)
-    total = counts(box, g.user)[view]
+    total = count(box, g.user, view)
     return jsonify(total=total, total_capped=total >= COUNT_CAP, items=[i.to_dict() for i in items])
 
 

@@ -33,16 +33,26 @@ c, o = inbound_items.c, inbound_owners.c
 OPEN = c.status == InboundStatus.OPEN.value
 
 
-def _principals(inbound: Any, conn, user: str, view: str, now: datetime) -> list[str]:
+def _everyone(inbound: Any, conn, user: str, now: datetime) -> list[str]:
+    """Every principal through which `user` owns items now (themself, their groups,
+    `*`, and the same for everyone who delegated to them)."""
+    known_user(inbound.engine, user)
+    return sorted(owners.principals_for(inbound.engine, owners.identities(conn, user, now)))
+
+
+def _in_view(principals: list[str], view: str) -> list[str]:
     if view not in VIEWS:
         raise SaysoError(f"unknown inbox view '{view[:40]}' (one of: {', '.join(VIEWS)})")
-    known_user(inbound.engine, user)
-    principals = owners.principals_for(inbound.engine, owners.identities(conn, user, now))
     if view == "mine":
-        principals = {p for p in principals if p.startswith("user:")}
-    elif view == "groups":
-        principals = {p for p in principals if p.startswith("group:")}
-    return sorted(principals)
+        return [p for p in principals if p.startswith("user:")]
+    if view == "groups":
+        return [p for p in principals if p.startswith("group:")]
+    return principals
+
+
+def _principals(inbound: Any, conn, user: str, view: str, now: datetime) -> list[str]:
+    _in_view([], view)  # an unknown view is an error before anything is read
+    return _in_view(_everyone(inbound, conn, user, now), view)
 
 
 def _owned(principals: list[str], view: str):
@@ -107,17 +117,21 @@ def _count(conn, principals: list[str], view: str) -> int:
     return _capped(conn, _owned(principals, view).distinct(), COUNT_CAP)
 
 
+def count(inbound: Any, user: str, view: str = "all", *, now: datetime | None = None) -> int:
+    """How many open items one view holds, up to COUNT_CAP."""
+    now = moment(now)
+    with inbound.store.read() as conn:
+        return _count(conn, _principals(inbound, conn, user, view, now), view)
+
+
 def counts(inbound: Any, user: str, *, now: datetime | None = None) -> dict[str, int]:
     """How many open items each view holds, up to COUNT_CAP."""
     now = moment(now)
     with inbound.store.read() as conn:
-        return {
-            view: _count(conn, _principals(inbound, conn, user, view, now), view) for view in VIEWS
-        }
+        everyone = _everyone(inbound, conn, user, now)
+        return {view: _count(conn, _in_view(everyone, view), view) for view in VIEWS}
 
 
 def count_all(inbound: Any, user: str, *, now: datetime | None = None) -> int:
     """Open items the user owns now, up to COUNT_CAP (the navigation's badge)."""
-    now = moment(now)
-    with inbound.store.read() as conn:
-        return _count(conn, _principals(inbound, conn, user, "all", now), "all")
+    return count(inbound, user, "all", now=now)
