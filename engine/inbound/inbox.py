@@ -6,9 +6,10 @@ Views: `all`; `mine` (owned as themself, by user id); `groups` (through a group)
 
 A page costs about the same with 100 or 100,000 open items. Each view is read from
 the side that has few rows: a person who owns few items gets them from the owners
-index (principal, level) and sorts those; one who owns many walks the open items in
-due order (`ix_inbound_inbox`, or `ix_inbound_overdue`) and checks each one's owners
-by primary key until the page is full. Counts stop at COUNT_CAP ("1000+"): a
+index (principal, level), fetches those by primary key and sorts them (never with a
+status filter SQLite could answer by walking every open item); one who owns DENSE or
+more walks the open items in due order (`ix_inbound_inbox`, or `ix_inbound_overdue`)
+and checks each one's owners by primary key until the page is full. Counts stop at COUNT_CAP ("1000+"): a
 number for the navigation, not a report.
 """
 
@@ -77,13 +78,20 @@ def _capped(conn, query, cap: int) -> int:
     return conn.execute(select(func.count()).select_from(query.limit(cap).subquery())).scalar_one()
 
 
-def _where(conn, principals: list[str], view: str):
-    """The filter on inbound_items for one view, chosen by how many items it holds."""
-    if view == "overdue":
-        return OPEN & c.overdue.is_(True) & _probe(principals, view)
-    if view in ("all", "groups") and _capped(conn, _owned(principals, view), DENSE) >= DENSE:
-        return OPEN & _probe(principals, view)
-    return OPEN & c.id.in_(_owned(principals, view))
+def _walk(principals: list[str], view: str):
+    """The dense side: open items in due order (an index), each probed for an owner."""
+    where = OPEN & _probe(principals, view)
+    return where & c.overdue.is_(True) if view == "overdue" else where
+
+
+def _sparse_ids(conn, principals: list[str], view: str) -> list[int] | None:
+    """The open item ids the view holds when there are fewer than DENSE, else None."""
+    if not principals:
+        return []
+    owned = _owned(principals, view)
+    if _capped(conn, owned, DENSE) >= DENSE:  # counted in SQL: no rows to Python
+        return None
+    return sorted(set(conn.execute(owned).scalars()))
 
 
 def inbox(
@@ -98,23 +106,29 @@ def inbox(
     now = moment(now)
     with inbound.store.read() as conn:
         principals = _principals(inbound, conn, user, view, now)
-        order = (c.status, c.overdue) if view == "overdue" else (c.status,)
-        query = (
-            select(inbound_items)
-            .where(_where(conn, principals, view))
-            .order_by(*order, c.due_sort, c.received_at, c.id)
-            .offset(offset)
-        )
+        ids = _sparse_ids(conn, principals, view)
+        if ids == []:
+            return []
+        query = select(inbound_items).offset(offset)
+        if ids is None:  # walk the due-ordered index until the page is full
+            order = (c.status, c.overdue) if view == "overdue" else (c.status,)
+            query = query.where(_walk(principals, view)).order_by(*order)
+        else:  # fetch the few by primary key and sort them (no status filter here, so
+            # the planner cannot pick the walk over every open item instead)
+            query = query.where(c.id.in_(ids))
+        query = query.order_by(c.due_sort, c.received_at, c.id)
         if limit is not None:
             query = query.limit(limit)
         return inbound.views(conn, conn.execute(query).all())
 
 
 def _count(conn, principals: list[str], view: str) -> int:
-    if view == "overdue":
-        walk = select(c.id).where(OPEN & c.overdue.is_(True) & _probe(principals, view))
-        return _capped(conn, walk, COUNT_CAP)
-    return _capped(conn, _owned(principals, view).distinct(), COUNT_CAP)
+    if not principals:
+        return 0
+    owned = _owned(principals, view)
+    if view == "overdue" and _capped(conn, owned, DENSE) >= DENSE:
+        return _capped(conn, select(c.id).where(_walk(principals, view)), COUNT_CAP)
+    return _capped(conn, owned.distinct(), COUNT_CAP)
 
 
 def count(inbound: Any, user: str, view: str = "all", *, now: datetime | None = None) -> int:
