@@ -221,3 +221,22 @@ def test_api_in_reply_to_a_message_the_caller_may_not_see_is_not_found(client, t
     assert response.status_code == 404
     wrong = client.post("/api/v1/check", json=dict(body, in_reply_to="x"), headers=token_for("ann"))
     assert wrong.status_code == 400
+
+
+def test_the_inbox_composer_checks_with_the_message_it_answers(app, web_state, token_for):
+    from tests.webhelpers import WebClient, load_passwords
+
+    load_passwords(web_state.store, ["ann"])
+    box = web_state.workflow.inbound
+    client = WebClient(app.test_client())
+    joe = deliver(client, token_for, "@joe", "Where is my parcel?")
+    web_state.workflow.submit("bob", "twitter/help", FORM, in_reply_to=joe)
+    again = deliver(client, token_for, "@joe", "Still nothing.")
+    ann = WebClient(app.test_client()).login("ann")
+    page = ann.get(f"/inbox/{again}").get_data(as_text=True)
+    assert f'name="in_reply_to" value="{again}"' in page  # what compose.js sends along
+    body = {"channel": "twitter/help", "kind": "reply", "text": FORM, "in_reply_to": again}
+    answer = ann.post("/api/v1/check", json=body, headers={"X-CSRFToken": ann.csrf()})
+    assert answer.status_code == 200 and answer.json["decision"] == "needs_signoff"
+    assert any("to @joe" in r["message"] for r in answer.json["reasons"])
+    assert box.get(again).status.value == "open"  # checking stores nothing
