@@ -85,11 +85,21 @@ def _walk(principals: list[str], view: str):
 
 
 def _sparse_ids(conn, principals: list[str], view: str) -> list[int] | None:
-    """The open item ids the view holds when there are fewer than DENSE, else None."""
+    """The open item ids the view holds when they are few, else None (walk instead).
+
+    Overdue is a filter on the items, not on the owners: a person who owns many
+    items of which none is overdue would read all their owner rows to learn so. The
+    overdue items are walked instead when there are few of them in all, or when the
+    person owns many open items."""
     if not principals:
         return []
     owned = _owned(principals, view)
-    if _capped(conn, owned, DENSE) >= DENSE:  # counted in SQL: no rows to Python
+    if view == "overdue":
+        if _capped(conn, select(c.id).where(OPEN & c.overdue.is_(True)), DENSE) < DENSE:
+            return None
+        if _capped(conn, _owned(principals, "all"), DENSE) >= DENSE:
+            return None
+    elif _capped(conn, owned, DENSE) >= DENSE:  # counted in SQL: no rows to Python
         return None
     return sorted(set(conn.execute(owned).scalars()))
 
@@ -123,12 +133,14 @@ def inbox(
 
 
 def _count(conn, principals: list[str], view: str) -> int:
+    if view == "overdue":
+        ids = _sparse_ids(conn, principals, view)
+        if ids is None:
+            return _capped(conn, select(c.id).where(_walk(principals, view)), COUNT_CAP)
+        return min(len(ids), COUNT_CAP)
     if not principals:
         return 0
-    owned = _owned(principals, view)
-    if view == "overdue" and _capped(conn, owned, DENSE) >= DENSE:
-        return _capped(conn, select(c.id).where(_walk(principals, view)), COUNT_CAP)
-    return _capped(conn, owned.distinct(), COUNT_CAP)
+    return _capped(conn, _owned(principals, view).distinct(), COUNT_CAP)
 
 
 def count(inbound: Any, user: str, view: str = "all", *, now: datetime | None = None) -> int:
