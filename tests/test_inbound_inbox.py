@@ -21,7 +21,7 @@ T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def wf(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'sayso.db'}")
     yield Workflow(load_engine(str(POLICY)), store)
     store.close()
 

@@ -15,9 +15,9 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
-from engine.audit import EXPORT_FORMATS
+from engine.auditlog import EXPORT_FORMATS
 from engine.errors import SaysoError, StaleRevision
-from engine.model import Post, Role, Status
+from engine.model import Kind, Post, Role, Status
 from engine.posttext import check_post_text
 from engine.times import parse_time
 
@@ -133,7 +133,10 @@ def check():
     item_id = reply_target(data)
     if item_id is None:
         post = Post(
-            author, data["channel"], check_post_text(data["text"]), data.get("kind", "post")
+            author,
+            data["channel"],
+            check_post_text(data["text"]),
+            data.get("kind", Kind.POST.value),
         )
         decided = engine.decide(post)
     else:  # as submit decides it: with the store's history and the message's sender
@@ -156,7 +159,7 @@ def submit():
         g.user,
         data["channel"],
         data["text"],
-        kind=data.get("kind", "reply" if item_id else "post"),
+        kind=data.get("kind", Kind.REPLY.value if item_id else Kind.POST.value),
         publish_at=publish_at,
         in_reply_to=item_id,
     )

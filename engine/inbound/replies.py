@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..hookspecs import ReplyContext
-from ..store import revisions, submissions
+from ..tables import revisions, submissions
 from ..workflow.queries import HISTORY_LIMIT
 from .items import InboundItem
 from .tables import inbound_items, inbound_replies

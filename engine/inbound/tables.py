@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from ..store import audit_head, metadata
+from ..tables import audit_head, metadata
 
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
