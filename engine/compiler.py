@@ -27,6 +27,7 @@ import re2
 from . import plugins as plugin_registry
 from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
+from .gcpause import paused_gc
 from .hookspecs import CheckFunction, TopicDetector
 from .inbound.routing import CompiledRoutes, Routing
 from .model import (
@@ -45,7 +46,8 @@ from .model import (
     User,
     Waiver,
 )
-from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members
+from .membership import Membership
+from .permissions import EMPTY_INDEX, RuleIndex, evaluate
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -80,6 +82,7 @@ class Engine:
         "_principals",
         "_groups_of",
         "_group_members",
+        "_membership",
         "_rule_index",
         "_rule_order",
         "_rule_channels",
@@ -99,16 +102,11 @@ class Engine:
         self.version = policy.version
         channel_ids = tuple(policy.channels)
 
-        self._group_members = group_members(policy)
-        groups_of: dict[str, set[str]] = defaultdict(set)
-        for group_id, users in self._group_members.items():
-            for user_id in users:
-                groups_of[user_id].add(group_id)
-        self._groups_of = {u: frozenset(groups_of.get(u, ())) for u in policy.users}
-        self._principals = {
-            u: frozenset({"*", f"user:{u}", *(f"group:{g}" for g in gs)})
-            for u, gs in self._groups_of.items()
-        }
+        membership = Membership(policy)  # each user's groups and principals, on first use
+        self._membership = membership
+        self._group_members = membership.group_members
+        self._groups_of = membership.groups
+        self._principals = membership.principals
 
         self._rule_order = {rule.id: i for i, rule in enumerate(policy.rules)}
         self._rule_channels = {
@@ -245,7 +243,7 @@ class Engine:
     def members(self, principal: str) -> frozenset[str]:
         """The user ids a principal stands for."""
         if principal == "*":
-            return frozenset(self.policy.users)
+            return self._membership.everyone()
         if principal.startswith("group:"):
             return self._group_members.get(principal[6:], frozenset())
         user_id = principal.removeprefix("user:")
@@ -346,7 +344,8 @@ class Engine:
 
 def compile_policy(policy: Policy, pm: Any = None) -> Engine:
     """Compile a loaded policy (raises PolicyError for an unknown or misconfigured plugin)."""
-    return Engine(policy, pm)
+    with paused_gc():
+        return Engine(policy, pm)
 
 
 def load_engine(policy_dir: str, pm: Any = None, *, use_cache: bool = False) -> Engine:

@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import stat
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import policybuild as build
 from .draft import Draft, Item, Source
 from .durations import parse_duration
+from .gcpause import paused_gc
 from .errors import PolicyError, PolicyProblem
 from .inbound import policy as inbound_policy
 from .model import (
@@ -54,12 +56,22 @@ _SECTIONS = (*DICT_SECTIONS, *LIST_SECTIONS, "inbound")
 
 
 def load_policy(
-    policy_dir: str | os.PathLike, pm: Any = None, *, today: date | None = None
+    policy_dir: str | os.PathLike,
+    pm: Any = None,
+    *,
+    today: date | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Policy:
-    """Load and validate a policy directory; raises PolicyError listing every problem."""
+    """Load and validate a policy directory; raises PolicyError listing every problem.
+    `timings`, when given, receives the CPU seconds spent validating (for benchmarks)."""
     shown = os.fspath(policy_dir)
     try:
-        return _Loader(shown, pm, today or datetime.now(UTC).date()).load()
+        loader = _Loader(shown, pm, today or datetime.now(UTC).date())
+        with paused_gc():
+            policy = loader.load()
+        if timings is not None:
+            timings["validate"] = loader.validating
+        return policy
     except PolicyError:
         raise
     except Exception as err:  # a bug or a misbehaving plugin: still one clear report
@@ -118,6 +130,7 @@ class _Loader:
         self.files: dict[str, bytes] = {}
         self.draft = Draft()
         self.timezone: tuple[str, Loc] | None = None
+        self.validating = 0.0  # CPU seconds in schema and semantic checks
 
     def problem(self, loc: Loc, message: str) -> None:
         self.problems.append(PolicyProblem(loc, message))
@@ -131,13 +144,17 @@ class _Loader:
         sources = self.read_sources()
         specs = PluginSpecs.from_manager(self.pm)
         options = OptionChecker()
+        started = time.process_time()
         for src in sources:
             self.check_source(src, specs, options)
+        self.validating += time.process_time() - started
         for src in sources:
             self.merge(src)
         self.add_directory_sources(specs)
         defaults = {name: spec.default_action.value for name, spec in specs.checks.items()}
+        started = time.process_time()
         report = check_draft(self.draft, self.today, check_defaults=defaults)
+        self.validating += time.process_time() - started
         for loc, message in report.errors:
             self.problem(loc, message)
         warnings = tuple(
@@ -321,17 +338,18 @@ class _Loader:
         if not isinstance(users, dict) or not isinstance(groups, dict):
             self.problem(item.where, f"{what} returned malformed users or groups")
             return
+        where, seen, target = item.where, self.draft.seen, self.draft.users
         for uid, attrs in users.items():
             if not isinstance(uid, str) or not ID.fullmatch(uid):
-                self.problem(item.where, f"{what} gave an invalid user id {uid!r}")
+                self.problem(where, f"{what} gave an invalid user id {uid!r}")
                 continue
-            earlier = self.draft.seen.get(("users", uid))
+            earlier = seen.get(("users", uid))
             if earlier is not None:
-                self.problem(item.where, f"user '{uid}' from {what} is also defined at {earlier}")
+                self.problem(where, f"user '{uid}' from {what} is also defined at {earlier}")
                 continue
-            self.draft.seen[("users", uid)] = item.where
-            value = dict(attrs) if isinstance(attrs, dict) else {}
-            self.draft.users[uid] = Item(uid, value, item.src, item.path)
+            seen[("users", uid)] = where
+            value = attrs if isinstance(attrs, dict) else {}  # the plugin's own, fresh dict
+            target[uid] = Item(uid, value, item.src, item.path, where)
         for gid, group in groups.items():
             if not isinstance(gid, str) or not ID.fullmatch(gid):
                 self.problem(item.where, f"{what} gave an invalid group id {gid!r}")

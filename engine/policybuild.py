@@ -43,18 +43,17 @@ def delegation(items: dict[str, Item]) -> DelegationLimits:
     )
 
 
+_PLAIN_USER = frozenset(("name", "email", "description"))
+
+
 def user(item: Item) -> User:
     v = item.value or {}
-    attrs = v.get("attrs") or {
-        k: a for k, a in v.items() if k not in ("name", "email", "description")
-    }
-    return User(
-        id=item.id,
-        name=v.get("name") or "",
-        email=v.get("email") or "",
-        attrs=tuple(attrs.items()),
-        loc=item.where,
-    )
+    if v.keys() <= _PLAIN_USER:  # most users, and every one from a CSV: no attributes
+        attrs = ()
+    else:
+        found = v.get("attrs") or {k: a for k, a in v.items() if k not in _PLAIN_USER}
+        attrs = tuple(found.items())
+    return User(item.id, v.get("name") or "", v.get("email") or "", attrs, item.where)
 
 
 def group(item: Item) -> Group:

@@ -96,6 +96,7 @@ class _Checker:
         self.d = draft
         self.r = report
         self._members: dict[str, frozenset[str]] = {}
+        self._nested: dict[str, list[str]] | None = None  # group -> included, once asked
         self._glob_cache: dict[str, bool] = {}
         self._channel_names: list[str] | None = None
 
@@ -171,8 +172,11 @@ class _Checker:
         for group in self.d.groups.values():
             members = group.get("members")
             if isinstance(members, list) and "users" not in self.d.opaque:
+                users = self.d.users  # a user defined is known: the quick look-up first
                 for index, user in enumerate(members):
-                    if isinstance(user, str) and not self.d.known("users", user):
+                    if not isinstance(user, str) or user in users:
+                        continue
+                    if not self.d.known("users", user):
                         hint = suggest(user, self.d.users)
                         if not hint and self.d.known("groups", user):
                             hint = f" (there is a group '{user}': list it under includes)"
@@ -312,7 +316,9 @@ class _Checker:
             return None
         if ident not in self._members:
             groups = self.d.groups
-            nested = {gid: group.strings("includes") for gid, group in groups.items()}
+            if self._nested is None:
+                self._nested = {gid: group.strings("includes") for gid, group in groups.items()}
+            nested = self._nested
             people = {
                 p
                 for gid in reachable(nested, ident)
