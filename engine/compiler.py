@@ -30,6 +30,7 @@ from .errors import NotFound, PolicyError, PolicyProblem
 from .gcpause import paused_gc
 from .hookspecs import CheckFunction, TopicDetector
 from .inbound.routing import CompiledRoutes, Routing
+from .membership import Membership
 from .model import (
     Channel,
     CheckConfig,
@@ -46,7 +47,6 @@ from .model import (
     User,
     Waiver,
 )
-from .membership import Membership
 from .permissions import EMPTY_INDEX, RuleIndex, evaluate
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)

@@ -19,20 +19,42 @@ from .model import Loc, Policy, User
 _USER = ("id", "name", "email", "attrs", "loc")
 
 
-def _builder(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
-    """A function making `cls(*values)` for a frozen slots dataclass, slot by slot."""
+def _setters(cls: type, names: tuple[str, ...]) -> list[Callable[[Any, Any], None]]:
+    """The slot setters of a frozen slots dataclass, which must have exactly `names`."""
     if tuple(f.name for f in dataclasses.fields(cls)) != names:
         raise TypeError(f"{cls.__name__} has other fields than {names}")
-    setters = [getattr(cls, name).__set__ for name in names]
+    return [getattr(cls, name).__set__ for name in names]
+
+
+def _user_builder() -> Callable[..., User]:
+    """`User(id, name, email, attrs, loc)`, slot by slot (no dataclass __init__)."""
+    set_id, set_name, set_email, set_attrs, set_loc = _setters(User, _USER)
     new = object.__new__
 
-    def build(*values: Any) -> Any:
-        obj = new(cls)
-        for set_slot, value in zip(setters, values, strict=True):
-            set_slot(obj, value)
-        return obj
+    def make(uid: str, name: str, email: str, attrs: tuple, loc: Loc) -> User:
+        user = new(User)
+        set_id(user, uid)
+        set_name(user, name)
+        set_email(user, email)
+        set_attrs(user, attrs)
+        set_loc(user, loc)
+        return user
 
-    return build
+    return make
+
+
+def _loc_builder() -> Callable[..., Loc]:
+    set_file, set_line, set_col = _setters(Loc, ("file", "line", "col"))
+    new = object.__new__
+
+    def make(file: str, line: int, col: int) -> Loc:
+        loc = new(Loc)
+        set_file(loc, file)
+        set_line(loc, line)
+        set_col(loc, col)
+        return loc
+
+    return make
 
 
 def pack(policy: Policy) -> tuple:
@@ -66,7 +88,7 @@ def unpack(policy: Policy, columns: tuple | None) -> Policy:
     if columns is None:
         return policy
     ids, names, emails, attrs, rows, loc_rows = columns
-    make_loc, make_user = _builder(Loc, ("file", "line", "col")), _builder(User, _USER)
+    make_loc, make_user = _loc_builder(), _user_builder()
     locs = [make_loc(*row) for row in loc_rows]
     users = {
         uid: make_user(uid, name, email, attr, locs[row])

@@ -25,6 +25,8 @@ from typing import Any
 
 import jsonschema
 
+from .plainentries import without_plain_entries
+
 Path = tuple[Any, ...]
 
 # Keys of a `checks:` item that are the engine's; every other key is a plugin option.
@@ -130,7 +132,7 @@ def _inline(node: Any, defs: Mapping[str, Any]) -> Any:
 def schema_problems(data: Any) -> list[Found]:
     """Every schema problem of one file's data (already read from YAML)."""
     found: dict[tuple[Path, str], Found] = {}
-    for error in _validator().iter_errors(data):
+    for error in _validator().iter_errors(without_plain_entries(data)):
         for item in _explain(error, data):
             found.setdefault((item.path, item.message), item)
     return list(found.values())
