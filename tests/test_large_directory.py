@@ -69,7 +69,9 @@ def test_principals_on_first_use_are_the_plain_ones(tmp_path, monkeypatch, scan_
         groups = {p[6:] for p in expected[user] if p.startswith("group:")}
         assert engine.groups_of(user) == groups
         assert engine.is_member(user, f"user:{user}")
-    assert "group:all" in engine.principals_of("u1") and "group:north" in engine.principals_of("boss")
+    assert "group:all" in engine.principals_of("u1") and "group:north" in engine.principals_of(
+        "boss"
+    )
     assert engine.principals_of("nobody") == frozenset() == engine.groups_of("nobody")
     assert not engine.covers("nobody", ["*"])
     assert engine.members("*") == frozenset(policy.users)
@@ -150,7 +152,9 @@ def test_plain_users_and_groups_skip_the_schema_but_problems_are_the_same(monkey
     fast = schema_messages(data, monkeypatch, fast=True)
     assert fast == schema_messages(data, monkeypatch, fast=False)
     assert len(fast) >= 9
-    valid = {repr(("users", f"u{i}")) for i in range(60)} | {repr(("groups", f"g{i}")) for i in range(60)}
+    valid = {repr(("users", f"u{i}")) for i in range(60)} | {
+        repr(("groups", f"g{i}")) for i in range(60)
+    }
     assert not any(path.startswith(tuple(v[:-1] for v in valid)) for path, _ in fast)
 
 
