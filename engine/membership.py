@@ -41,12 +41,6 @@ class PerUser:
             self._found[user_id] = found
         return found
 
-    def __contains__(self, user_id: object) -> bool:
-        return isinstance(user_id, str) and self.get(user_id) is not None
-
-    def __len__(self) -> int:
-        return len(self._found)
-
 
 class Membership:
     """Groups (through nested includes) and principals of each user of a policy."""
