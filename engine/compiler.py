@@ -1,8 +1,9 @@
 """Compiling a policy once into lookup tables: the immutable, thread-safe `Engine`.
 
 What is precomputed:
-- every user's principal set {`*`, `user:ID`, `group:G`...}, groups taken through
-  nested `includes` transitively;
+- every group's members, through nested `includes` transitively; each user's
+  principal set {`*`, `user:ID`, `group:G`...} is computed on first use and kept
+  (`engine.membership`: a large directory costs nothing up front);
 - per (channel, kind): which principals the enforced and advisory allow/deny rules
   name, so "may A post to C as K?" is a few dictionary look-ups (channel globs are
   resolved against the known channels here, with fnmatch semantics);

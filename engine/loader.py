@@ -248,8 +248,9 @@ class _Loader:
             target = getattr(draft, section)
             for key, value in block.items():
                 path = (section, key)
-                if self.first(section, key, src.loc(path, at_key=True)):
-                    target[key] = Item(key, value, src, path)
+                where = src.loc(path, at_key=True)  # the entry's place: its key
+                if self.first(section, key, where):
+                    target[key] = Item(key, value, src, path, where)
         for section in LIST_SECTIONS:
             block = src.data.get(section)
             if not isinstance(block, list):
