@@ -48,7 +48,7 @@ def free_port() -> int:
 
 def fill(policy: str, db: str, pending: int) -> dict[str, str]:
     """Pending submissions by dana; API tokens for dana and fran."""
-    store = Store(db)
+    store = Store.create(db)
     wf = Workflow(load_engine(policy), store)
     for n in range(pending):
         wf.submit("dana", "twitter/nmtw_help", f"{TEXTS[n % 2]} (#{n})", kind="reply")

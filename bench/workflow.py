@@ -32,8 +32,8 @@ from engine import audit  # noqa: E402
 from engine.compiler import load_engine  # noqa: E402
 from engine.model import Post  # noqa: E402
 from engine.replay import replay  # noqa: E402
-from engine.store import (  # noqa: E402
-    Store,
+from engine.store import Store  # noqa: E402
+from engine.tables import (  # noqa: E402
     audit_events,
     audit_head,
     policy_snapshots,
@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> None:
         os.chdir(tmp)
         for name, url in targets:
             url = url or f"sqlite:///{tmp}/bench.db"
-            store = Store(url)
+            store = Store.create(url)
             wf = Workflow(engine, store)
             rate = bench_submit(wf, n_submit)
             print(

@@ -21,7 +21,8 @@ from sqlalchemy import select, update
 
 from . import audit
 from .errors import NotFound, SaysoError
-from .store import Store, accounts, api_tokens, web_sessions
+from .store import Store
+from .tables import accounts, api_tokens, web_sessions
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024

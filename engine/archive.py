@@ -20,13 +20,15 @@ from typing import Any
 
 import orjson
 
-from .audit import FIELDS, AuditEvent, AuditLog, VerifyResult, canonical, iso
+from .auditevent import FIELDS, AuditEvent, VerifyResult, canonical
 from .auditexport import csv_chunks
 from .auditkey import Keyring
+from .auditlog import AuditLog
 from .chaincheck import ChainChecker
 from .errors import SaysoError
 from .records import Names, communications
 from .store import Store
+from .times import iso
 from .version import policy_version
 
 HEAD = "head.json"

@@ -16,8 +16,12 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import SaysoError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 ENV_KEY = "SAYSO_AUDIT_KEY"
 ENV_OLD_KEYS = "SAYSO_AUDIT_OLD_KEYS"
@@ -83,3 +87,11 @@ def load_keyring(environ: Mapping[str, str] | None = None) -> Keyring:
             key = _key(text, ENV_OLD_KEYS)
             known.setdefault(key_id(key), key)
     return Keyring(signing, known)
+
+
+def keyring(store: Store) -> Keyring:
+    """The store's audit keyring, read from the environment on first use."""
+    ring = getattr(store, "audit_keyring", None)
+    if ring is None:
+        ring = store.audit_keyring = load_keyring()
+    return ring

@@ -8,7 +8,7 @@ import hashlib
 
 import orjson
 
-from .audit import FIELDS, GENESIS, LEGACY_FIELDS, mac_body
+from .auditevent import FIELDS, GENESIS, LEGACY_FIELDS, mac_body
 from .auditkey import Keyring
 
 _NEW_FIELDS = FIELDS[len(LEGACY_FIELDS) :]

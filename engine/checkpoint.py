@@ -20,10 +20,12 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from .audit import GENESIS, AuditError, canonical, iso, keyring
-from .auditkey import Keyring
+from .auditevent import GENESIS, AuditError, canonical
+from .auditkey import Keyring, keyring
 from .errors import SaysoError, first_line
-from .store import Store, audit_events
+from .store import Store
+from .tables import audit_events
+from .times import iso
 
 _HEAD_TEXT = re.compile(r"^(\d{1,18}):([0-9a-f]{64})$")
 

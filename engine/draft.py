@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Loc
-from .schema import describe
+from .wording import describe
 from .yamlpos import Positions
 
 

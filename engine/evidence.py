@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError
 
-from .audit import AuditEvent, AuditLog, canonical, iso
+from .auditevent import AuditEvent, canonical
+from .auditlog import AuditLog
 from .errors import first_line
-from .store import (
-    Store,
+from .store import Store
+from .tables import (
     accounts,
     api_tokens,
     delegations,
@@ -33,6 +34,7 @@ from .store import (
     submissions,
     verdicts,
 )
+from .times import iso
 
 STATUS_OF_DECISION = {"approved": "approved", "needs_signoff": "pending", "denied": "denied"}
 

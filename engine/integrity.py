@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from .audit import AuditLog, VerifyResult
+from .auditevent import VerifyResult
+from .auditlog import AuditLog
 from .checkpoint import Head, check_checkpoints, check_heads
 from .evidence import check_records
 from .store import Store

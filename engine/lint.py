@@ -1,7 +1,8 @@
 """`sayso lint`: static analysis of a valid policy, beyond what `validate` refuses.
 
-Each lint rule is one function in `engine.lintrules`, registered with a stable id,
-a severity and a one-line summary (`RULES`). `lint_policy(policy_dir)` loads the
+Each lint rule is one function in `engine.lintrules`, `engine.linttopics` or
+`engine.lintinventory`, registered with a stable id, a severity and a one-line
+summary (`RULES`). `lint_policy(policy_dir)` loads the
 policy (a policy that does not validate gives one `invalid-policy` error per
 problem), runs every rule, drops the findings a policy's `lint: {ignore: [...]}`
 silences (each ignore names a rule, an item and a reason; an ignore that silences
@@ -90,7 +91,7 @@ def rule_ids() -> list[str]:
 
 
 def _load_rules() -> None:
-    from . import lintinventory, lintrules  # noqa: F401 - they register the rules
+    from . import lintinventory, lintrules, linttopics  # noqa: F401 - they register the rules
 
 
 # ---------------------------------------------------------------- positions

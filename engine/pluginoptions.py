@@ -15,16 +15,8 @@ from typing import Any
 
 import cerberus
 
-from .schema import (
-    ALWAYS_ACCEPTED_PUBLISHERS,
-    CHECK_KEYS,
-    SOURCE_KEYS,
-    Found,
-    Path,
-    _item_name,
-    render_path,
-    suggest,
-)
+from .schema import ALWAYS_ACCEPTED_PUBLISHERS, CHECK_KEYS, SOURCE_KEYS
+from .wording import Found, Path, item_name, render_path, suggest
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +157,7 @@ def _used_plugin(
     if isinstance(section, tuple):  # inbound sources are named by their `name:`
         what = f"{noun} '{item.get('name') or use}'"
     else:
-        what = f"{noun} '{_item_name(data, section, index) or use}'"
+        what = f"{noun} '{item_name(data, section, index) or use}'"
     problems, normalised = checker.problems(spec, options, path, what, common)
     found.extend(problems)
     if not problems:

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import update
 
-from .audit import AuditEvent
+from .auditevent import AuditEvent
 from .errors import SaysoError, WorkflowError
 from .model import Role
-from .store import submissions
+from .tables import submissions
 
 Names = Callable[[str], str | None]
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from .compiler import Engine
 from .model import Post
-from .store import Store, revisions, submissions
+from .store import Store
+from .tables import revisions, submissions
 
 _BATCH = 2000
 

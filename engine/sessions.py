@@ -20,7 +20,8 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .store import Store, sign_in_failures, web_sessions
+from .store import Store
+from .tables import sign_in_failures, web_sessions
 
 # Refreshing "last seen" on every request would make each page view a write.
 TOUCH_PRECISION = timedelta(minutes=1)

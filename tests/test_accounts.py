@@ -13,7 +13,7 @@ from engine.store import Store
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    s = Store.create(f"sqlite:///{tmp_path / 'a.db'}")
     yield s
     s.close()
 

@@ -26,7 +26,7 @@ def filled(tmp_path, monkeypatch):
     """A store with a few submissions and actions; returns (workflow, db path)."""
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "sayso.db"
-    wf = Workflow(load_engine(str(POLICY)), Store(f"sqlite:///{db}"))
+    wf = Workflow(load_engine(str(POLICY)), Store.create(f"sqlite:///{db}"))
     a = wf.submit("ann", "twitter/help", "We regret the closure.", now=T0)
     b = wf.submit("bob", "facebook/page", "The outage is over.", now=T0 + timedelta(hours=1))
     wf.approve(b.id, "eve", now=T0 + timedelta(hours=2))
@@ -158,6 +158,6 @@ def test_unknown_event_filter_is_a_clear_error(filled):
 
 
 def test_empty_log_verifies(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'e.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'e.db'}")
     result = AuditLog(store).verify()
     assert result.ok and result.count == 0

@@ -103,7 +103,7 @@ def test_csv_export_has_the_provenance_columns(run):
 def test_recorded_time_never_goes_back_when_the_clock_does(tmp_path, monkeypatch):
     import engine.audit as audit_module
 
-    wf = Workflow(load_engine(str(POLICY)), Store(f"sqlite:///{tmp_path / 'db'}"))
+    wf = Workflow(load_engine(str(POLICY)), Store.create(f"sqlite:///{tmp_path / 'db'}"))
     wf.submit("ann", "twitter/help", "closure")
     real = audit_module.datetime
 
@@ -133,7 +133,7 @@ def test_provenance_fields_are_covered_by_the_hash(run, tmp_path, column):
 
 
 def test_recorded_time_out_of_order_is_detected(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'db'}")
     wf = Workflow(load_engine(str(POLICY)), store)
     wf.submit("ann", "twitter/help", "closure")
     events = list(AuditLog(store).events())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from engine.checkpoint import current_head
-from engine.store import revisions
+from engine.tables import revisions
 
 
 def test_chain_page_shows_the_head_and_checks_records(as_user, pending_sid, web_state):

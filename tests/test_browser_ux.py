@@ -51,7 +51,7 @@ def sample(live_server):  # noqa: F811
     from tests.test_browser import ROOT
 
     db = f"sqlite:///{workdir / 'sayso.db'}"
-    wf = Workflow(load_engine(str(ROOT / "policies")), Store(db))
+    wf = Workflow(load_engine(str(ROOT / "policies")), Store.create(db))
     pending = wf.submit("dana", "twitter/nmtw_help", CLOSURE, kind="reply").id
     done = wf.submit("dana", "twitter/nmtw_help", "Thanks for the kind words!", kind="reply")
     wf.store.close()

@@ -143,7 +143,7 @@ def test_workflow_history_comes_from_the_store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "policy").mkdir()
     engine = engine_with(tmp_path / "policy")
-    wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(engine, Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     first = wf.submit("ann", "twitter/help", FORM, kind="reply")
     second = wf.submit("bob", "facebook/page", FORM, kind="reply")  # pasted on another account
     third = wf.submit("ann", "twitter/help", FORM, kind="reply")
@@ -159,7 +159,7 @@ def test_one_channel_only_when_asked(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "policy").mkdir()
     engine = engine_with(tmp_path / "policy", ", across_channels: false")
-    wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(engine, Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     wf.submit("ann", "twitter/help", FORM, kind="reply")
     wf.submit("bob", "twitter/help", FORM, kind="reply")
     elsewhere = wf.submit("ann", "facebook/page", FORM, kind="reply")

@@ -62,7 +62,7 @@ def check_consistency(store: Store, ids: list[int]) -> Counter:
 
 
 def test_threads_race_on_the_same_submissions(db_url):
-    store = Store(db_url)
+    store = Store.create(db_url)
     engine = load_engine(str(POLICY))
     wf = Workflow(engine, store)
     ids = [wf.submit("bob", "facebook/page", f"The outage {i} is over.").id for i in range(12)]
@@ -95,7 +95,7 @@ def test_threads_race_on_the_same_submissions(db_url):
 
 def test_processes_race_through_the_cli(db_url, tmp_path):
     """23 processes in CI (4 submissions x 5 verbs + 3 ticks); 11 locally (2 x 5 + 1)."""
-    store = Store(db_url)
+    store = Store.create(db_url)
     wf = Workflow(load_engine(str(POLICY)), store)
     posts, ticks = (4, 3) if THOROUGH else (2, 1)
     ids = [wf.submit("bob", "facebook/page", f"The outage {i} is over.").id for i in range(posts)]
@@ -163,7 +163,7 @@ while True:
 
 
 def test_sigkill_mid_burst_loses_nothing_that_returned(db_url, tmp_path):
-    Store(db_url).close()  # schema in place before the burst
+    Store.create(db_url).close()  # schema in place before the burst
     errlog = tmp_path / "worker.err"
     acknowledged: list[tuple[str, int]] = []
     with (
@@ -187,7 +187,7 @@ def test_sigkill_mid_burst_loses_nothing_that_returned(db_url, tmp_path):
         proc.wait(timeout=30)
     assert len(acknowledged) >= 40, errlog.read_text()
 
-    store = Store(db_url)
+    store = Store.create(db_url)
     wf = Workflow(load_engine(str(POLICY)), store)
     for verb, sid in acknowledged:
         sub = wf.get(sid)  # present
@@ -200,7 +200,7 @@ def test_sigkill_mid_burst_loses_nothing_that_returned(db_url, tmp_path):
 def test_writer_waits_instead_of_failing_when_sqlite_is_busy(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'busy.db'}"
-    store = Store(url)
+    store = Store.create(url)
     wf = Workflow(load_engine(str(POLICY)), store)
     other = Store(url)
     released = threading.Event()

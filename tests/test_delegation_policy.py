@@ -132,7 +132,7 @@ def test_longer_than_max_duration_is_refused(run):
 
 def test_without_the_section_anyone_may_delegate(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    wf = Workflow(load_engine(str(POLICY)), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(str(POLICY)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     assert wf.delegate("dan", "zed", T0 + timedelta(days=300), now=T0).active
     assert wf.delegate("dan", "zed", T0 + timedelta(days=3000), now=T0).active
     wf.store.close()
@@ -142,7 +142,8 @@ def test_same_group_does_not_open_other_groups(tmp_path, monkeypatch):
     # ann is in legal and in support: she may delegate to fay (legal), not to bob (support)
     monkeypatch.chdir(tmp_path)
     wf = Workflow(
-        load_engine(str(policy_with(tmp_path, LIMITS))), Store(f"sqlite:///{tmp_path / 's.db'}")
+        load_engine(str(policy_with(tmp_path, LIMITS))),
+        Store.create(f"sqlite:///{tmp_path / 's.db'}"),
     )
     wf.delegate("ann", "fay", T0 + timedelta(days=1), now=T0)
     with pytest.raises(WorkflowError, match="does not let ann delegate to bob"):
@@ -168,7 +169,7 @@ def noted(tmp_path, monkeypatch):
     pm = get_plugin_manager(load_entrypoints=False)
     pm.register(plugin, name=plugin.__name__)
     target = policy_with(tmp_path, "notifiers:\n  - {use: notes}\n")
-    wf = Workflow(load_engine(str(target), pm), Store(f"sqlite:///{tmp_path / 's.db'}"), pm)
+    wf = Workflow(load_engine(str(target), pm), Store.create(f"sqlite:///{tmp_path / 's.db'}"), pm)
     yield wf, sent
     wf.store.close()
 

@@ -38,7 +38,7 @@ def at(hours: float = 0) -> datetime:
 @pytest.fixture
 def wf(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'sayso.db'}")
     yield Workflow(load_engine(str(POLICY)), store)
     store.close()
 
@@ -172,7 +172,7 @@ _runs = count()
 @pytest.fixture(scope="module")
 def shared_wf(tmp_path_factory):
     path = tmp_path_factory.mktemp("duties")
-    store = Store(f"sqlite:///{path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{path / 'sayso.db'}")
     engine = load_engine(str(POLICY))
     # publishing is not under test here: record approvals only
     yield Workflow(engine, store), path

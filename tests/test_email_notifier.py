@@ -149,7 +149,7 @@ def test_workflow_emails_escalation_owners_and_the_author(smtp, tmp_path, monkey
     (target / "notify.yaml").write_text(
         f"notifiers:\n  - {{use: email, sender: sayso@cu.example, host: 127.0.0.1, port: {port}}}\n"
     )
-    wf = Workflow(load_engine(str(target)), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(str(target)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     t0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
     sub = wf.submit("ann", "twitter/help", "We regret the closure.", now=t0)
     wf.tick(now=t0 + timedelta(hours=4))

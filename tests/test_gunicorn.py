@@ -48,7 +48,7 @@ def call(base: str, method: str, path: str, token: str, body: dict | None = None
 
 @pytest.fixture
 def gunicorn(postgres_db, tmp_path):
-    store = Store(postgres_db)
+    store = Store.create(postgres_db)
     tokens = {u: accounts.create_token(store, u) for u in ("dana", "fran")}
     store.close()
     port = free_port()

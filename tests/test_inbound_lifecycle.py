@@ -59,7 +59,7 @@ def wf(tmp_path, monkeypatch, db_url):
     pm = get_plugin_manager(load_entrypoints=False)
     pm.register(MemoryPlugin())
     Memory.sent = []
-    store = Store(db_url)
+    store = Store.create(db_url)
     yield Workflow(load_engine(str(policy), pm), store, pm)
     store.close()
 

@@ -135,7 +135,7 @@ def policy(tmp_path, mastodon, monkeypatch):
 
 def workflow(policy, tmp_path) -> Workflow:
     """A fresh engine, store and workflow: what a new `sayso inbound pull` process has."""
-    return Workflow(load_engine(str(policy)), Store(f"sqlite:///{tmp_path / 'sayso.db'}"))
+    return Workflow(load_engine(str(policy)), Store.create(f"sqlite:///{tmp_path / 'sayso.db'}"))
 
 
 def texts(wf) -> list[str]:
@@ -286,7 +286,7 @@ def test_a_third_party_source_through_register_sources(policy, tmp_path):
             "  sources:\n", "  sources:\n    - {use: batch, channel: twitter/help, size: 3}\n"
         )
     )
-    wf = Workflow(load_engine(str(policy), pm), Store(f"sqlite:///{tmp_path / 's.db'}"), pm)
+    wf = Workflow(load_engine(str(policy), pm), Store.create(f"sqlite:///{tmp_path / 's.db'}"), pm)
     [report] = sources.pull(wf.inbound, pm, name="batch")
     assert (report.added, report.duplicates) == (1, 1)
     assert (

@@ -21,7 +21,7 @@ def invoke(tmp_path, *args):
 
 
 def revision(tmp_path) -> str | None:
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}", migrate=False)
+    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
     try:
         return store.current_revision()
     finally:
@@ -30,7 +30,7 @@ def revision(tmp_path) -> str | None:
 
 def recorded_as(tmp_path, old: str) -> None:
     """A database whose recorded schema revision is not this sayso's."""
-    Store(f"sqlite:///{tmp_path / 'sayso.db'}").close()
+    Store.create(f"sqlite:///{tmp_path / 'sayso.db'}").close()
     with sqlite3.connect(tmp_path / "sayso.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = ?", (old,))
 
@@ -65,3 +65,34 @@ def test_migrate_from_nothing_then_current(tmp_path, monkeypatch):
     assert again.exit_code == 0
     assert again.output == f"database schema is current (revision {head_revision()})\n"
     open_store(f"sqlite:///{tmp_path / 'sayso.db'}").close()
+
+
+def previous_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from engine.store import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    previous = ScriptDirectory.from_config(cfg).get_revision(head_revision()).down_revision
+    assert isinstance(previous, str)
+    return previous
+
+
+def test_a_database_one_migration_behind_is_refused_until_migrated(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store.migrate(previous_revision())
+    store.close()
+    args = ("submit", "--author", "ann", "--channel", "twitter/help", "--text", "hi", "--json")
+    refused = invoke(tmp_path, *args)
+    assert refused.exit_code != 0
+    assert len(refused.output.splitlines()) == 1 and "run `sayso migrate`" in refused.output
+    assert revision(tmp_path) == previous_revision()
+
+    assert invoke(tmp_path, "migrate").output == (
+        f"database schema upgraded from {previous_revision()} to {head_revision()}\n"
+    )
+    submitted = invoke(tmp_path, *args)
+    assert json.loads(submitted.output)["id"] == 1

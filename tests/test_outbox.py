@@ -130,7 +130,7 @@ def test_processes_writing_at_once_never_interleave_lines(tmp_path):
 
 def test_workflow_records_the_line_reference(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    wf = Workflow(load_engine(str(POLICY)), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(str(POLICY)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     first = wf.submit("ann", "twitter/help", "Happy to help!", kind="reply")
     second = wf.submit("bob", "twitter/help", "Glad it worked.", kind="reply")
     refs = [wf.record(s.id).publications[0]["ref"] for s in (first, second)]

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from engine.compiler import compile_policy
-from engine.diff import allowed_users
+from engine.diffaccess import allowed_users
 from engine.model import Effect, Group, Kind, Rule, Waiver
 from engine.permissions import (
     enclosing_groups,

@@ -138,7 +138,7 @@ def test_detector_check_and_directory_source_shape_decisions(setup):
 
 def test_publisher_and_notifier_receive_the_approved_post(setup):
     engine, pm, sent, published, tmp_path = setup
-    wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"), pm)
+    wf = Workflow(engine, Store.create(f"sqlite:///{tmp_path / 's.db'}"), pm)
     t0 = datetime(2026, 5, 4, tzinfo=UTC)
     sub = wf.submit("ann", "board/main", "GREAT news", now=t0)
     done = wf.approve(sub.id, "cat", now=t0 + timedelta(minutes=1))
@@ -150,7 +150,7 @@ def test_publisher_and_notifier_receive_the_approved_post(setup):
 
 def test_a_new_pending_post_tells_its_current_owners_but_never_its_author(setup):
     engine, pm, sent, published, tmp_path = setup
-    wf = Workflow(engine, Store(f"sqlite:///{tmp_path / 's.db'}"), pm)
+    wf = Workflow(engine, Store.create(f"sqlite:///{tmp_path / 's.db'}"), pm)
     t0 = datetime(2026, 5, 4, tzinfo=UTC)
     assert wf.submit("ann", "board/main", "quiet news", now=t0).status is Status.PUBLISHED
     sub = wf.submit("ann", "board/main", "GREAT news", now=t0)

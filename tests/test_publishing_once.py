@@ -21,7 +21,8 @@ from engine.audit import AuditLog
 from engine.compiler import load_engine
 from engine.hookspecs import Publication
 from engine.model import Status
-from engine.store import Store, revisions, submissions
+from engine.store import Store
+from engine.tables import revisions, submissions
 from engine.workflow import Workflow
 from engine.workflow import publishing as publishing_module
 from engine.workflow.delivery import idempotency_key, publication_for
@@ -37,7 +38,7 @@ HELLO = "Happy to help!"  # approved at once for ann on twitter/help
 @pytest.fixture
 def wf(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'sayso.db'}")
     yield Workflow(load_engine(str(POLICY)), store)
     store.close()
 
@@ -182,7 +183,7 @@ def test_channel_publish_grace_is_configurable(tmp_path, monkeypatch):
         "twitter/help: {platform: twitter, max_length: 280, publish_grace: 10m}",
     )
     (target / "policy.yaml").write_text(text)
-    wf = Workflow(load_engine(str(target)), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(str(target)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     sub = wf.submit("ann", "twitter/help", HELLO, publish_at=T0 + timedelta(hours=1), now=T0)
     assert wf.tick(now=T0 + timedelta(hours=1, minutes=11)).overdue == [sub.id]
     wf.store.close()
@@ -205,7 +206,7 @@ def test_webhook_with_headers_publishes_with_an_idempotency_key(tmp_path, monkey
             " headers: {Authorization: Bearer t0k, X-Account: page}}",
         )
         (target / "policy.yaml").write_text(text)
-        wf = Workflow(load_engine(str(target)), Store(f"sqlite:///{tmp_path / 's.db'}"))
+        wf = Workflow(load_engine(str(target)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
         sub = wf.submit("ann", "facebook/page", HELLO, now=T0)
         assert sub.status is Status.PUBLISHED, sub.publish_error
         [headers] = receiver.headers
@@ -282,10 +283,10 @@ def run_until_killed(db_url: str, cwd: Path, run: int, rng: random.Random) -> st
 def test_sigkill_in_the_publish_window_never_publishes_twice_or_loses_a_post(
     db_url, tmp_path, monkeypatch
 ):
-    Store(db_url).close()  # schema in place
+    Store.create(db_url).close()  # schema in place
     monkeypatch.setattr(publishing_module, "CLAIM_TIMEOUT", timedelta(0))  # recover at once
     rng = random.Random(8)
-    store = Store(db_url)
+    store = Store.create(db_url)
     wf = Workflow(load_engine(str(POLICY)), store)
     targets = Counter()
     for run in range(KILLS):

@@ -16,7 +16,7 @@ T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 def test_count_honours_since_like_replay(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'sayso.db'}")
     engine = load_engine(str(POLICY))
     wf = Workflow(engine, store)
     for hours in (0, 1, 2):

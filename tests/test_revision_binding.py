@@ -97,7 +97,7 @@ def test_workflow_stale_approval_leaves_no_trace(tmp_path, monkeypatch):
     from engine.workflow import Workflow
 
     monkeypatch.chdir(tmp_path)
-    wf = Workflow(load_engine(str(POLICY)), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(str(POLICY)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     sub = wf.submit("ann", "twitter/help", TEXT)
     wf.revise(sub.id, "ann", TEXT + " Sorry.")
     with pytest.raises(StaleRevision):

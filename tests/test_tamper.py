@@ -20,7 +20,7 @@ from engine.audit import FIELDS, GENESIS, event_hash, mac_body
 from engine.auditkey import load_keyring
 from engine.checkpoint import current_head
 from engine.compiler import load_engine
-from engine.store import Store, metadata
+from engine.store import Store, metadata  # with the inbound tables
 from engine.workflow import Workflow
 
 POLICY = Path(__file__).parent / "fixtures" / "policies" / "workflow"
@@ -100,7 +100,7 @@ def build(path: Path, key: str | None, monkeypatch) -> None:
         monkeypatch.setenv("SAYSO_AUDIT_KEY", key)
     else:
         monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
-    store = Store(f"sqlite:///{path}")
+    store = Store.create(f"sqlite:///{path}")
     fill(Workflow(load_engine(str(POLICY)), store))
     store.close()
 
@@ -133,7 +133,7 @@ def copy(pristine, tmp_path, monkeypatch):
 
 
 def verify(path: Path, *, key: str | None = None, heads=()):
-    store = Store(f"sqlite:///{path}")
+    store = Store.create(f"sqlite:///{path}")
     store.audit_keyring = load_keyring({"SAYSO_AUDIT_KEY": key} if key else {})
     try:
         return integrity.verify(store, heads=heads)
@@ -142,7 +142,7 @@ def verify(path: Path, *, key: str | None = None, heads=()):
 
 
 def head_of(path: Path):
-    store = Store(f"sqlite:///{path}")
+    store = Store.create(f"sqlite:///{path}")
     try:
         return current_head(store)
     finally:
@@ -386,10 +386,10 @@ def test_rotated_key_still_verifies_old_events(copy, monkeypatch):
     new_key = "rotated-key-" + "1" * 30
     monkeypatch.setenv("SAYSO_AUDIT_KEY", new_key)
     monkeypatch.setenv("SAYSO_AUDIT_OLD_KEYS", KEY)
-    store = Store(f"sqlite:///{path}")
+    store = Store.create(f"sqlite:///{path}")
     accounts.set_password(store, "bob", "another horse")  # signed with the new key
     store.close()
-    store = Store(f"sqlite:///{path}")
+    store = Store.create(f"sqlite:///{path}")
     try:
         assert integrity.verify(store).ok
         store.audit_keyring = load_keyring({"SAYSO_AUDIT_KEY": new_key})  # old key forgotten
@@ -429,7 +429,7 @@ def test_sha256_of_the_credential_only(copy):
 def test_postgres_records(postgres_db, tmp_path, monkeypatch, statement, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
-    store = Store(postgres_db)
+    store = Store.create(postgres_db)
     fill(Workflow(load_engine(str(POLICY)), store))
     assert integrity.verify(store).ok
     with store.write() as conn:
@@ -447,10 +447,10 @@ def legacy_store(tmp_path) -> Store:
     from sqlalchemy import insert
 
     from engine.audit import LEGACY_FIELDS, canonical
-    from engine.store import accounts as accounts_table
-    from engine.store import audit_events, audit_head
+    from engine.tables import accounts as accounts_table
+    from engine.tables import audit_events, audit_head
 
-    store = Store(f"sqlite:///{tmp_path / 'legacy.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'legacy.db'}")
     record = {k: None for k in LEGACY_FIELDS}
     record.update(seq=1, ts="2025-01-01T00:00:00.000000Z", actor="eve", event="delegated",
                   details={"delegation": 99, "to": "fay", "until": "2025-02-01T00:00:00.000000Z",
@@ -494,7 +494,7 @@ def test_a_log_begun_before_recorded_time_still_verifies(tmp_path, monkeypatch):
 def test_postgres_truncation_needs_a_kept_head(postgres_db, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
-    store = Store(postgres_db)
+    store = Store.create(postgres_db)
     fill(Workflow(load_engine(str(POLICY)), store))
     original = current_head(store)
     with store.write() as conn:  # the last two events (a token) and the token row go

@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import update
 
-from engine.store import audit_events
+from engine.tables import audit_events
 
 
 def test_log_filters_and_counts(as_user, pending_sid, web_state):

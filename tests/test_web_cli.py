@@ -21,7 +21,7 @@ def test_token_create_list_and_revoke(web_policy, tmp_path):
     assert created.exit_code == 0, created.output
     token = created.stdout.strip()
     assert created.stderr.startswith("token 1 for dana (ci)")
-    store = Store(db)
+    store = Store.create(db)
     try:
         assert accounts.user_for_token(store, token) == "dana"
         [record] = accounts.tokens(store, "dana")
@@ -69,7 +69,7 @@ def test_user_set_password(web_policy, tmp_path):
         web_policy, db, "user", "set-password", "fran", "--password-stdin", input="s3cret-pass\n"
     )
     assert done.exit_code == 0, done.output
-    store = Store(db)
+    store = Store.create(db)
     try:
         assert accounts.check_password(store, "fran", "s3cret-pass")
     finally:

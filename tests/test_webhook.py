@@ -183,7 +183,7 @@ def test_failed_publication_keeps_the_approval_and_tick_retries(receiver, tmp_pa
     )
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "policy.yaml").write_text(policy)
-    wf = Workflow(load_engine(str(tmp_path / "p")), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(str(tmp_path / "p")), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     receiver.answers = [500]
     sub = wf.submit("ann", "facebook/page", "We regret the closure.", now=T0)
     failed = wf.approve(sub.id, "cat", now=T0)
@@ -205,7 +205,7 @@ def test_escalation_notifies_the_new_owners_by_webhook(receiver, tmp_path, monke
     path = policy_with(
         tmp_path, f"notifiers:\n  - {{use: webhook, url: '{receiver.url}', backoff: 0}}\n"
     )
-    wf = Workflow(load_engine(path), Store(f"sqlite:///{tmp_path / 's.db'}"))
+    wf = Workflow(load_engine(path), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
     sub = wf.submit("ann", "twitter/help", "We regret the closure.", now=T0)
     receiver.answers = [500] * 4  # the first delivery fails, and is kept for later
     report = wf.tick(now=T0 + timedelta(hours=2))

@@ -26,7 +26,7 @@ def at(hours: float = 0, minutes: float = 0) -> datetime:
 @pytest.fixture
 def wf(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the outbox publisher writes outbox.jsonl here
-    store = Store(f"sqlite:///{tmp_path / 'sayso.db'}")
+    store = Store.create(f"sqlite:///{tmp_path / 'sayso.db'}")
     yield Workflow(load_engine(str(POLICY)), store)
     store.close()
 
@@ -324,7 +324,7 @@ def test_policy_snapshot_is_stored_whole(wf):
 def test_a_reopened_store_keeps_everything(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 's.db'}"
-    first = Workflow(load_engine(str(POLICY)), Store(url))
+    first = Workflow(load_engine(str(POLICY)), Store.create(url))
     sub = first.submit("ann", "twitter/help", "We regret the closure.", now=at())
     first.store.close()
     again = Workflow(load_engine(str(POLICY)), Store(url))

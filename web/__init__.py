@@ -147,7 +147,7 @@ def has_credentials(store) -> bool:
     """Whether any local password or API token is stored (a real site, not a demo)."""
     from sqlalchemy import func, select
 
-    from engine.store import accounts, api_tokens
+    from engine.tables import accounts, api_tokens
 
     with store.read() as conn:
         return any(

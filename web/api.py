@@ -15,9 +15,9 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from jsonschema import Draft7Validator
 from wtforms.validators import ValidationError
 
-from engine.audit import EXPORT_FORMATS
+from engine.auditlog import EXPORT_FORMATS
 from engine.errors import SaysoError, StaleRevision
-from engine.model import Post, Role, Status
+from engine.model import Kind, Post, Role, Status
 from engine.posttext import check_post_text
 from engine.times import parse_time
 
@@ -129,7 +129,9 @@ def check():
     author = data.get("author", g.user)
     if author != g.user and not engine.has_role(g.user, Role.ADMINS):
         abort(403, "only admins may check posts for another author")
-    post = Post(author, data["channel"], check_post_text(data["text"]), data.get("kind", "post"))
+    post = Post(
+        author, data["channel"], check_post_text(data["text"]), data.get("kind", Kind.POST.value)
+    )
     decided = engine.decide(post)
     decision = decided.to_dict()
     decision.pop("trace", None)
@@ -143,7 +145,11 @@ def submit():
     data = json_body("SubmitRequest")
     publish_at = parse_time(data.get("publish_at"), "publish_at")
     sub = sayso().workflow.submit(
-        g.user, data["channel"], data["text"], kind=data.get("kind", "post"), publish_at=publish_at
+        g.user,
+        data["channel"],
+        data["text"],
+        kind=data.get("kind", Kind.POST.value),
+        publish_at=publish_at,
     )
     return jsonify(sub.to_dict()), 201
 

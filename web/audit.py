@@ -14,12 +14,13 @@ from flask import (
 )
 
 from engine import integrity
-from engine.audit import EVENTS, EXPORT_FORMATS
+from engine.auditevent import EVENTS
+from engine.auditlog import EXPORT_FORMATS
 from engine.checkpoint import current_head, parse_head
 from engine.errors import SaysoError
 from engine.model import Role
 from engine.records import communication
-from engine.store import audit_head
+from engine.tables import audit_head
 
 from .access import query_int
 from .auditview import FILTERS, audit_filters, export_name

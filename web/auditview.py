@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.audit import EVENTS
+from engine.auditevent import EVENTS
 from engine.errors import SaysoError
 
 from .access import clean_text, local_time

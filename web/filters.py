@@ -1,4 +1,5 @@
-"""Jinja helpers: times, durations, short policy versions and highlighted text."""
+"""Jinja helpers: times, durations, short policy versions and highlighted text; the
+engine's enums, so templates compare statuses and kinds with them, never with strings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 
 from engine.durations import format_duration
+from engine.inbound.items import InboundStatus
+from engine.model import Kind, Status, VerdictType
 
 from .highlight import segments
 
@@ -67,4 +70,10 @@ def init_app(app) -> None:
     app.jinja_env.filters.update(
         when=when, stamp=stamp, iso=iso, until=until, short=short, compact=compact
     )
-    app.jinja_env.globals.update(segments=segments)
+    app.jinja_env.globals.update(
+        segments=segments,
+        Status=Status,
+        Kind=Kind,
+        VerdictType=VerdictType,
+        InboundStatus=InboundStatus,
+    )

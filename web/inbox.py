@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from engine.errors import SaysoError, WorkflowError
 from engine.inbound.inbox import COUNT_CAP, VIEWS, count_all, counts, inbox
+from engine.model import Kind
 
 from .access import clean_text
 from .auth import login_required, sayso
@@ -74,7 +75,7 @@ def _owned(item_id: int):
 def detail(item_id: int):
     item, owner = _visible(item_id)
     box = sayso().workflow.inbound
-    may_reply = sayso().engine.may_post(g.user, item.channel, "reply")[0]
+    may_reply = sayso().engine.may_post(g.user, item.channel, Kind.REPLY.value)[0]
     return render_template(
         "inbox/detail.html",
         item=item,

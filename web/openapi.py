@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from engine.auditlog import EXPORT_FORMATS
 from engine.model import Effect, EventType, Kind, Outcome, Status
 from engine.posttext import MAX_TEXT
 
@@ -249,7 +250,7 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "format",
                     "in": "query",
-                    "schema": {"type": "string", "enum": ["jsonl", "csv"]},
+                    "schema": {"type": "string", "enum": list(EXPORT_FORMATS)},
                 },
                 *AUDIT_FILTERS,
             ],

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi import NAME, PAGING, TEXT, body, ok, operation, ref
+from engine.inbound.inbox import VIEWS
+from engine.inbound.items import InboundStatus
+
+from .openapi import NAME, PAGING, TEXT, body, ok, one_of, operation, ref
 
 PLATFORM_ID = {
     "oneOf": [
@@ -13,7 +16,7 @@ PLATFORM_ID = {
     ]
 }
 NULLABLE_TIME = {"type": "string", "nullable": True}
-INBOUND_STATUS = {"type": "string", "enum": ["open", "answered", "closed"]}
+INBOUND_STATUS = one_of(InboundStatus)
 IID = {
     "name": "item_id",
     "in": "path",
@@ -131,7 +134,7 @@ INBOUND_PATHS: dict[str, Any] = {
                     "in": "query",
                     "schema": {
                         "type": "string",
-                        "enum": ["all", "mine", "groups", "escalated", "overdue"],
+                        "enum": list(VIEWS),
                     },
                 },
                 {"name": "status", "in": "query", "schema": INBOUND_STATUS},

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import SaysoError, WorkflowError
+from engine.model import Effect, Kind, Status
 from engine.posttext import check_post_text
 
 from .access import local_time, query_int
@@ -29,7 +30,7 @@ def channel_choices(user: str) -> list[dict]:
     engine = sayso().engine
     out = []
     for cid, channel in sorted(engine.policy.channels.items()):
-        kinds = [k for k in ("post", "reply") if engine.may_post(user, cid, k)[0]]
+        kinds = [k.value for k in Kind if engine.may_post(user, cid, k.value)[0]]
         out.append({"id": cid, "platform": channel.platform, "kinds": kinds})
     out.sort(key=lambda c: (not c["kinds"], c["id"]))
     return out
@@ -45,8 +46,8 @@ def publish_time(form) -> datetime | None:
 
 def outcome_flash(sub, what: str) -> None:
     """A denied post is reported as denied (an error), never as a green success."""
-    if sub.status.value == "denied":
-        why = "; ".join(r.message for r in sub.decision.reasons if r.effect.value == "deny")
+    if sub.status is Status.DENIED:
+        why = "; ".join(r.message for r in sub.decision.reasons if r.effect is Effect.DENY)
         flash(f"{what} is denied: {why or 'the policy does not allow it'}.", "error")
     else:
         flash(f"{what}: {sub.status.value.replace('_', ' ')}.", "info")
@@ -65,7 +66,11 @@ def compose():
             if form["channel"] not in sayso().engine.policy.channels:
                 raise SaysoError("choose a channel")
             sub = sayso().workflow.submit(
-                g.user, form["channel"], text, kind=form["kind"] or "post", publish_at=publish_at
+                g.user,
+                form["channel"],
+                text,
+                kind=form["kind"] or Kind.POST.value,
+                publish_at=publish_at,
             )
         except SaysoError as err:
             flash(str(err).splitlines()[0], "error")

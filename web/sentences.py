@@ -8,6 +8,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from engine.model import EventType, Kind, Outcome, Status
+
 from .people import people, person, principals
 
 
@@ -26,12 +28,16 @@ def _revision(d: dict) -> str:
 def _submitted(e, d) -> Markup:
     when = Markup(" to publish at {}").format(d["publish_at"]) if d.get("publish_at") else ""
     return Markup("{} submitted a {} for {}{}.").format(
-        person(e.actor), d.get("kind", "post"), e.channel or "", when
+        person(e.actor), d.get("kind", Kind.POST.value), e.channel or "", when
     )
 
 
 def _decided(e, d) -> Markup:
-    words = {"approved": "approved", "needs_signoff": "needs sign-off", "denied": "denied"}
+    words = {
+        Outcome.APPROVED: "approved",
+        Outcome.NEEDS_SIGNOFF: "needs sign-off",
+        Outcome.DENIED: "denied",
+    }
     out = Markup("The policy decided {}: {}.").format(
         _revision(d), words.get(d.get("decision"), d.get("decision"))
     )
@@ -51,7 +57,7 @@ def _approved(e, d) -> Markup:
     out = Markup("{} approved {}").format(_actor(e), _revision(d))
     if d.get("comment"):
         out += Markup(" (“{}”)").format(d["comment"])
-    return out + Markup("; it is now {}.").format(d.get("status", "pending"))
+    return out + Markup("; it is now {}.").format(d.get("status", Status.PENDING.value))
 
 
 def _rejected(e, d) -> Markup:
@@ -123,19 +129,19 @@ def _actor(e) -> Markup:
 
 
 SENTENCES: dict[str, Callable[[Any, dict], Markup]] = {
-    "submitted": _submitted,
-    "decided": _decided,
-    "approved": _approved,
-    "rejected": _rejected,
-    "escalated": _escalated,
-    "revised": _revised,
-    "published": _published,
-    "publish_failed": _publish_failed,
-    "overdue": _overdue,
-    "delegated": _delegated,
-    "delegation_revoked": _revoked,
-    "policy_loaded": _policy_loaded,
-    "withdrawn": _withdrawn,
+    EventType.SUBMITTED: _submitted,
+    EventType.DECIDED: _decided,
+    EventType.APPROVED: _approved,
+    EventType.REJECTED: _rejected,
+    EventType.ESCALATED: _escalated,
+    EventType.REVISED: _revised,
+    EventType.PUBLISHED: _published,
+    EventType.PUBLISH_FAILED: _publish_failed,
+    EventType.OVERDUE: _overdue,
+    EventType.DELEGATED: _delegated,
+    EventType.DELEGATION_REVOKED: _revoked,
+    EventType.POLICY_LOADED: _policy_loaded,
+    EventType.WITHDRAWN: _withdrawn,
 }
 
 

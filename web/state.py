@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.audit import AuditLog, keyring
+from engine.auditkey import keyring
+from engine.auditlog import AuditLog
 from engine.compiler import load_engine
 from engine.store import Store, open_store
 from engine.workflow import Workflow

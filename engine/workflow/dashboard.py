@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from ..compiler import Engine
 from ..model import Status, VerdictType
-from ..store import Store, escalations_reached, revisions, submissions, verdicts
+from ..store import Store
+from ..tables import escalations_reached, revisions, submissions, verdicts
 from .rules import moment
 from .views import aware, iso
 

@@ -12,7 +12,8 @@ from .. import audit, duties
 from ..compiler import Engine
 from ..errors import NotAuthor, NotFound, WorkflowError, WrongState
 from ..model import EventType
-from ..store import Store, delegations
+from ..store import Store
+from ..tables import delegations
 from .records import new_id
 from .rules import known_user, moment
 from .views import Delegation, aware

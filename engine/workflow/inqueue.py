@@ -18,14 +18,8 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from ..compiler import Engine
 from ..model import Status
-from ..store import (
-    Store,
-    audit_head,
-    eligibility,
-    escalations_reached,
-    submissions,
-    verdicts,
-)
+from ..store import Store
+from ..tables import audit_head, eligibility, escalations_reached, submissions, verdicts
 from .delegation import Delegations
 from .rows import SubmissionRows
 from .rules import known_user, may_act, moment

@@ -15,7 +15,8 @@ from ..compiler import Engine
 from ..errors import first_line
 from ..hookspecs import Notification, Recipient
 from ..plugins import notifiers
-from ..store import Store, notifications
+from ..store import Store
+from ..tables import notifications
 from .delegation import delegates_of
 from .views import Submission, utcnow
 

@@ -18,7 +18,8 @@ from ..errors import WrongState, first_line
 from ..hookspecs import PublishError
 from ..model import EventType, Status, VerdictType
 from ..plugins import publishers
-from ..store import Store, publications, submissions
+from ..store import Store
+from ..tables import publications, submissions
 from . import delivery
 from .records import event
 from .rows import SubmissionRows

@@ -12,8 +12,8 @@ from .. import audit
 from ..compiler import Engine
 from ..errors import NotFound, SaysoError, WorkflowError
 from ..model import Status
-from ..store import (
-    Store,
+from ..store import Store
+from ..tables import (
     eligibility,
     escalations_reached,
     publications,

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection, CursorResult
 
 from .. import audit
 from ..model import Decision, EventType
-from ..store import Store, eligibility, revisions, verdicts
+from ..store import Store
+from ..tables import eligibility, revisions, verdicts
 from .views import RequirementState, Submission, sha256
 
 _INSERT_REVISION = revisions.insert()

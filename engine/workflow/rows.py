@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 from ..compiler import Engine
 from ..errors import NotFound
 from ..model import Status, decision_from_dict
-from ..store import Store, escalations_reached, revisions, submissions, verdicts
+from ..store import Store
+from ..tables import escalations_reached, revisions, submissions, verdicts
 from .rules import requirement_states
 from .views import Submission, Verdict, aware, submission_key
 

@@ -12,7 +12,8 @@ from .. import audit
 from ..compiler import Engine
 from ..errors import NotFound, SaysoError
 from ..model import EventType
-from ..store import Store, policy_snapshots
+from ..store import Store
+from ..tables import policy_snapshots
 from .views import aware, sha256
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import insert, or_, select, update
 from .. import audit
 from ..compiler import Engine
 from ..model import EventType, Status
-from ..store import Store, escalations_reached, submissions
+from ..store import Store
+from ..tables import escalations_reached, submissions
 from .clock import SlaClock
 from .notify import Notifier
 from .publishing import MAX_PUBLISH_ATTEMPTS, Publisher

@@ -20,7 +20,8 @@ from ..compiler import Engine
 from ..errors import SaysoError, WrongState
 from ..model import Decision, EventType, Post, Status, VerdictType
 from ..posttext import check_post_text
-from ..store import Store, submissions
+from ..store import Store
+from ..tables import submissions
 from .clock import SlaClock
 from .delegation import Delegations
 from .notify import Notifier

@@ -12,7 +12,7 @@ from ..model import Decision, Status, VerdictType
 from ..times import aware, iso, utcnow
 
 if TYPE_CHECKING:
-    from ..audit import AuditEvent
+    from ..auditevent import AuditEvent
 
 __all__ = ["aware", "iso", "utcnow"]  # re-exported for the workflow modules
 
