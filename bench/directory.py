@@ -136,6 +136,8 @@ def _child(step: str, policy_dir: str) -> dict:
         out["cache_write"] = stored[0] - compiled[0]
         out["cache_write_wall"] = stored[1] - compiled[1]
     else:
+        if not any(policycache.cache_dir().glob("*.pickle")):
+            raise SystemExit("no cache entry to read: the loading process wrote none")
         start = [c() for c in clocks]
         policy = policycache.load_policy_cached(policy_dir, pm)
         loaded = [c() for c in clocks]
@@ -226,7 +228,8 @@ def main() -> int:
     print(row("validate (schema, semantics)", s(built["validate"]), "", "", None))
     print(row("compile", s(built["compile"]), s(built["compile_wall"]), "", None))
     ok = total <= TARGETS["build"]
-    print(row("load + validate + compile", s(total), "", "<= 3 s", ok))
+    wall = s(built["load_wall"] + built["compile_wall"])
+    print(row("load + validate + compile", s(total), wall, "<= 3 s", ok))
     print(row("cache write", s(built["cache_write"]), s(built["cache_write_wall"]), "", None))
     print(
         row(
