@@ -8,6 +8,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .entrypoints import may_declare
 
 # Built-in plugin modules, registered in this order; entry points (group "sayso") follow.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -30,7 +31,7 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     pm.add_hookspecs(hookspecs)
     for name in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
-    if load_entrypoints:
+    if load_entrypoints and may_declare("sayso"):  # else importlib.metadata finds none
         pm.load_setuptools_entrypoints("sayso")
     pm.check_pending()
     return pm
