@@ -1,6 +1,7 @@
 """sayso's command line: the `sayso` group, its global options, the exit code of every
-error a user can cause, and the registration of the commands (package `commands`, one
-module per area; each command parses, calls `engine` and prints)."""
+error a user can cause. The commands live in package `commands`, one module per area,
+each imported when one of its commands runs (`commands.lazy`); each command parses,
+calls `engine` and prints."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 import click
 
-from commands import accounts, audit, inbound, lint, policy, serve, workflow
 from commands.context import Context
+from commands.lazy import LazyGroup
 from commands.options import BadInput
 from engine.errors import NotAuthor, NotEligible, NotFound, SaysoError, WrongState
 
@@ -31,7 +32,7 @@ def exit_code(err: SaysoError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
 
 
-class SaysoGroup(click.Group):
+class SaysoGroup(LazyGroup):
     """Turns every error a user can cause into one line on stderr and a non-zero exit."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
@@ -106,16 +107,6 @@ def refuse_cli_actions(command: str | None) -> None:
             f"'{command}' is turned off on the command line (SAYSO_CLI_ACTIONS=off): "
             "act through the web app or the API"
         )
-
-
-def register(group: click.Group) -> None:
-    """Add every command of the `commands` package, area by area."""
-    for area in (policy, lint, workflow, audit, inbound, accounts, serve):
-        for command in area.COMMANDS:
-            group.add_command(command)
-
-
-register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

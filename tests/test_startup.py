@@ -3,6 +3,7 @@ import (nothing heavy), and bench/cli.py prints its table. Times live in bench/c
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -76,6 +77,70 @@ def test_warm_check_imports_nothing_heavy(tmp_path):
     cold = loaded(check, tmp_path)
     assert "jsonschema" in cold and "yaml" in cold  # the first run validates the files
     assert loaded(check, tmp_path) == []
+
+
+AREAS = tuple(
+    f"commands.{p.stem}"
+    for p in sorted((ROOT / "commands").glob("*.py"))
+    if "\nCOMMANDS = " in p.read_text(encoding="utf-8")
+)
+
+
+def test_the_lazy_table_describes_every_command():
+    """`sayso --help` lists commands from commands.lazy.COMMANDS without importing
+    them: the table names each command's module and its help's first paragraph."""
+    from commands.lazy import COMMANDS
+
+    found = {}
+    for area in AREAS:
+        for command in importlib.import_module(area).COMMANDS:
+            first = " ".join(command.help.partition("\n\n")[0].split())
+            found[command.name] = (area.removeprefix("commands."), first)
+    assert len(AREAS) >= 7
+    assert found == COMMANDS
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "132"])
+def test_help_is_the_same_as_with_every_command_imported(columns):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": columns}
+
+    def run(code: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+
+    lazy = run("import cli; cli.main(['--help'])")
+    eager = run(
+        "import click, cli\n"
+        "ctx = click.Context(cli.cli)\n"
+        "for name in cli.cli.list_commands(ctx): cli.cli.get_command(ctx, name)\n"
+        "assert len(cli.cli.commands) > 30\n"
+        "cli.main(['--help'])"
+    )
+    assert eager.returncode == lazy.returncode == 0, eager.stderr
+    assert "withdraw  The author withdraws a pending post." in lazy.stdout
+    assert lazy.stdout == eager.stdout
+
+
+def test_a_mistyped_command_gets_suggestions_from_every_command():
+    out = subprocess.run(
+        [sys.executable, "cli.py", "chek"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert out.stderr == (
+        "error: No such command 'chek'. (Did you mean one of: 'check', 'schema'?) "
+        "(see sayso --help)\n"
+    )
+
+
+def test_a_command_imports_only_its_own_area(tmp_path):
+    assert loaded(["--help"], tmp_path, AREAS) == []
+    assert loaded(["--policy", "policies", "validate"], tmp_path, AREAS) == ["commands.policy"]
+    assert loaded(["audit", "--help"], tmp_path, AREAS) == ["commands.audit"]
 
 
 @pytest.mark.slow
