@@ -3,7 +3,6 @@ from --text/--file/-, times, JSON output, progress bars. Bad input raises BadInp
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -61,6 +60,8 @@ dash_argument = click.argument("dash", required=False, metavar="[-]")
 
 
 def echo_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 

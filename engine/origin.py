@@ -39,7 +39,9 @@ def os_account() -> tuple[str, str]:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER
         user = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    import socket  # only for the CLI's provenance, not on every start-up
+    if hasattr(os, "uname"):  # the name gethostname() gives, without importing socket
+        return user, os.uname().nodename
+    import socket
 
     return user, socket.gethostname()
 
