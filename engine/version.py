@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from importlib import metadata
 
 _DOMAIN = b"sayso-policy-v1\n"
 
@@ -34,6 +33,8 @@ def short_version(version: str) -> str:
 
 def package_version() -> str:
     """sayso's own version, from the installed package's metadata (pyproject.toml)."""
+    from importlib import metadata  # a costly import most commands never need
+
     try:
         return metadata.version("sayso")
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed

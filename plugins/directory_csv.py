@@ -15,7 +15,6 @@ is a new policy version.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from operator import itemgetter
@@ -58,6 +57,8 @@ def build(options: dict[str, Any], policy_dir: str) -> dict[str, Any]:
 
 def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users and groups from the CSV bytes; PolicyError naming each bad row's line."""
+    import csv  # here: loading the plugin must stay cheap
+
     reader = csv.reader(io.StringIO(_decode(data, name), newline=""))
     people = _People(name)
     try:

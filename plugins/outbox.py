@@ -12,7 +12,6 @@ is recorded on recovery instead of being written twice.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from dataclasses import asdict
@@ -42,6 +41,8 @@ class Outbox:
         self.path = Path(path)
 
     def publish(self, publication: Publication) -> str:
+        import fcntl  # here: loading the plugin must stay cheap
+
         line = json.dumps(record_of(publication), ensure_ascii=False, sort_keys=True) + "\n"
         data = line.encode("utf-8")
         try:
@@ -67,6 +68,8 @@ class Outbox:
         key = publication.idempotency_key
         if not key:
             return None
+        import fcntl
+
         needle = json.dumps(key).encode("utf-8")
         try:
             with self.path.open("rb") as f:
