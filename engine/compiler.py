@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import re2
 
@@ -37,7 +37,6 @@ from .decide import (
 from .errors import NotFound, PolicyError, PolicyProblem
 from .gcpause import paused_gc
 from .hookspecs import CheckFunction, TopicDetector
-from .inbound.routing import CompiledRoutes, Routing
 from .membership import Membership
 from .model import (
     Channel,
@@ -57,6 +56,9 @@ from .model import (
     Waiver,
 )
 from .permissions import EMPTY_INDEX, RuleIndex, evaluate, matching_rules
+
+if TYPE_CHECKING:  # imported when inbound routing is first asked (not by `sayso check`)
+    from .inbound.routing import CompiledRoutes, Routing
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -141,7 +143,7 @@ class Engine:
             for target in waiver.targets:
                 waivers[target].append(waiver)
         self._waivers = {t: tuple(ws) for t, ws in waivers.items()}
-        self._inbound = CompiledRoutes(policy.inbound_routes, policy.inbound_default)
+        self._inbound = None  # CompiledRoutes, built when inbound routing is first asked
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -273,11 +275,16 @@ class Engine:
 
     @property
     def inbound_routes(self) -> CompiledRoutes:
+        if self._inbound is None:  # built once; a race builds an equal one twice
+            from .inbound.routing import CompiledRoutes
+
+            routes = CompiledRoutes(self.policy.inbound_routes, self.policy.inbound_default)
+            object.__setattr__(self, "_inbound", routes)
         return self._inbound
 
     def route_inbound(self, channel: str, text: str) -> Routing:
         """The route an inbound message takes and the topics found in it."""
-        return self._inbound.route(self, channel, text)
+        return self.inbound_routes.route(self, channel, text)
 
     # ---- deciding ----------------------------------------------------------
 

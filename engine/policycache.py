@@ -17,7 +17,6 @@ only the user who wrote them reads them back.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from datetime import UTC, date, datetime
@@ -27,6 +26,14 @@ from typing import Any
 from .gcpause import paused_gc
 from .model import Policy
 from .policypack import pack, unpack
+
+try:  # CPython's own SHA-256: the same digest as hashlib's, without loading OpenSSL
+    from _sha2 import sha256  # Python 3.12+
+except ImportError:  # pragma: no cover - depends on the Python version
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        from hashlib import sha256
 
 FORMAT = b"sayso-policy-cache-v2"
 MAX_HASHED_BYTES = 64 * 1024 * 1024  # a bigger file in the policy directory: no caching
@@ -89,7 +96,7 @@ def read_regular(path: str, limit: int) -> bytes:
 def cache_key(policy_dir: str, plugins: list[str], today: date) -> str | None:
     """The entry's name, or None when the directory cannot be read, holds something that
     is not a regular file, or a very large file (the loader then says what is wrong)."""
-    digest = hashlib.sha256(FORMAT)
+    digest = sha256(FORMAT)
     digest.update(f"{policy_dir}\n{today.isoformat()}\n{' '.join(plugins)}\n".encode())
     _code_fingerprint(digest)
     try:
