@@ -19,11 +19,14 @@ import io
 import os
 from operator import itemgetter
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import PolicyError, PolicyProblem
-from engine.hookspecs import DirectorySpec, hookimpl
+from engine.hookspecs import hookimpl
 from engine.model import Loc
+
+if TYPE_CHECKING:
+    from engine.deliveryspecs import DirectorySpec
 
 OPTIONS_SCHEMA = {
     "path": {"type": "string", "required": True, "empty": False},
@@ -163,6 +166,8 @@ class _People:
 
 @hookimpl(trylast=True)
 def register_directory_sources() -> list[DirectorySpec]:
+    from engine.deliveryspecs import DirectorySpec  # not needed by a decision
+
     return [
         DirectorySpec(
             name="csv",

@@ -6,7 +6,12 @@ PublishError, which the workflow records and retries on the next `sayso tick`.
 
 from __future__ import annotations
 
-from engine.hookspecs import Notification, NotifierSpec, PublishError, hookimpl
+from typing import TYPE_CHECKING
+
+from engine.hookspecs import PublishError, hookimpl
+
+if TYPE_CHECKING:
+    from engine.deliveryspecs import Notification, NotifierSpec
 
 OPTIONS = {
     "host": {"type": "string", "empty": False},
@@ -68,6 +73,8 @@ class EmailNotifier:
 
 @hookimpl
 def register_notifiers() -> list[NotifierSpec]:
+    from engine.deliveryspecs import NotifierSpec  # not needed by a decision
+
     return [
         NotifierSpec(
             name="email",

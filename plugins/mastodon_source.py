@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.hookspecs import Pulled, SourceSpec, hookimpl
+from engine.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from engine.deliveryspecs import Pulled, SourceSpec
 
 OPTIONS_SCHEMA = {
     "base_url": {"type": "string", "required": True, "regex": r"^https?://[^\s/]+.*$"},
@@ -80,6 +83,8 @@ class MastodonMentions:
         import requests
         from mastodon import Mastodon
 
+        from engine.deliveryspecs import Pulled
+
         messages: list[dict[str, Any]] = []
         newest = cursor or "0"  # no cursor yet: from the first mention on
         with requests.Session() as session:
@@ -134,6 +139,8 @@ def build(options: dict[str, Any]) -> MastodonMentions:
 
 @hookimpl
 def register_sources() -> list[SourceSpec]:
+    from engine.deliveryspecs import SourceSpec  # not needed by a decision
+
     return [
         SourceSpec(
             "mastodon",

@@ -17,8 +17,12 @@ import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.hookspecs import Publication, PublishError, PublisherSpec, hookimpl
+from engine.hookspecs import PublishError, hookimpl
+
+if TYPE_CHECKING:
+    from engine.deliveryspecs import Publication, PublisherSpec
 
 OPTIONS = {"path": {"type": "string", "empty": False}}
 
@@ -96,6 +100,8 @@ def _key_of(line: bytes) -> str | None:
 
 @hookimpl
 def register_publishers() -> list[PublisherSpec]:
+    from engine.deliveryspecs import PublisherSpec  # not needed by a decision
+
     return [
         PublisherSpec(
             name="outbox",

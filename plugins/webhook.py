@@ -14,16 +14,12 @@ import time
 from dataclasses import asdict
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.hookspecs import (
-    Notification,
-    NotifierSpec,
-    Publication,
-    PublishError,
-    PublisherSpec,
-    hookimpl,
-)
+from engine.hookspecs import PublishError, hookimpl
+
+if TYPE_CHECKING:
+    from engine.deliveryspecs import Notification, NotifierSpec, Publication, PublisherSpec
 
 OPTIONS = {
     "url": {"type": "string", "required": True, "regex": r"https?://\S+"},
@@ -127,6 +123,8 @@ class WebhookNotifier(Webhook):
 
 @hookimpl
 def register_publishers() -> list[PublisherSpec]:
+    from engine.deliveryspecs import PublisherSpec  # not needed by a decision
+
     return [
         PublisherSpec(
             name="webhook",
@@ -139,6 +137,8 @@ def register_publishers() -> list[PublisherSpec]:
 
 @hookimpl
 def register_notifiers() -> list[NotifierSpec]:
+    from engine.deliveryspecs import NotifierSpec  # not needed by a decision
+
     return [
         NotifierSpec(
             name="webhook",
