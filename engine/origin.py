@@ -13,7 +13,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from .dataclasscode import dataclass  # compiled once, kept like bytecode
 
 VIA = ("cli", "web", "api", "tick", "engine")
 
