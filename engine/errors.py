@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .model import PolicyProblem
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import PolicyProblem
 
 __all__ = [
     "NotAuthor",
@@ -16,6 +19,16 @@ __all__ = [
     "WrongState",
     "first_line",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`PolicyProblem` is re-exported lazily: the model's dataclasses take most of
+    the start-up of `sayso --help`, which needs only the error classes."""
+    if name == "PolicyProblem":
+        from .model import PolicyProblem
+
+        return PolicyProblem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SaysoError(Exception):

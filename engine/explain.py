@@ -1,12 +1,13 @@
 """Output for a person: a decision explained (the outcome, why, where in the text, who
-signs off, what to change), a submission and its full record. The CLI prints these."""
+signs off, what to change), a submission and its full record, an inbound message, and
+the reports of `validate`, `tick`, `replay` and `token list`. The CLI prints these."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from .model import Decision, Outcome, Reason, Span
+from .model import Decision, Outcome, Reason, Span, Status
 from .times import iso
 
 _CONTEXT = 30  # characters of text shown on each side of a match
@@ -99,7 +100,7 @@ def format_submission(sub: Any, *, decision: bool = False) -> str:
             f"  [{mark}] {q.id}: {q.approvals} approval(s) from {' or '.join(q.eligible)}"
             f" (approved by: {who})"
         )
-    if sub.next_escalation_at and sub.status.value == "pending":
+    if sub.next_escalation_at and sub.status == Status.PENDING:
         lines.append(f"  next escalation: {when(sub.next_escalation_at)}")
     if sub.publish_at:
         lines.append(f"  publish at: {when(sub.publish_at)}")
@@ -178,3 +179,104 @@ def format_communication(comm: dict) -> list[str]:
             " (sayso policy show VERSION)"
         )
     return lines
+
+
+def format_validation(result: Any, policy_dir: str) -> str:
+    """`sayso validate`: every problem as FILE:LINE:COL: message, the summary line when
+    valid, then the warnings (FILE:LINE:COL: warning: message)."""
+    lines = [str(problem) for problem in result.errors]
+    if result.valid:
+        from .version import short_version
+
+        counts = ", ".join(
+            f"{n} {what if n != 1 else what[:-1]}" for what, n in result.counts().items()
+        )
+        lines.append(f"{policy_dir}: valid ({counts}; version {short_version(result.version)})")
+    lines.extend(f"{warning.loc}: warning: {warning.message}" for warning in result.warnings)
+    return "\n".join(lines)
+
+
+def format_tick(report: Any) -> str:
+    """What `sayso tick` did, one line per item, then the totals."""
+    lines = [
+        f"submission {sid}: escalated to level {level} of {chain}"
+        for sid, chain, level in report.escalated
+    ]
+    lines += [f"submission {sid}: published" for sid in report.published]
+    lines += [f"submission {sid}: overdue (pending at its publish time)" for sid in report.overdue]
+    lines += [f"submission {sid}: publishing failed: {error}" for sid, error in report.failed]
+    lines += [
+        f"inbound {item_id}: escalated to level {level} of {chain}"
+        for item_id, chain, level in report.inbound_escalated
+    ]
+    lines += [
+        f"inbound {item_id}: overdue (unanswered past its respond_within)"
+        for item_id in report.inbound_overdue
+    ]
+    lines.append(
+        f"{len(report.escalated)} escalated, {len(report.published)} published, "
+        f"{len(report.overdue)} overdue, {len(report.failed)} failed"
+    )
+    if report.inbound_escalated or report.inbound_overdue:
+        lines.append(
+            f"inbound: {len(report.inbound_escalated)} escalated, "
+            f"{len(report.inbound_overdue)} overdue"
+        )
+    return "\n".join(lines)
+
+
+def format_replay(report: Any) -> str:
+    """`sayso replay`: each changed decision with the reasons gained (+) and lost (-)."""
+    lines = []
+    for c in report.changes:
+        lines.append(f"submission {c.id} ({c.author} on {c.channel}): {c.old} -> {c.new}")
+        lines.extend(f"    + {r}" for r in c.reasons_added)
+        lines.extend(f"    - {r}" for r in c.reasons_removed)
+    summary = ", ".join(f"{k}: {n}" for k, n in sorted(report.summary.items())) or "none"
+    lines.append(f"{report.total} replayed, {len(report.changes)} changed ({summary})")
+    return "\n".join(lines)
+
+
+def format_inbound(item: Any, *, full: bool = False) -> str:
+    """One inbound message: status, route, owners, the clock, the text (cut at 200
+    characters unless `full`)."""
+    from .inbound.items import InboundStatus
+
+    topics = ", ".join(item.topics) or "none"
+    name = f" ({item.sender_name})" if item.sender_name else ""
+    lines = [
+        f"inbound {item.id}: {item.status.value} (route {item.route}; topics {topics})",
+        f"  from {item.sender}{name} on {item.channel}, received {when(item.received_at)}",
+        f"  owners: {', '.join(item.owners) or 'nobody'}; level {item.level}",
+    ]
+    if item.status == InboundStatus.OPEN:
+        late = " OVERDUE" if item.overdue else ""
+        lines.append(f"  due: {when(item.due_at)}{late}")
+    if item.closed_by:
+        lines.append(f"  closed by {item.closed_by}: {item.closed_reason}")
+    if item.answered_by:
+        lines.append(f"  answered by submission {item.answered_by} at {when(item.resolved_at)}")
+    text = item.text if full or len(item.text) <= 200 else item.text[:200] + "..."
+    lines.append("  > " + text.replace("\n", "\n  > "))
+    return "\n".join(lines)
+
+
+def format_inbound_thread(item: Any, earlier: list, replies: list) -> str:
+    """`sayso inbound show`: the message in full, earlier messages from its sender and
+    the replies submitted for it."""
+    lines = [format_inbound(item, full=True)]
+    lines += [f"  earlier: inbound {e.id} ({e.status.value}) {e.text[:80]}" for e in earlier]
+    lines += [
+        f"  reply: submission {s.id} by {s.author} ({s.status.value}) {s.text[:80]}"
+        for s in replies
+    ]
+    return "\n".join(lines)
+
+
+def format_token(token: Any) -> str:
+    """One API token for `sayso token list` (never its text)."""
+    d = token.to_dict()
+    return (
+        f"{d['id']:>4}  {d['user']:<12} {d['name'] or '-':<16} {d['state']:<8} "
+        f"expires {d['expires_at'] or 'never'}  last used {d['last_used_at'] or 'never'}"
+    )

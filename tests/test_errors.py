@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import cli
+from commands.options import BadInput
 from engine.compiler import load_engine
 from engine.errors import (
     NotAuthor,
@@ -70,7 +71,7 @@ def test_tables_put_specific_types_before_their_bases():
         for i, kind in enumerate(kinds):
             assert not any(issubclass(kind, earlier) for earlier in kinds[:i]), kind
         assert kinds[-1] is SaysoError  # every error a person can cause has an answer
-    assert cli.exit_code(cli.BadInput("x")) == 2
+    assert cli.exit_code(BadInput("x")) == 2
     assert status_for(PolicyError([])) == 400
 
 

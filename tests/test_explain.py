@@ -1,4 +1,4 @@
-"""A decision explained for a person."""
+"""Output for a person: a decision explained, and the reports of tick, replay and inbound."""
 
 from __future__ import annotations
 
@@ -101,3 +101,60 @@ def test_show_prints_the_whole_record_for_a_person(tmp_path, monkeypatch):
     assert "  2026-05-04T09:00:00Z  approve revision 1 by cat — fine" in lines
     events = [line.split()[2] for line in lines[lines.index("audit events:") + 1 :]]
     assert events == ["submitted", "decided", "approved", "published"]
+
+
+# ---- the reports of tick, replay and inbound, as the CLI prints them ---------------
+
+
+def test_tick_report_lists_each_item_then_the_totals():
+    from engine.explain import format_tick
+    from engine.workflow.views import TickReport
+
+    report = TickReport(escalated=[(4, "complaint-chain", 1)], failed=[(7, "timeout")])
+    assert format_tick(report).splitlines() == [
+        "submission 4: escalated to level 1 of complaint-chain",
+        "submission 7: publishing failed: timeout",
+        "1 escalated, 0 published, 0 overdue, 1 failed",
+    ]
+    report = TickReport(inbound_escalated=[(2, "complaint-chain", 2)], inbound_overdue=[3])
+    assert format_tick(report).splitlines()[-1] == "inbound: 1 escalated, 1 overdue"
+
+
+def test_replay_report_marks_reasons_gained_and_lost():
+    from collections import Counter
+
+    from engine.explain import format_replay
+    from engine.replay import Change, ReplayReport
+
+    change = Change(5, "ann", "twitter/help", "approved", "denied", ("rates: no",), ("ok: yes",))
+    report = ReplayReport("v2", 3, [change], Counter({"approved -> denied": 1}))
+    assert format_replay(report).splitlines() == [
+        "submission 5 (ann on twitter/help): approved -> denied",
+        "    + rates: no",
+        "    - ok: yes",
+        "3 replayed, 1 changed (approved -> denied: 1)",
+    ]
+    assert format_replay(ReplayReport("v2")) == "0 replayed, 0 changed (none)"
+
+
+def test_inbound_message_shows_its_clock_and_cuts_long_text():
+    from datetime import UTC, datetime
+
+    from engine.explain import format_inbound
+    from engine.inbound.items import InboundItem, InboundStatus
+
+    at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+    item = InboundItem(
+        1, "twitter/help", "m1", "@zed", "Zed", "x" * 250, "0" * 64, None, None, "cli", at,
+        InboundStatus.OPEN, "complaints", ("complaints",), "complaint-chain", 1,
+        ("group:leads",), at, None, True, "v1", at,
+    )  # fmt: skip
+    lines = format_inbound(item).splitlines()
+    assert lines[:4] == [
+        "inbound 1: open (route complaints; topics complaints)",
+        "  from @zed (Zed) on twitter/help, received 2026-05-04T09:30:00Z",
+        "  owners: group:leads; level 1",
+        "  due: 2026-05-04T09:30:00Z OVERDUE",
+    ]
+    assert lines[4] == "  > " + "x" * 200 + "..."
+    assert format_inbound(item, full=True).splitlines()[4] == "  > " + "x" * 250

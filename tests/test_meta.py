@@ -234,6 +234,21 @@ def test_every_top_level_command_is_in_the_readme():
 # ---- (d) packaging -----------------------------------------------------------------
 
 
+def test_every_package_is_packaged():
+    """A wheel holds every top-level package the code imports (cli needs commands/)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests"}
+    assert {"engine", "plugins", "web", "commands"} <= packages
+    assert sorted(p for p in packages if f"{p}*" not in include) == []
+
+
+def test_commands_live_in_the_commands_package():
+    """cli.py only registers commands; each is defined in a module of commands/."""
+    homes = {name: command.callback.__module__ for name, command in COMMANDS}
+    assert sorted(n for n, home in homes.items() if not home.startswith("commands.")) == []
+
+
 def test_console_script_resolves_to_cli_main():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["scripts"]["sayso"] == "cli:main"

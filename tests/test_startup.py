@@ -35,8 +35,8 @@ print("\\nLOADED " + json.dumps(sorted(m for m in sys.modules if m in HEAVY)))
 """
 
 
-def loaded(args: list[str], cache: Path) -> list[str]:
-    code = f"HEAVY = {HEAVY!r}\n" + PROBE
+def loaded(args: list[str], cache: Path, watch: tuple[str, ...] = HEAVY) -> list[str]:
+    code = f"HEAVY = {watch!r}\n" + PROBE
     env = {**os.environ, "SAYSO_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(args)],
@@ -51,6 +51,12 @@ def loaded(args: list[str], cache: Path) -> list[str]:
 
 def test_help_imports_nothing_heavy(tmp_path):
     assert loaded(["--help"], tmp_path) == []
+
+
+def test_help_does_not_build_the_model(tmp_path):
+    """The model's dataclasses are most of the start-up; --help needs only the commands."""
+    assert loaded(["--help"], tmp_path, ("engine.model", "engine.compiler")) == []
+    assert loaded(["audit", "--help"], tmp_path, ("engine.model",)) == []
 
 
 def test_warm_check_imports_nothing_heavy(tmp_path):
