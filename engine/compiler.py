@@ -1,8 +1,9 @@
 """Compiling a policy once into lookup tables: the immutable, thread-safe `Engine`.
 
 What is precomputed:
-- every user's principal set {`*`, `user:ID`, `group:G`...}, groups taken through
-  nested `includes` transitively;
+- every group's members, through nested `includes` transitively; each user's
+  principal set {`*`, `user:ID`, `group:G`...} is computed on first use and kept
+  (`engine.membership`: a large directory costs nothing up front);
 - per (channel, kind): which principals the enforced and advisory allow/deny rules
   name, so "may A post to C as K?" is a few dictionary look-ups (channel globs are
   resolved against the known channels here, with fnmatch semantics);
@@ -27,8 +28,10 @@ import re2
 from . import plugins as plugin_registry
 from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
 from .errors import NotFound, PolicyError, PolicyProblem
+from .gcpause import paused_gc
 from .hookspecs import CheckFunction, TopicDetector
 from .inbound.routing import CompiledRoutes, Routing
+from .membership import Membership
 from .model import (
     Channel,
     CheckConfig,
@@ -45,7 +48,7 @@ from .model import (
     User,
     Waiver,
 )
-from .permissions import EMPTY_INDEX, RuleIndex, evaluate, group_members
+from .permissions import EMPTY_INDEX, RuleIndex, evaluate
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -80,6 +83,7 @@ class Engine:
         "_principals",
         "_groups_of",
         "_group_members",
+        "_membership",
         "_rule_index",
         "_rule_order",
         "_rule_channels",
@@ -99,16 +103,11 @@ class Engine:
         self.version = policy.version
         channel_ids = tuple(policy.channels)
 
-        self._group_members = group_members(policy)
-        groups_of: dict[str, set[str]] = defaultdict(set)
-        for group_id, users in self._group_members.items():
-            for user_id in users:
-                groups_of[user_id].add(group_id)
-        self._groups_of = {u: frozenset(groups_of.get(u, ())) for u in policy.users}
-        self._principals = {
-            u: frozenset({"*", f"user:{u}", *(f"group:{g}" for g in gs)})
-            for u, gs in self._groups_of.items()
-        }
+        membership = Membership(policy)  # each user's groups and principals, on first use
+        self._membership = membership
+        self._group_members = membership.group_members
+        self._groups_of = membership.groups
+        self._principals = membership.principals
 
         self._rule_order = {rule.id: i for i, rule in enumerate(policy.rules)}
         self._rule_channels = {
@@ -245,7 +244,7 @@ class Engine:
     def members(self, principal: str) -> frozenset[str]:
         """The user ids a principal stands for."""
         if principal == "*":
-            return frozenset(self.policy.users)
+            return self._membership.everyone()
         if principal.startswith("group:"):
             return self._group_members.get(principal[6:], frozenset())
         user_id = principal.removeprefix("user:")
@@ -346,7 +345,8 @@ class Engine:
 
 def compile_policy(policy: Policy, pm: Any = None) -> Engine:
     """Compile a loaded policy (raises PolicyError for an unknown or misconfigured plugin)."""
-    return Engine(policy, pm)
+    with paused_gc():
+        return Engine(policy, pm)
 
 
 def load_engine(policy_dir: str, pm: Any = None, *, use_cache: bool = False) -> Engine:

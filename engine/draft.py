@@ -34,10 +34,13 @@ class Item:
     value: Any
     src: Source
     path: tuple  # e.g. ("users", "dana") or ("rules", 3)
+    at: Loc | None = None  # where, when known already (every user of a directory source)
 
     @property
     def where(self) -> Loc:
         """The entry itself: its key in a mapping section, its item in a list section."""
+        if self.at is not None:
+            return self.at
         return self.src.loc(self.path, at_key=isinstance(self.path[-1], str))
 
     def loc(self, *sub: Any, at_key: bool = False) -> Loc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,6 +39,8 @@ def os_account() -> tuple[str, str]:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER
         user = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    import socket  # only for the CLI's provenance, not on every start-up
+
     return user, socket.gethostname()
 
 

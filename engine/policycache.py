@@ -9,7 +9,8 @@ and the installed plugins. A policy whose directory sources read from outside th
 directory is never cached. An entry that cannot be read back (corrupt, from another
 version of Python, for another key) is ignored and rebuilt.
 
-Entries are pickles in the user cache directory (`SAYSO_CACHE_DIR`, else
+Entries are pickles (of the form `engine.policypack` gives a policy: users as columns,
+quick to read back) in the user cache directory (`SAYSO_CACHE_DIR`, else
 platformdirs' user cache dir for "sayso"), created with owner-only permissions:
 only the user who wrote them reads them back.
 """
@@ -23,9 +24,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from .gcpause import paused_gc
 from .model import Policy
+from .policypack import pack, unpack
 
-FORMAT = b"sayso-policy-cache-v1"
+FORMAT = b"sayso-policy-cache-v2"
 MAX_HASHED_BYTES = 64 * 1024 * 1024  # a bigger file in the policy directory: no caching
 _CODE = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "plugins")
 
@@ -103,15 +106,15 @@ def cache_key(policy_dir: str, plugins: list[str], today: date) -> str | None:
 
 def _read(path: Path, key: str) -> Policy | None:
     try:
-        with open(path, "rb") as handle:
-            stored_key, policy = pickle.load(handle)
+        with open(path, "rb") as handle, paused_gc():
+            stored_key, policy, users = pickle.load(handle)
+            if stored_key != key or not isinstance(policy, Policy):
+                return None
+            return unpack(policy, users)
     except FileNotFoundError:
         return None
     except Exception:  # corrupt, truncated, from other code: rebuild it
         return None
-    if stored_key != key or not isinstance(policy, Policy):
-        return None
-    return policy
 
 
 def _write(path: Path, key: str, policy: Policy) -> None:
@@ -120,8 +123,8 @@ def _write(path: Path, key: str, policy: Policy) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump((key, policy), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "wb") as handle, paused_gc():
+            pickle.dump((key, *pack(policy)), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written only costs time
@@ -147,9 +150,7 @@ def load_policy_cached(
     pm = pm or plugin_registry.default_plugin_manager()
     if not use_cache:
         return _load(shown, pm, today)
-    names = sorted(pm.get_name(p) or repr(p) for p in pm.get_plugins())
-    key = cache_key(shown, names, today)
-    path = cache_dir() / f"{key}.pickle" if key else None
+    key, path = _entry(shown, pm, today)
     if path is not None:
         found = _read(path, key)
         if found is not None:
@@ -158,6 +159,19 @@ def load_policy_cached(
     if path is not None and cacheable(policy):
         _write(path, key, policy)
     return policy
+
+
+def store(policy_dir: str | os.PathLike, pm: Any, today: date, policy: Policy) -> None:
+    """Write the cache entry of a policy loaded from `policy_dir` (as a miss would)."""
+    key, path = _entry(os.fspath(policy_dir), pm, today)
+    if path is not None and cacheable(policy):
+        _write(path, key, policy)
+
+
+def _entry(shown: str, pm: Any, today: date) -> tuple[str, Path | None]:
+    names = sorted(pm.get_name(p) or repr(p) for p in pm.get_plugins())
+    key = cache_key(shown, names, today)
+    return key or "", cache_dir() / f"{key}.pickle" if key else None
 
 
 def _load(policy_dir: str, pm: Any, today: date) -> Policy:

@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema
 
+from .plainentries import without_plain_entries
 from .schemaexplain import ID, explain
 from .wording import SINGULAR, Found, Path, describe, render_path, suggest, type_name
 
@@ -99,7 +100,7 @@ def _inline(node: Any, defs: Mapping[str, Any]) -> Any:
 def schema_problems(data: Any) -> list[Found]:
     """Every schema problem of one file's data (already read from YAML)."""
     found: dict[tuple[Path, str], Found] = {}
-    for error in _validator().iter_errors(data):
+    for error in _validator().iter_errors(without_plain_entries(data)):
         for item in explain(error, data):
             found.setdefault((item.path, item.message), item)
     return list(found.values())

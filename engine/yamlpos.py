@@ -113,6 +113,7 @@ class _Frame:
     anchor: str | None
     count: int  # nodes inside, aliases expanded
     key: Any = None  # mapping: the key waiting for its value
+    key_path: Path = ()  # and its path (one tuple for the key's and the value's place)
     mode: int = 0  # what to do with that value: _KEEP, _MERGE_INTO or _DISCARD
     merges: list | None = None
 
@@ -268,14 +269,15 @@ class _Builder:
             if frame.merges is None:
                 frame.merges = []
             return
-        if key in frame.value or frame.path + (key,) in self.keys:
-            first = self.keys.get(frame.path + (key,))
+        path = frame.path + (key,)
+        if key in frame.value or path in self.keys:
+            first = self.keys.get(path)
             where = f" (first at line {first[0]}, column {first[1]})" if first else ""
             self.problems.append(YamlProblem(f"duplicate key '{key}'{where}", *pos))
             frame.key, frame.mode = object(), _DISCARD  # a path nothing looks up
             return
-        frame.key = key
-        self.keys[frame.path + (key,)] = pos
+        frame.key, frame.key_path = key, path
+        self.keys[path] = pos
 
     def start(self, event: Any) -> None:
         pos = _pos(event)
@@ -328,6 +330,8 @@ def _child_path(stack: list[_Frame]) -> Path:
         return ()
     parent = stack[-1]
     if parent.is_map:
+        if parent.mode == _KEEP:
+            return parent.key_path
         return parent.path + (parent.key,)
     return parent.path + (len(parent.value),)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from operator import itemgetter
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -60,10 +61,7 @@ def parse_csv(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     reader = csv.reader(io.StringIO(_decode(data, name), newline=""))
     people = _People(name)
     try:
-        columns = _header(reader, name)
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                people.add(reader.line_num, columns, row)
+        people.read(reader, _header(reader, name))
     except csv.Error as err:
         people.problem(reader.line_num or 1, f"unreadable CSV: {err}")
     if people.problems:
@@ -107,9 +105,8 @@ class _People:
     def __init__(self, name: str):
         from engine.schema import ID  # the id rule of policy files (a heavy module: load late)
 
-        self.id_rule = ID
+        self.id_rule = ID.fullmatch
         self.name = name
-        self.membership: set[tuple[str, str]] = set()  # a list look-up would be quadratic
         self.users: dict[str, dict[str, str]] = {}
         self.groups: dict[str, dict[str, list[str]]] = {}
         self.first_line: dict[str, int] = {}
@@ -118,30 +115,49 @@ class _People:
     def problem(self, line: int, message: str, col: int = 1) -> None:
         self.problems.append(PolicyProblem(Loc(self.name, line, col), message))
 
-    def add(self, line: int, columns: list[str], row: list[str]) -> None:
-        if len(row) > len(columns):
-            self.problem(line, f"{len(row)} fields but the header has {len(columns)}")
-            return
-        record = dict(zip(columns, (cell.strip() for cell in row), strict=False))
-        uid = record.get("id", "")
-        if not self.id_rule.fullmatch(uid):
-            self.problem(line, f"invalid user id '{uid}'" if uid else "a row without an id")
-            return
-        if uid in self.users:
-            self.problem(line, f"duplicate user '{uid}' (first at line {self.first_line[uid]})")
-            return
-        self.users[uid] = {"name": record.get("name", ""), "email": record.get("email", "")}
-        self.first_line[uid] = line
-        for gid in (g.strip() for g in record.get("groups", "").split(";")):
-            if not gid:
+    def read(self, reader: Any, columns: list[str]) -> None:
+        """Every row after the header (one loop with local names: it runs per person)."""
+        width = len(columns)
+        # id, name, email and groups of a row padded with one empty cell (a missing column)
+        pick = itemgetter(*(columns.index(c) if c in columns else -1 for c in COLUMNS))
+        padding = [[""] * n for n in range(width + 2)]
+        users, first_line, valid_id = self.users, self.first_line, self.id_rule
+        known_groups: set[str] = set()  # group ids already checked and created
+        for row in reader:
+            if not "".join(row).strip():
+                continue  # a blank row
+            line, size = reader.line_num, len(row)
+            if size > width:
+                self.problem(line, f"{size} fields but the header has {width}")
                 continue
-            if not self.id_rule.fullmatch(gid):
-                self.problem(line, f"invalid group id '{gid}' for user '{uid}'")
+            row += padding[width + 1 - size]
+            uid, name, email, groups = pick(row)
+            uid = uid.strip()
+            if not valid_id(uid):
+                self.problem(line, f"invalid user id '{uid}'" if uid else "a row without an id")
                 continue
-            members = self.groups.setdefault(gid, {"members": []})["members"]
-            if (gid, uid) not in self.membership:
-                self.membership.add((gid, uid))
-                members.append(uid)
+            if uid in users:
+                self.problem(line, f"duplicate user '{uid}' (first at line {first_line[uid]})")
+                continue
+            users[uid] = {"name": name.strip(), "email": email.strip()}
+            first_line[uid] = line
+            if groups and not groups.isspace():
+                self.join(line, uid, groups, known_groups)
+
+    def join(self, line: int, uid: str, groups: str, known: set[str]) -> None:
+        """Add a new user to each group of the `groups` cell."""
+        done: list[str] = []  # each user is new: a membership can only repeat in its row
+        for gid in (g.strip() for g in groups.split(";")):
+            if not gid or gid in done:
+                continue
+            if gid not in known:
+                if not self.id_rule(gid):
+                    self.problem(line, f"invalid group id '{gid}' for user '{uid}'")
+                    continue
+                known.add(gid)
+                self.groups[gid] = {"members": []}
+            done.append(gid)
+            self.groups[gid]["members"].append(uid)
 
 
 @hookimpl(trylast=True)

@@ -11,7 +11,7 @@ variable, so it never sits in the policy files.
 from __future__ import annotations
 
 import os
-from html.parser import HTMLParser
+from functools import cache
 from typing import Any
 
 from engine.hookspecs import Pulled, SourceSpec, hookimpl
@@ -29,25 +29,33 @@ OPTIONS_SCHEMA = {
 }
 
 
-class _Text(HTMLParser):
-    """A status's HTML as plain text: paragraphs and line breaks become newlines."""
+@cache
+def _text_parser() -> type:
+    """The HTML-to-text parser class, built on first use (html.parser is not needed
+    to load the plugin)."""
+    from html.parser import HTMLParser
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+    class Text(HTMLParser):
+        """A status's HTML as plain text: paragraphs and line breaks become newlines."""
 
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
 
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag == "br":
+                self.parts.append("\n")
+            elif tag == "p" and self.parts:
+                self.parts.append("\n\n")
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    return Text
 
 
 def html_to_text(html: str) -> str:
-    parser = _Text()
+    parser = _text_parser()()
     parser.feed(html or "")
     parser.close()
     return "".join(parser.parts).strip()

@@ -1,0 +1,97 @@
+"""The form in which the policy cache stores a `Policy`: its users as columns.
+
+Pickle writes and reads a frozen dataclass through Python-level `__getstate__` and
+`__setstate__`, a few microseconds an object: for a directory of 200,000 users (each a
+`User` with its `Loc`) that alone took over half a second to read back. The users
+are stored instead as lists of their fields, which pickle reads in C, and rebuilt
+by setting their slots directly (what the frozen dataclass's `__init__` does,
+without its per-field Python calls). Everything else is pickled as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from .model import Loc, Policy, User
+
+_USER = ("id", "name", "email", "attrs", "loc")
+
+
+def _setters(cls: type, names: tuple[str, ...]) -> list[Callable[[Any, Any], None]]:
+    """The slot setters of a frozen slots dataclass, which must have exactly `names`."""
+    if tuple(f.name for f in dataclasses.fields(cls)) != names:
+        raise TypeError(f"{cls.__name__} has other fields than {names}")
+    return [getattr(cls, name).__set__ for name in names]
+
+
+def _user_builder() -> Callable[..., User]:
+    """`User(id, name, email, attrs, loc)`, slot by slot (no dataclass __init__)."""
+    set_id, set_name, set_email, set_attrs, set_loc = _setters(User, _USER)
+    new = object.__new__
+
+    def make(uid: str, name: str, email: str, attrs: tuple, loc: Loc) -> User:
+        user = new(User)
+        set_id(user, uid)
+        set_name(user, name)
+        set_email(user, email)
+        set_attrs(user, attrs)
+        set_loc(user, loc)
+        return user
+
+    return make
+
+
+def _loc_builder() -> Callable[..., Loc]:
+    set_file, set_line, set_col = _setters(Loc, ("file", "line", "col"))
+    new = object.__new__
+
+    def make(file: str, line: int, col: int) -> Loc:
+        loc = new(Loc)
+        set_file(loc, file)
+        set_line(loc, line)
+        set_col(loc, col)
+        return loc
+
+    return make
+
+
+def pack(policy: Policy) -> tuple:
+    """(the policy without its users, the users as columns) or (policy, None) when a
+    user is filed under another id than its own (then it is pickled as it is)."""
+    users = policy.users
+    if any(key is not user.id and key != user.id for key, user in users.items()):
+        return policy, None
+    where: dict[int, int] = {}  # id(Loc) -> its row in `locs`
+    locs: list[tuple[str, int, int]] = []
+    rows = []
+    for user in users.values():
+        loc = user.loc
+        row = where.get(id(loc))
+        if row is None:
+            row = where[id(loc)] = len(locs)
+            locs.append((loc.file, loc.line, loc.col))
+        rows.append(row)
+    columns = (
+        list(users),
+        [u.name for u in users.values()],
+        [u.email for u in users.values()],
+        [u.attrs for u in users.values()],
+        rows,
+        locs,
+    )
+    return dataclasses.replace(policy, users={}), columns
+
+
+def unpack(policy: Policy, columns: tuple | None) -> Policy:
+    if columns is None:
+        return policy
+    ids, names, emails, attrs, rows, loc_rows = columns
+    make_loc, make_user = _loc_builder(), _user_builder()
+    locs = [make_loc(*row) for row in loc_rows]
+    users = {
+        uid: make_user(uid, name, email, attr, locs[row])
+        for uid, name, email, attr, row in zip(ids, names, emails, attrs, rows, strict=True)
+    }
+    return dataclasses.replace(policy, users=users)
