@@ -9,15 +9,18 @@ audit events (`inbound.received`, `inbound.routed`) per message.
 
 - import: messages/s of `import_messages` over a JSONL file (one in ten a complaint);
 - inbox: with OPEN open messages all owned by one person, the server-side time of
-  `GET /api/v1/inbound` (the inbox page's query and its view counts), p50 and p95;
-- tick: over those OPEN open messages, DUE of them with an escalation due, one `tick`.
+  `GET /api/v1/inbound` (the inbox page's query and the view's count), p50 and p95;
+- tick: over those OPEN open messages, DUE of them with an escalation due, one `tick`;
+  then the inbox of an owner of the DUE escalated messages and of one who owns none.
+
+Targets are wall-clock; the cpu-time column (time.process_time) is what to compare
+between runs on a machine busy with other work.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -36,9 +39,29 @@ POLICY = ROOT / "tests" / "fixtures" / "policies" / "inbound"
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
-def row(name: str, value: str, target: str = "", ok: bool | None = None) -> str:
+def row(name: str, value: str, target: str = "", ok: bool | None = None, cpu: str = "") -> str:
     verdict = "" if ok is None else ("ok" if ok else "MISSED")
-    return f"| {name:<48} | {value:>16} | {target:>12} | {verdict:<6} |"
+    return f"| {name:<48} | {value:>12} | {cpu:>12} | {target:>12} | {verdict:<6} |"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(share * len(ordered)) - 1)]
+
+
+def inbox_timings(client, headers, view: str = "all", n: int = 120):
+    """(wall ms, cpu ms) per `GET /api/v1/inbound` over four pages, after warm-up."""
+    wall, cpu = [], []
+    for i in range(n + 20):
+        begin, begin_cpu = time.perf_counter(), time.process_time()
+        response = client.get(
+            f"/api/v1/inbound?view={view}&limit=50&offset={(i % 4) * 50}", headers=headers
+        )
+        if i >= 20:
+            wall.append((time.perf_counter() - begin) * 1000)
+            cpu.append((time.process_time() - begin_cpu) * 1000)
+        assert response.status_code == 200, response.get_data(as_text=True)
+    return wall, cpu, response.json
 
 
 def write_messages(path: Path, n: int, *, start: int, due: int) -> None:
@@ -94,13 +117,14 @@ def main() -> None:
         box = state.workflow.inbound
         print(f"inbound benchmark (SQLite); {import_n:,} imported, {open_n:,} open, {due_n:,} due")
         print()
-        print(row("metric", "value", "target", None))
-        print(f"|{'-' * 50}|{'-' * 18}|{'-' * 14}|{'-' * 8}|")
+        print(row("metric", "value", "target", None, "cpu time"))
+        print(f"|{'-' * 50}|{'-' * 14}|{'-' * 14}|{'-' * 14}|{'-' * 8}|")
 
         first = work / "import.jsonl"
         write_messages(first, import_n, start=0, due=due_n)
+        begin_cpu = time.process_time()
         added, seconds = run_import(box, first)
-        rate = added / seconds
+        rate, cpu_rate = added / seconds, added / (time.process_time() - begin_cpu)
         goal = 2000
         print(
             row(
@@ -108,6 +132,7 @@ def main() -> None:
                 f"{rate:,.0f}/s",
                 f">= {goal:,}/s",
                 rate >= goal,
+                f"{cpu_rate:,.0f}/s",
             )
         )
 
@@ -115,28 +140,21 @@ def main() -> None:
         write_messages(rest, open_n - import_n, start=import_n, due=0)
         run_import(box, rest)
 
-        token = accounts.create_token(state.store, "ann", "bench")
+        def token(user: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {accounts.create_token(state.store, user, 'b')}"}
+
         client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"}
-        timings = []
-        for i in range(120):
-            begin = time.perf_counter()
-            response = client.get(
-                f"/api/v1/inbound?limit=50&offset={(i % 4) * 50}", headers=headers
-            )
-            timings.append((time.perf_counter() - begin) * 1000)
-            assert response.status_code == 200, response.get_data(as_text=True)
-        assert response.json["total"] == min(open_n, 1000), response.json["total"]
-        timings = sorted(timings[20:])  # after warm-up
-        p50 = statistics.median(timings)
-        p95 = timings[int(0.95 * len(timings)) - 1]
-        print(row(f"GET /api/v1/inbound, {open_n:,} open, p50", f"{p50:,.1f} ms"))
+        wall, cpu, body = inbox_timings(client, token("ann"))
+        assert body["total"] == min(open_n, 1000), body["total"]
+        print(row(f"GET /api/v1/inbound, {open_n:,} open, p50", f"{percentile(wall, 0.5):,.1f} ms"))
+        p95 = percentile(wall, 0.95)
         print(
             row(
                 f"GET /api/v1/inbound, {open_n:,} open, p95",
                 f"{p95:,.1f} ms",
                 "<= 50 ms",
                 p95 <= 50,
+                f"{percentile(cpu, 0.95):,.1f} ms",
             )
         )
         engine_times = []
@@ -145,17 +163,16 @@ def main() -> None:
             inbox(box, "ann", limit=50, now=T0)
             counts(box, "ann", now=T0)
             engine_times.append((time.perf_counter() - begin) * 1000)
-        engine_times.sort()
         print(
             row(
-                "  of which the inbox query and counts, p95",
-                f"{engine_times[int(0.95 * 50) - 1]:,.1f} ms",
+                "  engine only: inbox() and counts() of all views",
+                f"{percentile(engine_times, 0.95):,.1f} ms",
             )
         )
 
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         report = state.workflow.tick(now=T0)
-        seconds = time.perf_counter() - begin
+        seconds, cpu_seconds = time.perf_counter() - begin, time.process_time() - begin_cpu
         escalated = len(report.inbound_escalated)
         print(
             row(
@@ -163,9 +180,25 @@ def main() -> None:
                 f"{seconds:,.2f} s",
                 "<= 10 s",
                 seconds <= 10 and escalated == due_n,
+                f"{cpu_seconds:,.2f} s",
             )
         )
         print(row("  and flagged overdue in the same tick", f"{len(report.inbound_overdue):,}"))
+
+        # After the tick: the first level owns the escalated few thousand; the second
+        # level owns none yet (a view read from the owners' side, not by a walk).
+        for user, view, what in (("lea", "escalated", "escalated"), ("vp", "all", "none")):
+            wall, cpu, body = inbox_timings(client, token(user), view, n=60)
+            p95 = percentile(wall, 0.95)
+            print(
+                row(
+                    f"  inbox of an owner of {what} ({body['total']:,}), p95",
+                    f"{p95:,.1f} ms",
+                    "<= 50 ms",
+                    p95 <= 50,
+                    f"{percentile(cpu, 0.95):,.1f} ms",
+                )
+            )
         begin = time.perf_counter()
         result = AuditLog(state.store).verify()
         print(

@@ -31,35 +31,52 @@ KINDS = tuple(Kind)  # StrEnum members compare equal to their values
 @click.command()
 @click.option("--author", metavar="U", help="Author's user id.")
 @click.option("--channel", metavar="C", help="Channel id, platform/handle.")
-@click.option("--kind", default="post", show_default=True, help="post or reply.")
+@click.option("--kind", help="post or reply (default post; reply with --in-reply-to).")
 @text_options()
 @at_option("Decide as of this time (default now).")
 @click.option("--explain", is_flag=True, help="Also list every rule, topic and check considered.")
+@click.option(
+    "--in-reply-to", metavar="ID", help="The inbound message it answers (compares with the store)."
+)
 @dash_argument
 @json_option
 @pass_ctx
-def check(ctx: Context, author, channel, kind, text, file, at, explain, dash, as_json) -> None:
+def check(
+    ctx: Context, author, channel, kind, text, file, at, explain, in_reply_to, dash, as_json
+) -> None:
     """Evaluate a post against the policy; store nothing.
 
     Exit 0 approved, 1 denied, 3 needs sign-off, 2 bad input.
     """
-    from engine.errors import PolicyError
     from engine.explain import format_decision, format_trace
     from engine.historycheck import NOT_RUN, checks_without_history
     from engine.model import Post
 
     if not author or not channel:
         raise BadInput("--author and --channel are required")
+    kind = kind or ("reply" if in_reply_to else "post")
     if kind not in KINDS:
         raise BadInput(f"--kind must be post or reply, not '{kind}'")
     post = Post(author=author, channel=channel, text=read_post_text(text, file, dash), kind=kind)
     now = parse_time(at)
+    decision = None
     try:
         engine = ctx.engine
-    except PolicyError as err:
+        if in_reply_to:  # decided as submit would: with the store's history
+            decision = ctx.workflow.check(
+                author,
+                channel,
+                post.text,
+                kind=kind,
+                now=now,
+                in_reply_to=in_reply_to,
+                explain=True,
+            )
+    except SaysoError as err:  # the policy, or the message it answers
         raise BadInput(str(err)) from None
-    decision = engine.decide(post, now=now, explain=True)
-    not_run = checks_without_history(engine, post)
+    if decision is None:
+        decision = engine.decide(post, now=now, explain=True)
+    not_run = [] if in_reply_to else checks_without_history(engine, post)
     if as_json:
         echo_json({**decision.to_dict(), "checks_not_run": not_run})
     else:

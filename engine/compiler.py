@@ -338,9 +338,11 @@ class Engine:
         now: datetime | None = None,
         history: Any = None,
         explain: bool = False,
+        reply_to: Any = None,
     ) -> Decision:
-        """The decision on a post. `explain=True` also traces what did not match."""
-        return decide(self, post, now=now, history=history, explain=explain)
+        """The decision on a post. `explain=True` also traces what did not match;
+        `reply_to` (a `ReplyContext`) is the inbound message the post answers."""
+        return decide(self, post, now=now, history=history, explain=explain, reply_to=reply_to)
 
 
 def compile_policy(policy: Policy, pm: Any = None) -> Engine:

@@ -88,6 +88,7 @@ def decide(
     now: datetime | None = None,
     history: Any = None,
     explain: bool = False,
+    reply_to: Any = None,
 ) -> Decision:
     today = (now or datetime.now(UTC)).date()
     kind = str(post.kind)
@@ -107,7 +108,7 @@ def decide(
         matches: tuple[TopicMatch, ...] = ()
     else:
         matches = _topics(engine, post, today, out)
-        _checks(engine, post, now, history, today, out)
+        _checks(engine, post, now, history, today, out, reply_to)
 
     blocked = out.denials or out.requirements
     reasons = (*out.denials, *out.signoffs) if blocked else verdict.reasons
@@ -279,11 +280,11 @@ def _signers(requirement: Requirement) -> str:
 # ---- checks -----------------------------------------------------------------
 
 
-def _checks(engine, post: Post, now, history, today: date, out: _Collector) -> None:
+def _checks(engine, post: Post, now, history, today: date, out: _Collector, reply_to=None) -> None:
     checks = engine.checks_by_channel.get(post.channel, ())
     if not checks:
         return
-    given = CheckInput(post, engine.policy.channels[post.channel], now, history)
+    given = CheckInput(post, engine.policy.channels[post.channel], now, history, reply_to)
     for check in checks:
         config = check.config
         action = check.action

@@ -46,6 +46,19 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class ReplyContext:
+    """The inbound message a reply answers (a post given `in_reply_to`)."""
+
+    item_id: int
+    channel: str
+    sender: str  # the customer's platform handle
+    # earlier(channel): texts of earlier replies to messages from this sender on that
+    # channel (on every channel when channel is None), newest first; the reply being
+    # decided is never among them.
+    earlier: Callable[[str | None], Iterable[str]] = lambda channel: ()
+
+
+@dataclass(frozen=True)
 class CheckInput:
     post: Post
     channel: Channel
@@ -54,6 +67,7 @@ class CheckInput:
     # channel when channel is None), newest first, for checks that compare with the
     # past; None when the caller has no store.
     history: Callable[[str | None, str], Iterable[str]] | None = None
+    reply_to: ReplyContext | None = None  # set when the post answers an inbound message
 
 
 CheckFunction = Callable[[CheckInput], list[Finding]]

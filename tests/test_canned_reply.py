@@ -11,6 +11,7 @@ import pytest
 
 from engine.compiler import load_engine
 from engine.errors import PolicyError
+from engine.hookspecs import ReplyContext
 from engine.model import Outcome, Post, Status
 from engine.store import Store
 from engine.workflow import Workflow
@@ -167,3 +168,45 @@ def test_one_channel_only_when_asked(tmp_path, monkeypatch):
     assert elsewhere.status is Status.PUBLISHED
     assert again.status is Status.PENDING
     wf.store.close()
+
+
+def to_sender(texts, asked=None):
+    """The inbound message a reply answers, from @joe, with earlier replies to him."""
+
+    def earlier(channel):
+        if asked is not None:
+            asked.append(channel)
+        return iter(texts)
+
+    return ReplyContext(item_id=7, channel="twitter/help", sender="@joe", earlier=earlier)
+
+
+def test_one_earlier_reply_to_the_same_sender_is_enough(tmp_path):
+    engine = engine_with(tmp_path)
+    fresh = ["The Elm Street branch opens at nine.", "Your card arrives by Friday."]
+    decision = engine.decide(reply(FORM), history=history_of(fresh), reply_to=to_sender([FORM]))
+    assert decision.decision is Outcome.NEEDS_SIGNOFF
+    [reason] = decision.reasons
+    assert reason.message == (
+        "this reply is 100% identical to 1 earlier reply to @joe; write an answer for this person"
+    )
+    other = engine.decide(reply(FORM), history=history_of(fresh), reply_to=to_sender(fresh))
+    assert other.decision is Outcome.APPROVED
+    # without a store's history (a plain check) the sender's replies still count
+    assert engine.decide(reply(FORM), reply_to=to_sender([FORM])).decision is (
+        Outcome.NEEDS_SIGNOFF
+    )
+
+
+def test_sender_rule_follows_across_channels_and_can_be_turned_off(tmp_path):
+    asked = []
+    engine_with(tmp_path).decide(reply(FORM), reply_to=to_sender([], asked))
+    engine_with(tmp_path, ", across_channels: false").decide(
+        reply(FORM), reply_to=to_sender([], asked)
+    )
+    assert asked == [None, "twitter/help"]
+    off = engine_with(tmp_path, ", same_sender: false")
+    assert off.decide(reply(FORM), reply_to=to_sender([FORM])).decision is Outcome.APPROVED
+    both = off.decide(reply(FORM), history=history_of([FORM, FORM]), reply_to=to_sender([FORM]))
+    [reason] = both.reasons  # the rule for every reply still applies
+    assert "identical to 2 earlier replies;" in reason.message

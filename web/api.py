@@ -25,6 +25,7 @@ from . import access
 from .access import may_view
 from .auditview import audit_filters
 from .auth import known, sayso
+from .inbound_api import reply_target
 from .openapi import DOCUMENT, SCHEMAS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -129,10 +130,19 @@ def check():
     author = data.get("author", g.user)
     if author != g.user and not engine.has_role(g.user, Role.ADMINS):
         abort(403, "only admins may check posts for another author")
-    post = Post(
-        author, data["channel"], check_post_text(data["text"]), data.get("kind", Kind.POST.value)
-    )
-    decided = engine.decide(post)
+    item_id = reply_target(data)
+    if item_id is None:
+        post = Post(
+            author,
+            data["channel"],
+            check_post_text(data["text"]),
+            data.get("kind", Kind.POST.value),
+        )
+        decided = engine.decide(post)
+    else:  # as submit decides it: with the store's history and the message's sender
+        decided = sayso().workflow.check(
+            author, data["channel"], data["text"], kind=data.get("kind"), in_reply_to=item_id
+        )
     decision = decided.to_dict()
     decision.pop("trace", None)
     # what would change the answer, as `sayso check` prints under "To get approved"
@@ -144,12 +154,14 @@ def check():
 def submit():
     data = json_body("SubmitRequest")
     publish_at = parse_time(data.get("publish_at"), "publish_at")
+    item_id = reply_target(data)
     sub = sayso().workflow.submit(
         g.user,
         data["channel"],
         data["text"],
-        kind=data.get("kind", Kind.POST.value),
+        kind=data.get("kind", Kind.REPLY.value if item_id else Kind.POST.value),
         publish_at=publish_at,
+        in_reply_to=item_id,
     )
     return jsonify(sub.to_dict()), 201
 

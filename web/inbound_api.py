@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from engine.errors import SaysoError, WorkflowError
 from engine.inbound.importer import message_from
-from engine.inbound.inbox import COUNT_CAP, VIEWS, counts, inbox
+from engine.inbound.inbox import COUNT_CAP, VIEWS, count, inbox
 from engine.inbound.items import InboundStatus
 from engine.model import Role
 
@@ -113,11 +113,11 @@ def listing():
         abort(400, "view must be one of: " + ", ".join(VIEWS))
     box = state.workflow.inbound
     items = inbox(box, g.user, view=view, limit=limit, offset=offset)
-    total = counts(box, g.user)[view]
+    total = count(box, g.user, view)
     return jsonify(total=total, total_capped=total >= COUNT_CAP, items=[i.to_dict() for i in items])
 
 
-def _visible(item_id: int):
+def visible(item_id: int):
     """Owners, admins and auditors see a message; to anyone else it does not exist
     (the same 404 as for a missing one: no existence oracle)."""
     box = sayso().workflow.inbound
@@ -130,10 +130,16 @@ def _visible(item_id: int):
     return item
 
 
+def reply_target(data: dict[str, Any]) -> int | None:
+    """`in_reply_to` of a check or submission request: a message the caller may see."""
+    item_id = data.get("in_reply_to")
+    return None if item_id is None else visible(item_id).id
+
+
 @bp.get("/<id:item_id>")
 def one(item_id: int):
     box = sayso().workflow.inbound
-    item = _visible(item_id)
+    item = visible(item_id)
     data = item.to_dict()
     data["replies"] = [
         {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
@@ -152,7 +158,7 @@ def close(item_id: int):
     (an auditor), 409 when it is no longer open."""
     data = _body("CloseRequest")
     box = sayso().workflow.inbound
-    item = _visible(item_id)
+    item = visible(item_id)
     try:
         return jsonify(box.close(item.id, g.user, data["reason"].strip()).to_dict())
     except WorkflowError as err:

@@ -18,6 +18,12 @@ def one_of(values: type[StrEnum]) -> dict[str, Any]:
 TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": "\\S"}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 KIND = one_of(Kind)
+IN_REPLY_TO = {
+    "type": "integer",
+    "minimum": 1,
+    "description": "The inbound message a reply answers (its channel; kind defaults to reply). "
+    "Compared with earlier replies to the same sender by canned-reply.",
+}
 STATUS = one_of(Status)
 
 
@@ -107,7 +113,13 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["channel", "text"],
         "additionalProperties": False,
-        "properties": {"author": NAME, "channel": NAME, "kind": KIND, "text": TEXT},
+        "properties": {
+            "author": NAME,
+            "channel": NAME,
+            "kind": KIND,
+            "text": TEXT,
+            "in_reply_to": IN_REPLY_TO,
+        },
     },
     "SubmitRequest": {
         "type": "object",
@@ -118,6 +130,7 @@ SCHEMAS: dict[str, Any] = {
             "kind": KIND,
             "text": TEXT,
             "publish_at": {"type": "string", "format": "date-time"},
+            "in_reply_to": IN_REPLY_TO,
         },
     },
     "ApproveRequest": {

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..store import submissions
+from ..tables import submissions
 from ..workflow.rules import moment
 from ..workflow.views import aware
 from .items import InboundStatus

@@ -20,7 +20,7 @@ from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
 from ..model import Role
 from ..workflow.rules import known_user, moment
-from . import escalation, owners, receiving
+from . import escalation, owners, receiving, replies
 from .items import (
     InboundEvent,
     InboundItem,
@@ -173,6 +173,18 @@ class Inbound:
                 f"not {channel}"
             )
         return item
+
+    def reply_context(self, item: InboundItem, *, exclude: int | None = None):
+        """What the checks see of the item a reply answers (`ReplyContext`)."""
+        return replies.context(self.store, item, exclude=exclude)
+
+    def reply_context_of(self, conn: Connection, submission_id: int):
+        """The `ReplyContext` for revising a stored reply, or None when it answers nothing."""
+        item_id = replies.answered_item(conn, submission_id)
+        if item_id is None:
+            return None
+        row = conn.execute(select(inbound_items).where(inbound_items.c.id == item_id)).first()
+        return replies.context(self.store, self._view(conn, row), exclude=submission_id)
 
     def link_reply(self, conn: Connection, sub, item: InboundItem, now) -> None:
         """Record, in the submission's transaction, which item the reply answers."""

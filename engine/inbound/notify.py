@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from ..store import notifications
+from ..tables import notifications
 from .items import InboundItem
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from ..store import delegations
+from ..tables import delegations
 from .tables import inbound_owners
 
 

@@ -1,4 +1,4 @@
-"""Store tables of inbound listening (created by migration 0003)."""
+"""Store tables of inbound listening (created by migration 0003; indexes also 0005)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from ..store import audit_head, metadata
+from ..tables import audit_head, metadata
 
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -62,7 +62,8 @@ inbound_items = Table(
     Index("ix_inbound_inbox", "status", "due_sort", "received_at", "id"),
     Index("ix_inbound_overdue", "status", "overdue", "due_sort", "received_at", "id"),
     Index("ix_inbound_status_due", "status", "due_at"),
-    Index("ix_inbound_sender", "channel", "sender", "id"),
+    # earlier messages from a sender on a channel, and replies to a sender anywhere
+    Index("ix_inbound_from", "sender", "channel", "id"),
 )
 
 # Who owns an open item: the route's owners, then each escalation level's owners.

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..compiler import Engine
+from ..model import Decision
 from ..store import Store
 from .clock import SlaClock
 from .dashboard import Dashboard
@@ -92,6 +93,23 @@ class Workflow:
             publish_at=publish_at,
             now=now,
             in_reply_to=in_reply_to,
+        )
+
+    def check(
+        self,
+        author: str,
+        channel: str,
+        text: str,
+        *,
+        kind: str | None = None,
+        now: datetime | None = None,
+        in_reply_to: int | str | None = None,
+        explain: bool = False,
+    ) -> Decision:
+        """The decision `submit` would make (the store's history, the message a reply
+        answers); nothing is stored."""
+        return self.transitions.check(
+            author, channel, text, kind=kind, now=now, in_reply_to=in_reply_to, explain=explain
         )
 
     def revise(self, sid: int, actor: str, text: str, *, now: datetime | None = None) -> Submission:

@@ -78,9 +78,35 @@ class Transitions:
         self.delegations = delegations
         self.queries = queries
 
-    def _decide(self, author: str, channel: str, text: str, kind: str, now: datetime) -> Decision:
+    def _decide(
+        self, author: str, channel: str, text: str, kind: str, now: datetime, reply_to=None
+    ) -> Decision:
+        """`reply_to`: the `ReplyContext` of the inbound message a reply answers."""
         post = Post(author=author, channel=channel, text=text, kind=kind)
-        return self.engine.decide(post, now=now, history=self.queries.history)
+        return self.engine.decide(post, now=now, history=self.queries.history, reply_to=reply_to)
+
+    def check(
+        self,
+        author: str,
+        channel: str,
+        text: str,
+        *,
+        kind: str | None = None,
+        now: datetime | None = None,
+        in_reply_to: int | str | None = None,
+        explain: bool = False,
+    ) -> Decision:
+        """The decision `submit` would make, with the store's history; stores nothing."""
+        target = self.inbound.reply_target(in_reply_to, channel) if in_reply_to else None
+        kind = kind or ("reply" if target else "post")
+        if kind not in ("post", "reply"):
+            raise SaysoError(f"kind must be post or reply, not '{kind}'")
+        post = Post(author=author, channel=channel, text=check_post_text(text), kind=kind)
+        context = self.inbound.reply_context(target) if target else None
+        history = self.queries.history
+        return self.engine.decide(
+            post, now=moment(now), history=history, reply_to=context, explain=explain
+        )
 
     # ---- submit / revise -----------------------------------------------------------
 
@@ -104,7 +130,8 @@ class Transitions:
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
         text = check_post_text(text)
         publish_at = None if publish_at is None else moment(publish_at)
-        decision = self._decide(author, channel, text, kind, now)
+        context = self.inbound.reply_context(target) if target else None
+        decision = self._decide(author, channel, text, kind, now, context)
         status = STATUS_OF[decision.decision]
         due_now = status is Status.APPROVED and (publish_at is None or publish_at <= now)
         with self.store.write() as conn:
@@ -214,7 +241,8 @@ class Transitions:
                 raise WrongState(
                     f"submission {row.id} is {row.status}; only pending or denied posts can be revised"
                 )
-            decision = self._decide(row.author, row.channel, text, row.kind, now)
+            context = self.inbound.reply_context_of(conn, row.id) if self.inbound else None
+            decision = self._decide(row.author, row.channel, text, row.kind, now, context)
             status = STATUS_OF[decision.decision]
             number = row.revision + 1
             self.snapshots.record(conn, now)

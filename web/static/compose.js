@@ -88,6 +88,15 @@
     }
   }
 
+  // A reply to an inbound message is checked as submitting it would be: against
+  // earlier replies to the same sender too.
+  function request(channel, text) {
+    const body = { channel: channel, kind: form.elements.kind.value, text: text };
+    const replyTo = form.elements.in_reply_to;
+    if (replyTo && replyTo.value) body.in_reply_to = Number(replyTo.value);
+    return body;
+  }
+
   async function check() {
     const channel = form.elements.channel.value;
     const text = form.elements.text.value;
@@ -98,7 +107,7 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-        body: JSON.stringify({ channel: channel, kind: form.elements.kind.value, text: text }),
+        body: JSON.stringify(request(channel, text)),
       });
       const data = await response.json();
       if (mine !== sequence) return;
