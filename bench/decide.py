@@ -27,7 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from genpolicy import FILLER, Sizes, generate, keyword_list, posts, write_policy  # noqa: E402
+from genpolicy import (  # noqa: E402
+    Sizes,
+    generate,
+    keyword_list,
+    posts,
+    realistic_posts,
+    write_policy,
+)
 
 from engine.compiler import Engine, compile_policy  # noqa: E402
 from engine.model import (  # noqa: E402
@@ -132,36 +139,6 @@ def load(policy_dir: Path, data: dict[str, Any]) -> tuple[Engine, float, float, 
     return engine, done - started, done - loaded, how
 
 
-ACCENTED = ["café", "naïve", "résumé", "Grüße", "señor", "façade", "Ångström", "déjà", "über"]
-EMOJI = ["🎉", "👍🏽", "❤️", "👨\u200d👩\u200d👧", "🏦", "✅"]
-CJK = ["東京", "ありがとう", "한국어", "银行", "お知らせ", "서비스"]
-DECOMPOSED = ["cafe\u0301", "man\u0303ana", "nai\u0308ve", "Zu\u0308rich"]
-
-
-def realistic_posts(data: dict[str, Any], count: int, length: int, seed: int = 5) -> list[Post]:
-    """Posts of `length` characters: filler words, one keyword or phrase of each of three
-    topics, a link in one post of five, and in half the posts non-ASCII words too."""
-    rng = random.Random(seed)
-    users, channels = list(data["users"]), list(data["channels"])
-    topics = [t["keywords"] for t in data["topics"].values() if t.get("keywords")]
-    out = []
-    for _ in range(count):
-        words: list[str] = []
-        while sum(len(w) + 1 for w in words) < length - 60:
-            words.append(rng.choice(FILLER))
-        for keywords in rng.sample(topics, 3):
-            words.insert(rng.randrange(len(words) + 1), rng.choice(keywords))
-        if rng.random() < 0.5:
-            for _ in range(rng.randint(2, 6)):
-                extra = rng.choice((ACCENTED, EMOJI, CJK, DECOMPOSED))
-                words.insert(rng.randrange(len(words) + 1), rng.choice(extra))
-        if rng.random() < 0.2:
-            words.append(rng.choice(["https://www.cu.example/help", "https://elsewhere.example/x"]))
-        text = " ".join(words)[:length]
-        out.append(Post(rng.choice(users), rng.choice(channels), text, rng.choice(_KINDS)))
-    return out
-
-
 def time_decisions(engine: Engine, samples: list[Post]) -> tuple[float, float, float]:
     """(decisions per second, mean µs, p99 µs) deciding every sample once."""
     for post in samples[:200]:  # warm up
@@ -260,7 +237,7 @@ def main() -> int:
         outcome = engine.decide(post).decision.value
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-    realistic = realistic_posts(data, n_short, 280)
+    realistic = [Post(a, c, t, k) for a, c, k, t in realistic_posts(data, n_short, 280)]
     non_ascii = sum(not p.text.isascii() for p in realistic) / len(realistic)
     per_post = sum(len(engine.decide(p).topics) for p in realistic[:2000]) / min(2000, n_short)
     rate, mean, p99 = time_decisions(engine, short)

@@ -280,6 +280,40 @@ def posts(
     return out
 
 
+# Realistic text: about half the posts carry some of these (see realistic_posts).
+ACCENTED = ["café", "naïve", "résumé", "Grüße", "señor", "façade", "Ångström", "déjà", "über"]
+EMOJI = ["🎉", "👍🏽", "❤️", "👨\u200d👩\u200d👧", "🏦", "✅"]
+CJK = ["東京", "ありがとう", "한국어", "银行", "お知らせ", "서비스"]
+DECOMPOSED = ["cafe\u0301", "man\u0303ana", "nai\u0308ve", "Zu\u0308rich"]
+
+
+def realistic_posts(
+    data: dict[str, Any], count: int, length: int, seed: int = 5
+) -> list[tuple[str, str, str, str]]:
+    """(author, channel, kind, text) of posts of `length` characters: filler words, one keyword or phrase of each of three
+    topics, a link in one post of five, and in half the posts non-ASCII words too."""
+    rng = random.Random(seed)
+    users, channels = list(data["users"]), list(data["channels"])
+    topics = [t["keywords"] for t in data["topics"].values() if t.get("keywords")]
+    out = []
+    for _ in range(count):
+        words: list[str] = []
+        while sum(len(w) + 1 for w in words) < length - 60:
+            words.append(rng.choice(FILLER))
+        for keywords in rng.sample(topics, 3):
+            words.insert(rng.randrange(len(words) + 1), rng.choice(keywords))
+        if rng.random() < 0.5:
+            for _ in range(rng.randint(2, 6)):
+                extra = rng.choice((ACCENTED, EMOJI, CJK, DECOMPOSED))
+                words.insert(rng.randrange(len(words) + 1), rng.choice(extra))
+        if rng.random() < 0.2:
+            words.append(rng.choice(["https://www.cu.example/help", "https://elsewhere.example/x"]))
+        text = " ".join(words)[:length]
+        author, channel = rng.choice(users), rng.choice(channels)
+        out.append((author, channel, rng.choice(("post", "reply")), text))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")

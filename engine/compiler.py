@@ -26,7 +26,14 @@ from typing import Any
 import re2
 
 from . import plugins as plugin_registry
-from .decide import allow_reasons, check_rules, decide, deny_reason, no_allow_reason
+from .decide import (
+    allow_reasons,
+    check_rules,
+    decide,
+    deny_reason,
+    no_allow_reason,
+    topic_signoffs,
+)
 from .errors import NotFound, PolicyError, PolicyProblem
 from .gcpause import paused_gc
 from .hookspecs import CheckFunction, TopicDetector
@@ -43,12 +50,13 @@ from .model import (
     Policy,
     Post,
     Reason,
+    Requirement,
     Role,
     Rule,
     User,
     Waiver,
 )
-from .permissions import EMPTY_INDEX, RuleIndex, evaluate
+from .permissions import EMPTY_INDEX, RuleIndex, evaluate, matching_rules
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -91,6 +99,7 @@ class Engine:
         "_topics_by_channel",
         "_checks_by_channel",
         "_detectors",
+        "_topic_signoffs",
         "_waivers",
         "_inbound",
         "_frozen",
@@ -124,6 +133,7 @@ class Engine:
             for c in channel_ids
         }
         self._detectors = self._build_detectors(policy, pm)
+        self._topic_signoffs = topic_signoffs(policy)
         self._checks_by_channel = self._build_checks(policy, pm, channel_ids)
 
         waivers: dict[str, list[Waiver]] = defaultdict(list)
@@ -286,6 +296,10 @@ class Engine:
     def topic_order(self) -> Mapping[str, int]:
         return self._topic_order
 
+    def topic_signoff(self, topic_id: str) -> tuple[Requirement, str]:
+        """The sign-off a topic asks for, and its signers as messages name them."""
+        return self._topic_signoffs[topic_id]
+
     @property
     def topics_by_channel(self) -> Mapping[str, frozenset[str]]:
         return self._topics_by_channel
@@ -318,18 +332,28 @@ class Engine:
         if principals is None or index is None:  # unknowns, or no rule here at all
             verdict = check_rules(self, author, channel, kind, today or datetime.now(UTC).date())
             return verdict.allowed, verdict.reasons
+        if principals.isdisjoint(index.denied_principals):  # the common case: no deny rule
+            allows = matching_rules(
+                index.allow, principals, self._rule_order, index.allowing_principals
+            )
+            if not allows:
+                return False, (no_allow_reason(author, channel, kind),)
+            return True, allow_reasons(allows, author, channel)
 
-        def exempt(rule: Rule) -> Waiver | None:
-            if rule.id not in self._waivers:
-                return None
-            return self.waiver_for(rule.id, author, today or datetime.now(UTC).date())
+        exempt = None
+        if self._waivers:
 
-        match = evaluate(index, principals, self._rule_order, exempt)
-        if match.denials:
-            return False, tuple(deny_reason(rule, author, channel) for rule in match.denials)
-        if not match.allows:
+            def exempt(rule: Rule) -> Waiver | None:
+                if rule.id not in self._waivers:
+                    return None
+                return self.waiver_for(rule.id, author, today or datetime.now(UTC).date())
+
+        allows, denials, _ = evaluate(index, principals, self._rule_order, exempt)
+        if denials:
+            return False, tuple([deny_reason(rule, author, channel) for rule in denials])
+        if not allows:
             return False, (no_allow_reason(author, channel, kind),)
-        return True, allow_reasons(match.allows, author, channel)
+        return True, allow_reasons(allows, author, channel)
 
     def decide(
         self,

@@ -22,12 +22,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from .fastinit import constructor
 from .hookspecs import CheckInput, Finding
 from .keywords import MAX_SPANS, SpanList
 from .model import (
     Decision,
     Effect,
     Enforcement,
+    Escalation,
     Outcome,
     Post,
     Reason,
@@ -51,6 +53,19 @@ from .rulecheck import (  # noqa: F401  (compiler and callers import them from h
 if TYPE_CHECKING:
     from .compiler import Engine
 
+# Enum members as module constants: looking a member up on its Enum class is slow.
+_DENY, _SIGNOFF, _WARN = Effect.DENY, Effect.SIGNOFF, Effect.WARN
+_ADVISORY = Enforcement.ADVISORY
+_APPROVED, _DENIED, _NEEDS_SIGNOFF = Outcome.APPROVED, Outcome.DENIED, Outcome.NEEDS_SIGNOFF
+
+# Built by the dozen in every decision: constructors without the frozen-field look-up.
+_TraceStep, _Reason, _TopicMatch, _Decision = (
+    constructor(TraceStep),
+    constructor(Reason),
+    constructor(TopicMatch),
+    constructor(Decision),
+)
+
 MAX_TEXT = "max-text"  # reason id when the text is longer than the policy's limits.max_text
 
 
@@ -69,16 +84,16 @@ class _Collector:
         self.explain = explain
 
     def advisory(self, id: str, kind: str, message: str, effect: Effect) -> None:
-        self.warnings.append(Reason(id, kind, f"advisory: {message}", effect, advisory=True))
+        self.warnings.append(_Reason(id, kind, f"advisory: {message}", effect, advisory=True))
 
     def waived(self, id: str, kind: str, waiver: Waiver) -> None:
         until = waiver.expires.isoformat()
         message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
-        self.warnings.append(Reason(id, "waiver", message, Effect.WARN))
-        self.trace.append(TraceStep("waiver", waiver.id, True, f"exempts from {kind} {id}"))
+        self.warnings.append(_Reason(id, "waiver", message, _WARN))
+        self.trace.append(_TraceStep("waiver", waiver.id, True, f"exempts from {kind} {id}"))
 
     def hint(self, id: str, text: str) -> None:
-        self.hints.append(TraceStep("hint", id, False, text))
+        self.hints.append(_TraceStep("hint", id, False, text))
 
 
 def decide(
@@ -123,14 +138,14 @@ def _decision(
     topics: tuple[TopicMatch, ...],
     out: _Collector,
 ) -> Decision:
-    if any(r.effect == Effect.DENY for r in reasons):
-        outcome = Outcome.DENIED
+    if _DENY in [r.effect for r in reasons]:
+        outcome = _DENIED
     elif requirements:
-        outcome = Outcome.NEEDS_SIGNOFF
+        outcome = _NEEDS_SIGNOFF
     else:
-        outcome = Outcome.APPROVED
-    trace = out.trace if outcome == Outcome.APPROVED else out.trace + out.hints
-    return Decision(
+        outcome = _APPROVED
+    trace = out.trace if outcome == _APPROVED else out.trace + out.hints
+    return _Decision(
         decision=outcome,
         post=post,
         reasons=reasons,
@@ -151,8 +166,8 @@ def _too_long(engine: Engine, post: Post, out: _Collector) -> bool:
     if len(post.text) <= limit:
         return False
     message = f"the post is {len(post.text)} characters; the policy reads at most {limit}"
-    out.denials.append(Reason(MAX_TEXT, "limit", message, Effect.DENY))
-    out.trace.append(TraceStep("limit", MAX_TEXT, True, message))
+    out.denials.append(_Reason(MAX_TEXT, "limit", message, _DENY))
+    out.trace.append(_TraceStep("limit", MAX_TEXT, True, message))
     out.hint(MAX_TEXT, f"shorten the post to {limit} characters or fewer")
     return True
 
@@ -162,15 +177,21 @@ def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
 
     At most MAX_SPANS spans per topic are kept; `spans_more(spans)` counts the rest."""
     found: dict[str, list[Span]] = {}
+    known = engine.topic_order
     for detector in engine.detectors:
         for topic_id, spans in detector.detect(text).items():
-            if spans and topic_id in engine.topic_order:
-                more = spans_more(spans)
-                if topic_id in found:
-                    more += spans_more(found[topic_id])
-                    merged = {(s.start, s.end, s.source): s for s in (*found[topic_id], *spans)}
-                    spans = sorted(merged.values(), key=lambda s: (s.start, s.end))
-                found[topic_id] = _bounded(spans, more)
+            if not spans or topic_id not in known:
+                continue
+            earlier = found.get(topic_id)
+            if earlier is None:
+                if len(spans) > MAX_SPANS:
+                    spans = _bounded(spans, spans_more(spans))
+                found[topic_id] = spans
+                continue
+            more = spans_more(spans) + spans_more(earlier)
+            merged = {(s.start, s.end, s.source): s for s in (*earlier, *spans)}
+            spans = sorted(merged.values(), key=lambda s: (s.start, s.end))
+            found[topic_id] = _bounded(spans, more)
     return found
 
 
@@ -187,34 +208,43 @@ def _bounded(spans: list[Span], more: int) -> list[Span]:
     return kept
 
 
+def _words(spans: list[Span]) -> str:
+    """The distinct texts found, quoted, for messages: `'APR', 'rate'`."""
+    if len(spans) == 1:
+        return f"'{' '.join(spans[0].text.split())}'"
+    return ", ".join(dict.fromkeys([f"'{' '.join(s.text.split())}'" for s in spans]))
+
+
 def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[TopicMatch, ...]:
     try:
         found = detect_topics(engine, post.text)
     except Exception as err:  # fail closed: a broken detector plugin must not approve
         message = f"topic detection failed: {type(err).__name__}: {err}"
-        out.denials.append(Reason("topics", "topic", message, Effect.DENY))
-        out.trace.append(TraceStep("topic", "topics", True, message))
+        out.denials.append(_Reason("topics", "topic", message, _DENY))
+        out.trace.append(_TraceStep("topic", "topics", True, message))
         return ()
     in_force = engine.topics_by_channel.get(post.channel, frozenset())
+    trace = out.trace
     if out.explain:
         for topic_id in engine.policy.topics:
             if topic_id not in found:
                 where = "not in the text" if topic_id in in_force else "not on this channel"
-                out.trace.append(TraceStep("topic", topic_id, False, where))
+                trace.append(_TraceStep("topic", topic_id, False, where))
     if not found:
         return ()
     matches = []
-    for topic_id in sorted(found, key=engine.topic_order.__getitem__):
+    topics = engine.policy.topics
+    for topic_id in sorted(found, key=engine.topic_order.__getitem__) if len(found) > 1 else found:
         spans = found[topic_id]
-        words = ", ".join(dict.fromkeys(f"'{' '.join(s.text.split())}'" for s in spans))
+        words = _words(spans)
         if topic_id not in in_force:
-            out.trace.append(
-                TraceStep("topic", topic_id, False, f"{words} found; not on this channel")
+            trace.append(
+                _TraceStep("topic", topic_id, False, f"{words} found; not on this channel")
             )
             continue
-        matches.append(TopicMatch(topic_id, tuple(spans), spans_more(spans)))
-        out.trace.append(TraceStep("topic", topic_id, True, f"found {words}"))
-        _apply_topic(engine, engine.policy.topics[topic_id], post.author, words, today, out)
+        matches.append(_TopicMatch(topic_id, tuple(spans), spans_more(spans)))
+        trace.append(_TraceStep("topic", topic_id, True, f"found {words}"))
+        _apply_topic(engine, topics[topic_id], post.author, words, today, out)
     return tuple(matches)
 
 
@@ -224,48 +254,64 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         out.waived(topic.id, "topic", waiver)
         return
     excepted = bool(topic.except_) and engine.covers(author, topic.except_)
-    advisory = topic.enforcement == Enforcement.ADVISORY
-    if topic.action == Effect.DENY and not excepted:
+    advisory = topic.enforcement == _ADVISORY
+    action = topic.action
+    if action == _DENY and not excepted:
         message = topic.message or f"topic {topic.id} ({words}) may not be posted here"
         if advisory:
-            out.advisory(topic.id, "topic", message, Effect.DENY)
+            out.advisory(topic.id, "topic", message, _DENY)
             return
-        out.denials.append(Reason(topic.id, "topic", message, Effect.DENY))
+        out.denials.append(_Reason(topic.id, "topic", message, _DENY))
         hint = f"remove or rephrase {words} (topic {topic.id})"
         if topic.except_:
             hint += f", or ask {principal_list(topic.except_)} to post it"
-        out.hint(topic.id, hint)
+        out.hints.append(_TraceStep("hint", topic.id, False, hint))
         return
     if excepted:
-        out.trace.append(TraceStep("topic", topic.id, True, f"{author} is excepted"))
-        if topic.action != Effect.DENY or topic.requires is None:
+        out.trace.append(_TraceStep("topic", topic.id, True, f"{author} is excepted"))
+        if action != _DENY or topic.requires is None:
             return
-    if topic.action == Effect.WARN:
+    if action == _WARN:
         message = topic.message or f"mentions topic {topic.id} ({words})"
         if advisory:
-            out.advisory(topic.id, "topic", message, Effect.WARN)
+            out.advisory(topic.id, "topic", message, _WARN)
         else:
-            out.warnings.append(Reason(topic.id, "topic", message, Effect.WARN))
+            out.warnings.append(_Reason(topic.id, "topic", message, _WARN))
         return
-    requirement = _requirement(engine, topic.id, "topic", topic.requires, topic.escalation)
-    message = f"topic {topic.id} ({words}) needs sign-off by {_signers(requirement)}"
+    requirement, signers = engine.topic_signoff(topic.id)
+    message = f"topic {topic.id} ({words}) needs sign-off by {signers}"
     if topic.message:
         message = f"{topic.message} ({message})"
     if advisory:
-        out.advisory(topic.id, "topic", message, Effect.SIGNOFF)
+        out.advisory(topic.id, "topic", message, _SIGNOFF)
         return
-    out.signoffs.append(Reason(topic.id, "topic", message, Effect.SIGNOFF))
+    out.signoffs.append(_Reason(topic.id, "topic", message, _SIGNOFF))
     out.requirements.append(requirement)
-    out.hint(topic.id, f"wait for sign-off by {_signers(requirement)}, or remove {words}")
+    hint = f"wait for sign-off by {signers}, or remove {words}"
+    out.hints.append(_TraceStep("hint", topic.id, False, hint))
+
+
+def topic_signoffs(policy) -> dict[str, tuple[Requirement, str]]:
+    """Topic id -> the sign-off it asks for and who gives it, as messages name them
+    (compiled once: both depend on the policy only)."""
+    out = {}
+    for topic in policy.topics.values():
+        levels = policy.escalations.get(topic.escalation) if topic.escalation else None
+        requirement = _requirement(levels, topic.id, "topic", topic.requires, topic.escalation)
+        out[topic.id] = requirement, _signers(requirement)
+    return out
 
 
 def _requirement(
-    engine: Engine, id: str, kind: str, requires: Signoff | None, escalation: str | None
+    levels: Escalation | None,
+    id: str,
+    kind: str,
+    requires: Signoff | None,
+    escalation: str | None,
 ) -> Requirement:
     """The sign-off asked for; without `requires`, the escalation chain's first level."""
     if requires is not None:
         return Requirement(id, kind, requires.principals, requires.approvals, escalation)
-    levels = engine.policy.escalations.get(escalation) if escalation else None
     first = levels.levels[0].to if levels and levels.levels else ()
     return Requirement(id, kind, first, 1, escalation)
 
@@ -292,33 +338,33 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
             findings = check.run(given)
         except Exception as err:  # fail closed: a broken check must not approve
             findings = [Finding(f"check {config.id} failed: {type(err).__name__}: {err}")]
-            action = Effect.DENY
+            action = _DENY
         if not findings:
             if out.explain:
-                out.trace.append(TraceStep("check", config.id, False, "passed"))
+                out.trace.append(_TraceStep("check", config.id, False, "passed"))
             continue
         details = "; ".join(f.message for f in findings)
-        out.trace.append(TraceStep("check", config.id, True, details))
+        out.trace.append(_TraceStep("check", config.id, True, details))
         waiver = engine.waiver_for(config.id, post.author, today)
         if waiver is not None:
             out.waived(config.id, "check", waiver)
             continue
         message = config.message or details
-        advisory = config.enforcement == Enforcement.ADVISORY
+        advisory = config.enforcement == _ADVISORY
         if advisory:
             out.advisory(config.id, "check", message, action)
-        elif action == Effect.DENY:
-            out.denials.append(Reason(config.id, "check", message, Effect.DENY))
+        elif action == _DENY:
+            out.denials.append(_Reason(config.id, "check", message, _DENY))
             out.hint(config.id, f"fix: {details}")
-        elif action == Effect.SIGNOFF:
-            requirement = _requirement(
-                engine, config.id, "check", config.requires, config.escalation
-            )
-            out.signoffs.append(Reason(config.id, "check", message, Effect.SIGNOFF))
+        elif action == _SIGNOFF:
+            escalation = config.escalation
+            levels = engine.policy.escalations.get(escalation) if escalation else None
+            requirement = _requirement(levels, config.id, "check", config.requires, escalation)
+            out.signoffs.append(_Reason(config.id, "check", message, _SIGNOFF))
             out.requirements.append(requirement)
             out.hint(config.id, f"wait for sign-off by {_signers(requirement)}, or fix: {details}")
         else:
-            out.warnings.append(Reason(config.id, "check", message, Effect.WARN))
+            out.warnings.append(_Reason(config.id, "check", message, _WARN))
 
 
 # ---- hints --------------------------------------------------------------------

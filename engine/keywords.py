@@ -22,10 +22,14 @@ from functools import lru_cache
 import ahocorasick
 import re2
 
+from .fastinit import constructor
 from .model import Span
 from .normalize import Normalized, normalize
 
 MAX_SPANS = 100  # spans reported per topic; the rest are only counted
+
+# Built by the dozen in every decision: constructors without the frozen-field look-up.
+_Span = constructor(Span)
 
 
 class SpanList(list):
@@ -51,8 +55,7 @@ def is_word_char(ch: str) -> bool:
     return _is_word_char_slow(ch)
 
 
-def _position(span: Span) -> tuple[int, int]:
-    return span.start, span.end
+_ASCII_WORD = frozenset(ch for ch in map(chr, range(128)) if ch.isalnum() or ch == "_")
 
 
 def _add(found: dict[str, SpanList], topic_id: str, span: Span, limit: int) -> None:
@@ -90,43 +93,50 @@ class KeywordMatcher:
     def find(self, text: str, normalized: Normalized | None = None) -> dict[str, list[Span]]:
         """Topic id -> spans of its keywords in `text`, in order of position."""
         found: dict[str, SpanList] = {}
-        if self._automaton is None or not text:
+        automaton = self._automaton
+        if automaton is None or not text:
             return found
         norm = normalized if normalized is not None else normalize(text)
         haystack = norm.folded
-        last = len(haystack) - 1
+        size = len(haystack)
         limit = self.max_spans
-        same = norm.same_offsets
-        for end, (length, owners) in self._automaton.iter(haystack):
+        # Occurrences as plain tuples first; Span objects only for those reported.
+        hits: dict[str, list[tuple[int, int, int, str]]] = {}
+        more: dict[str, int] = {}
+        word, slow = _ASCII_WORD, _is_word_char_slow
+        for end, (length, owners) in automaton.iter(haystack):
             start = end - length + 1
-            if start > 0:
+            end += 1
+            if start:
                 before = haystack[start - 1]
-                if (
-                    before.isalnum()
-                    or before == "_"
-                    or not before.isascii()
-                    and is_word_char(before)
-                ):
+                if before in word or before > "\x7f" and slow(before):
                     continue
-            if end < last:
-                after = haystack[end + 1]
-                if after.isalnum() or after == "_" or not after.isascii() and is_word_char(after):
+            if end < size:
+                after = haystack[end]
+                if after in word or after > "\x7f" and slow(after):
                     continue
-            where = None
             for topic_id, keyword in owners:
-                spans = found.get(topic_id)
-                if spans is None:
-                    spans = found[topic_id] = SpanList()
-                elif len(spans) >= limit:  # only counted: no span is built
-                    spans.more += 1
-                    continue
-                if where is None:
-                    first, stop = (start, end + 1) if same else norm.original_span(start, end + 1)
-                    where = (first, stop, text[first:stop])
-                spans.append(Span(*where, keyword))
-        for spans in found.values():
-            if len(spans) > 1:
-                spans.sort(key=_position)
+                occurrences = hits.get(topic_id)
+                if occurrences is None:
+                    hits[topic_id] = [(start, end, 0, keyword)]
+                elif len(occurrences) < limit:
+                    # the count keeps the order found for the same span in the sort below
+                    occurrences.append((start, end, len(occurrences), keyword))
+                else:  # the first `limit` found are listed, the rest only counted
+                    more[topic_id] = more.get(topic_id, 0) + 1
+        if not hits:
+            return found
+        span_of = None if norm.same_offsets else norm.original_span
+        for topic_id, occurrences in hits.items():
+            spans = found[topic_id] = SpanList()
+            if more:
+                spans.more = more.get(topic_id, 0)
+            if span_of is not None:  # in the original text's offsets, then in their order
+                occurrences = [(*span_of(start, end), n, k) for start, end, n, k in occurrences]
+            if len(occurrences) > 1:
+                occurrences.sort()
+            for start, end, _, keyword in occurrences:
+                spans.append(_Span(start, end, text[start:end], keyword))
         return found
 
     detect = find  # the TopicDetector protocol of engine.hookspecs
@@ -190,10 +200,10 @@ class PatternMatcher:
                     _add(
                         found,
                         topic_id,
-                        Span(start, end, original[start:end], pattern),
+                        _Span(start, end, original[start:end], pattern),
                         self.max_spans,
                     )
             if empty and topic_id not in found:  # only empty matches (`x*`): it still occurs
-                _add(found, topic_id, Span(0, 0, "", pattern), self.max_spans)
+                _add(found, topic_id, _Span(0, 0, "", pattern), self.max_spans)
 
     detect = find

@@ -244,8 +244,10 @@ class Normalized:
         if end <= start:
             at = self.original_index(start) if start < len(self.text) else len(self.original)
             return at, at
-        first = self.original_index(start)
-        last = self.original_index(end - 1) + 1
+        first, last = start, end - 1
+        for offsets in self._maps:
+            first, last = offsets(first), offsets(last)
+        last += 1
         original = self.original
         while last < len(original) and not original[last].isascii():
             if unicodedata.category(original[last])[0] != "M":
@@ -272,6 +274,11 @@ def normalize(text: str) -> Normalized:
 
 def _normalize(text: str) -> Normalized:
     if text.isascii():
+        if text.isprintable():  # most posts: nothing to change, maybe spaces to squeeze
+            if "  " not in text:
+                return Normalized(text, text)
+            squeezed, spaces = _squeeze(text)
+            return Normalized(text, squeezed, (spaces,))
         spaced = text.translate(_ASCII_SPACES)  # fast for ASCII: a cached 1:1 table
         if _ASCII_CONTROL.search(spaced) is None:
             if "  " not in spaced:

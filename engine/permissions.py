@@ -61,16 +61,21 @@ def matching_rules(
     principals `by_principal` has, to intersect first)."""
     if not by_principal:
         return ()
-    keys = principals if named is None else principals.intersection(named)
-    found: list[Rule] = []
+    keys = principals.intersection(by_principal if named is None else named)
+    if not keys:
+        return ()
+    if len(keys) == 1:  # the common case: one principal's rules, already in policy order
+        for principal in keys:
+            rules = by_principal[principal]
+            if len(rules) == 1:
+                return rules
+    found: dict[str, Rule] = {}
     for principal in keys:
-        rules = by_principal.get(principal)
-        if rules:
-            found.extend(rules)
-    if len(found) > 1:
-        unique = {rule.id: rule for rule in found}
-        return tuple(sorted(unique.values(), key=lambda r: order[r.id]))
-    return tuple(found)
+        for rule in by_principal[principal]:
+            found[rule.id] = rule
+    if len(found) == 1:
+        return tuple(found.values())
+    return tuple(found[rule_id] for rule_id in sorted(found, key=order.__getitem__))
 
 
 def evaluate(
@@ -81,21 +86,20 @@ def evaluate(
 ) -> RuleMatch:
     """The enforced rules of `index` that match `principals`; `waiver(rule)` gives the
     waiver in force that exempts the author from a deny rule, if any."""
-    denials: tuple[Rule, ...] = ()
-    waived: list[tuple[Rule, Waiver]] = []
-    if not principals.isdisjoint(index.denied_principals):
-        kept = []
-        for rule in matching_rules(index.deny, principals, order, index.denied_principals):
-            exempt = waiver(rule) if waiver is not None else None
+    denials = matching_rules(index.deny, principals, order, index.denied_principals)
+    waived: tuple[tuple[Rule, Waiver], ...] = ()
+    if denials and waiver is not None:
+        kept, exempted = [], []
+        for rule in denials:
+            exempt = waiver(rule)
             if exempt is None:
                 kept.append(rule)
             else:
-                waived.append((rule, exempt))
-        denials = tuple(kept)
-    allows: tuple[Rule, ...] = ()
-    if not principals.isdisjoint(index.allowing_principals):
-        allows = matching_rules(index.allow, principals, order, index.allowing_principals)
-    return RuleMatch(allows, denials, tuple(waived) if waived else ())
+                exempted.append((rule, exempt))
+        if exempted:
+            denials, waived = tuple(kept), tuple(exempted)
+    allows = matching_rules(index.allow, principals, order, index.allowing_principals)
+    return RuleMatch(allows, denials, waived)
 
 
 # ---- groups ------------------------------------------------------------------------

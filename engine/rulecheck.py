@@ -13,11 +13,21 @@ from datetime import date
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
+from .fastinit import constructor
 from .model import Effect, Reason, Rule, TraceStep
 from .permissions import evaluate, matching_rules
 
 if TYPE_CHECKING:
     from .compiler import Engine
+
+# Enum members as module constants: looking a member up on its Enum class is slow.
+_ALLOW, _DENY, _WARN = Effect.ALLOW, Effect.DENY, Effect.WARN
+
+# Built by the dozen in every decision: constructors without the frozen-field look-up.
+_TraceStep, _Reason = (
+    constructor(TraceStep),
+    constructor(Reason),
+)
 
 NO_ALLOW_RULE = "default-deny"  # reason id when no allow rule matches
 _KINDS = ("post", "reply")
@@ -37,19 +47,22 @@ class RuleVerdict:
     trace: tuple[TraceStep, ...]
 
 
+_RuleVerdict = constructor(RuleVerdict)
+
+
 def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Reason]:
     reasons = []
     if author not in engine.policy.users:
-        reasons.append(Reason("author", "author", f"unknown author '{author}'", Effect.DENY))
+        reasons.append(_Reason("author", "author", f"unknown author '{author}'", _DENY))
     if channel_id not in engine.policy.channels:
         message = f"unknown channel '{channel_id}'"
         close = get_close_matches(channel_id, engine.policy.channels, n=1)
         if close:
             message += f" (did you mean '{close[0]}'?)"
-        reasons.append(Reason("channel", "channel", message, Effect.DENY))
+        reasons.append(_Reason("channel", "channel", message, _DENY))
     if kind not in _KINDS:
         message = f"unknown kind '{kind}' (use post or reply)"
-        reasons.append(Reason("kind", "kind", message, Effect.DENY))
+        reasons.append(_Reason("kind", "kind", message, _DENY))
     return reasons
 
 
@@ -57,70 +70,69 @@ def check_rules(
     engine: Engine, author: str, channel_id: str, kind: str, today: date, explain: bool = False
 ) -> RuleVerdict:
     """Who may post where: unknowns, deny rules (unless waived), then allow rules."""
-    unknown = _unknown(engine, author, channel_id, kind)
-    if unknown:
-        return RuleVerdict(False, False, tuple(unknown), (), ())
+    policy = engine.policy
+    if author not in policy.users or channel_id not in policy.channels or kind not in _KINDS:
+        return _RuleVerdict(False, False, tuple(_unknown(engine, author, channel_id, kind)), (), ())
     principals = engine.principals_of(author)
     index = engine.rule_index(channel_id, kind)
     order = engine.rule_order
     warnings: list[Reason] = []
     trace: list[TraceStep] = []
-    match = evaluate(index, principals, order, lambda r: engine.waiver_for(r.id, author, today))
-    exemptions = {rule.id: waiver for rule, waiver in match.waived}
-    denying = sorted((*match.denials, *(r for r, _ in match.waived)), key=lambda r: order[r.id])
+    allows, denials, waived = evaluate(
+        index, principals, order, lambda r: engine.waiver_for(r.id, author, today)
+    )
+    exemptions = {rule.id: waiver for rule, waiver in waived}
+    denying = denials
+    if waived:
+        denying = sorted((*denials, *(rule for rule, _ in waived)), key=lambda r: order[r.id])
     for rule in denying:  # in policy order, as the rules are written
         waiver = exemptions.get(rule.id)
         if waiver is not None:
             until = waiver.expires.isoformat()
             message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
-            warnings.append(Reason(rule.id, "waiver", message, Effect.WARN))
-            trace.append(TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
+            warnings.append(_Reason(rule.id, "waiver", message, _WARN))
+            trace.append(_TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
         else:
-            trace.append(TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
-    denials = [deny_reason(rule, author, channel_id) for rule in match.denials]
-    allows = match.allows
+            trace.append(_TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
     for rule in allows:
-        trace.append(TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
-    for rule in matching_rules(index.advisory_deny, principals, order):
-        message = f"rule {rule.id} would forbid {author} to post to {channel_id}"
-        warnings.append(Reason(rule.id, "rule", f"advisory: {message}", Effect.DENY, True))
-    if not allows:
+        trace.append(_TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
+    if index.advisory_deny:
+        for rule in matching_rules(index.advisory_deny, principals, order):
+            message = f"rule {rule.id} would forbid {author} to post to {channel_id}"
+            warnings.append(_Reason(rule.id, "rule", f"advisory: {message}", _DENY, True))
+    if not allows and index.advisory_allow:
         for rule in matching_rules(index.advisory_allow, principals, order):
             message = f"rule {rule.id} would let {author} post to {channel_id}"
-            warnings.append(Reason(rule.id, "rule", f"advisory: {message}", Effect.ALLOW, True))
+            warnings.append(_Reason(rule.id, "rule", f"advisory: {message}", _ALLOW, True))
     if explain:
         trace.extend(_unmatched_rules(engine, author, channel_id, kind, principals, trace))
     if denials:
-        return RuleVerdict(False, True, tuple(denials), tuple(warnings), tuple(trace))
+        reasons = tuple([deny_reason(rule, author, channel_id) for rule in denials])
+        return _RuleVerdict(False, True, reasons, tuple(warnings), tuple(trace))
     if not allows:
         reason = no_allow_reason(author, channel_id, kind)
-        trace.append(TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
-        return RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
+        trace.append(_TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
+        return _RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
     reasons = allow_reasons(allows, author, channel_id)
-    return RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
+    return _RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
 
 
 def deny_reason(rule: Rule, author: str, channel_id: str) -> Reason:
     message = rule.description or f"rule {rule.id} forbids {author} to post to {channel_id}"
-    return Reason(rule.id, "rule", message, Effect.DENY)
+    return _Reason(rule.id, "rule", message, _DENY)
 
 
 def no_allow_reason(author: str, channel_id: str, kind: str) -> Reason:
     message = f"no rule lets {author} post to {channel_id}"
     if kind != "post":
         message += f" as a {kind}"
-    return Reason(NO_ALLOW_RULE, "rule", message, Effect.DENY)
-
-
-def _allow_reason(rule_id: str, author: str, channel_id: str) -> Reason:
-    return Reason(
-        rule_id, "rule", f"rule {rule_id} lets {author} post to {channel_id}", Effect.ALLOW
-    )
+    return _Reason(NO_ALLOW_RULE, "rule", message, _DENY)
 
 
 def allow_reasons(rules: Iterable[Rule], author: str, channel_id: str) -> tuple[Reason, ...]:
     """One reason per allowing rule (`rules` in policy order)."""
-    return tuple(_allow_reason(rule.id, author, channel_id) for rule in rules)
+    where = f"lets {author} post to {channel_id}"
+    return tuple([_Reason(rule.id, "rule", f"rule {rule.id} {where}", _ALLOW) for rule in rules])
 
 
 def _unmatched_rules(
@@ -144,5 +156,5 @@ def _unmatched_rules(
             why = f"{principal_list(rule.principals)} do not include {author}"
         else:
             why = "advisory: reported as a warning only"
-        steps.append(TraceStep("rule", rule.id, False, why))
+        steps.append(_TraceStep("rule", rule.id, False, why))
     return steps

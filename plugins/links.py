@@ -99,7 +99,9 @@ def _links_in(text: str) -> list[tuple[int, int, str]]:
 
 def _candidates(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, bare) of what may be a link; a bare domain still needs its suffix checked."""
-    if _MAYBE_LINK.search(text) is None:  # most posts: no dot before a letter, no `//`
+    if "//" not in text and "." not in text and "\u3002" not in text and "\uff61" not in text:
+        return []  # most posts: substring tests are much cheaper than a regex scan
+    if _MAYBE_LINK.search(text) is None:  # no dot before a letter, no `//`
         return []
     out = []
     for match in _LINK.finditer(text):

@@ -128,3 +128,16 @@ def test_offsets_after_squeezed_whitespace():
     m = KeywordMatcher([("r", "APR")])
     text = "a    b\n\n\nAPR   c APR"
     assert [(s.start, s.end) for s in m.find(text)["r"]] == [(9, 12), (17, 20)]
+
+
+def test_spans_are_ordered_by_their_place_in_the_original_text():
+    """`⑴` is `(1)` once normalized: both keywords cover the same original character;
+    they are listed by original offsets, a tie in the order found."""
+    matcher = KeywordMatcher([("t", "(1)"), ("t", "1")])
+    spans = matcher.find("a ⑴ b (1)")["t"]
+    assert [(s.start, s.end, s.source) for s in spans] == [
+        (2, 3, "1"),
+        (2, 3, "(1)"),
+        (6, 9, "(1)"),
+        (7, 8, "1"),
+    ]
