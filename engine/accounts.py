@@ -18,7 +18,7 @@ from typing import overload
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .errors import NotFound, SaysoError
@@ -243,22 +243,19 @@ def create_token_with_id(
     return token_id, token
 
 
+# Built once: every API request looks its token up.
+_TOKEN_LOOKUP = select(
+    api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.last_used_at
+).where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
+
+
 def user_for_token(store: Store, token: str) -> str | None:
     """The user of an active (not revoked, not expired) token; notes when it was used."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     now = datetime.now(UTC)
     with store.read() as conn:
-        row = conn.execute(
-            select(
-                api_tokens.c.id,
-                api_tokens.c.user_id,
-                api_tokens.c.expires_at,
-                api_tokens.c.last_used_at,
-            ).where(
-                api_tokens.c.token_hash == _token_hash(token), api_tokens.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = conn.execute(_TOKEN_LOOKUP, {"token_hash": _token_hash(token)}).first()
     if row is None or (row.expires_at is not None and _aware(row.expires_at) <= now):
         return None
     last = _aware(row.last_used_at)
