@@ -14,14 +14,15 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .errors import NotFound, SaysoError
-from .store import Store
+from .store import Store, new_id
 from .tables import accounts, api_tokens, web_sessions
 
 MIN_PASSWORD = 8
@@ -67,6 +68,10 @@ class Token:
         }
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
@@ -210,15 +215,17 @@ def create_token_with_id(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     hashed, now = _token_hash(token), datetime.now(UTC)
     with store.write() as conn:
-        token_id = conn.execute(
-            api_tokens.insert().values(
-                user_id=user,
-                token_hash=hashed,
-                name=name,
-                created_at=now,
-                expires_at=expires_at,
+        token_id = new_id(
+            conn.execute(
+                api_tokens.insert().values(
+                    user_id=user,
+                    token_hash=hashed,
+                    name=name,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         audit.append(
             store,
             conn,
@@ -233,7 +240,13 @@ def create_token_with_id(
                 "credential_sha256": _credential(hashed),
             },
         )
-    return int(token_id), token
+    return token_id, token
+
+
+# Built once: every API request looks its token up.
+_TOKEN_LOOKUP = select(
+    api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.last_used_at
+).where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
 
 
 def user_for_token(store: Store, token: str) -> str | None:
@@ -242,16 +255,7 @@ def user_for_token(store: Store, token: str) -> str | None:
         return None
     now = datetime.now(UTC)
     with store.read() as conn:
-        row = conn.execute(
-            select(
-                api_tokens.c.id,
-                api_tokens.c.user_id,
-                api_tokens.c.expires_at,
-                api_tokens.c.last_used_at,
-            ).where(
-                api_tokens.c.token_hash == _token_hash(token), api_tokens.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = conn.execute(_TOKEN_LOOKUP, {"token_hash": _token_hash(token)}).first()
     if row is None or (row.expires_at is not None and _aware(row.expires_at) <= now):
         return None
     last = _aware(row.last_used_at)

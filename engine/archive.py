@@ -71,7 +71,13 @@ def write_archive(
         raise SaysoError(f"no events were recorded by {iso(until)}")
     rows = [_row(e) for e in events]
     records = communications(events, names)
-    versions = sorted({e.policy_version for e in events if e.event == "policy_loaded"})
+    versions = sorted(
+        {
+            e.policy_version
+            for e in events
+            if e.event == "policy_loaded" and e.policy_version is not None
+        }
+    )
     files: dict[str, bytes] = {
         "events.jsonl": _jsonl(e.to_dict() for e in events),  # as `audit export` writes
         "events.csv": _csv(rows).encode("utf-8"),

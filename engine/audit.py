@@ -159,7 +159,7 @@ def append_many(store: Store, conn: Connection, events: list[dict[str, Any]]) ->
     try:
         conn.execute(_INSERT, rows)
     except DBAPIError as err:
-        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
+        raise AuditError(f"the audit log is unusable: {first_line(err)}") from None
     conn.execute(
         _MOVE_HEAD, {"new_seq": seq, "new_hash": prev, "new_at": recorded, "new_max_ts": max_ts}
     )
@@ -170,7 +170,7 @@ def _head_row(store: Store, conn: Connection):
     try:
         head = conn.execute(HEAD if store.is_sqlite else _HEAD_LOCKED).first()
     except DBAPIError as err:
-        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
+        raise AuditError(f"the audit log is unusable: {first_line(err)}") from None
     if head is None:
         raise AuditError("the audit log has no head row (audit_head); the log was tampered with")
     return head

@@ -91,7 +91,7 @@ def load_keyring(environ: Mapping[str, str] | None = None) -> Keyring:
 
 def keyring(store: Store) -> Keyring:
     """The store's audit keyring, read from the environment on first use."""
-    ring = getattr(store, "audit_keyring", None)
+    ring = store.audit_keyring
     if ring is None:
         ring = store.audit_keyring = load_keyring()
     return ring

@@ -146,7 +146,7 @@ class AuditLog:
             with self.store.read() as conn:
                 head = conn.execute(HEAD).first()
         except DBAPIError as err:
-            return _bad(1, f"the audit log is unusable: {first_line(err.orig)}")
+            return _bad(1, f"the audit log is unusable: {first_line(err)}")
         if head is None:
             return _bad(1, "the audit log has no head row (audit_head): it was removed")
         checker = ChainChecker(keyring(self.store))
@@ -159,7 +159,7 @@ class AuditLog:
                 if progress is not None:
                     progress(len(rows))
         except DBAPIError as err:
-            return _bad(checker.expected, f"the audit log is unusable: {first_line(err.orig)}")
+            return _bad(checker.expected, f"the audit log is unusable: {first_line(err)}")
         last = checker.expected - 1
         if head.seq != last or (last and head.hash != checker.prev):
             return _bad(

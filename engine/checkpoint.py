@@ -57,7 +57,7 @@ def current_head(store: Store) -> Head:
         with store.read() as conn:
             row = conn.execute(select(c.seq, c.hash).order_by(c.seq.desc()).limit(1)).first()
     except DBAPIError as err:
-        raise AuditError(f"the audit log is unusable: {first_line(err.orig)}") from None
+        raise AuditError(f"the audit log is unusable: {first_line(err)}") from None
     return Head(row.seq, row.hash) if row else Head(0, GENESIS)
 
 

@@ -75,7 +75,7 @@ class Ledger:
     """What every evidence table must hold, replayed from the events."""
 
     def __init__(self) -> None:
-        self.submissions: dict[int, dict[str, Any]] = {}
+        self.submissions: dict[int | None, dict[str, Any]] = {}
         self.revisions: dict[tuple, dict[str, Any]] = {}
         self.verdicts: list[dict[str, Any]] = []
         self.publications: list[dict[str, Any]] = []
@@ -275,7 +275,10 @@ def _text_consistent(row) -> str | None:
 
 
 # (label, table, key columns or None for event order, compared columns, converters, ledger attr)
-TABLES = (
+TableSpec = tuple[
+    str, Table, tuple[str, ...] | None, tuple[str, ...], dict[str, Callable[[Any], Any]], str
+]
+TABLES: tuple[TableSpec, ...] = (
     ("policy snapshot", policy_snapshots, ("version",), ("version", "first_seen", "files"),
      {"files": lambda files: digest(canonical(files))}, "snapshots"),
     ("submission", submissions, ("id",),
@@ -321,7 +324,7 @@ def _show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _compare_table(conn, spec, ledger: Ledger) -> str | None:
+def _compare_table(conn, spec: TableSpec, ledger: Ledger) -> str | None:
     label, table, key_cols, cols, convert, attr = spec
     expected = getattr(ledger, attr)
     read = _row(cols, convert)
@@ -333,12 +336,13 @@ def _compare_table(conn, spec, ledger: Ledger) -> str | None:
             if problem:
                 return problem
         stored = read(row)
+        key: object
         if key_cols is None:
             key = f"#{row.id}"
             want = expected[seen] if seen < len(expected) else None
         else:
-            key = tuple(row._mapping[k] for k in key_cols)
-            key = key[0] if len(key) == 1 else key
+            values = tuple(row._mapping[k] for k in key_cols)
+            key = values[0] if len(values) == 1 else values
             want = expected.get(key)
         if want is None and _predates_auditing(table, stored, ledger):
             continue
@@ -390,7 +394,7 @@ def check_records(store: Store) -> str | None:
                 if problem:
                     return problem
     except DBAPIError as err:
-        return f"the records cannot be read: {first_line(err.orig)}"
+        return f"the records cannot be read: {first_line(err)}"
     except (KeyError, TypeError, ValueError) as err:
         return f"an audit event lacks what its type requires ({first_line(err)})"
     return None

@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .errors import first_line
 from .model import Loc
 from .policycache import read_regular
 from .yamlpos import MAX_FILE_BYTES, YamlProblem, decode, read_yaml
@@ -61,8 +62,7 @@ def format_yaml(data: bytes, name: str = "<policy>") -> str:
         out = io.StringIO()
         yaml.dump(yaml.load(text), out)
     except Exception as err:  # ruamel's own errors: report, never crash
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise FormatProblem(Loc(name, 1, 1), f"cannot format: {first}") from None
+        raise FormatProblem(Loc(name, 1, 1), f"cannot format: {first_line(err)}") from None
     result = _tidy(out.getvalue())
     if _reads_as(result) != before:
         result = out.getvalue()  # trailing spaces inside a block scalar are content

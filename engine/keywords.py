@@ -32,7 +32,7 @@ MAX_SPANS = 100  # spans reported per topic; the rest are only counted
 _Span = constructor(Span)
 
 
-class SpanList(list):
+class SpanList(list[Span]):
     """Spans of one topic in order of position; `more` counts those left out."""
 
     more = 0
@@ -90,7 +90,7 @@ class KeywordMatcher:
             automaton.make_automaton()
             self._automaton = automaton
 
-    def find(self, text: str, normalized: Normalized | None = None) -> dict[str, list[Span]]:
+    def find(self, text: str, normalized: Normalized | None = None) -> dict[str, SpanList]:
         """Topic id -> spans of its keywords in `text`, in order of position."""
         found: dict[str, SpanList] = {}
         automaton = self._automaton
@@ -168,7 +168,7 @@ class PatternMatcher:
         self._set.Compile()
         self.size = len(entries)
 
-    def find(self, text: str, normalized: Normalized | None = None) -> dict[str, list[Span]]:
+    def find(self, text: str, normalized: Normalized | None = None) -> dict[str, SpanList]:
         found: dict[str, SpanList] = {}
         if self._set is None:
             return found
@@ -183,6 +183,7 @@ class PatternMatcher:
 
     def _scan(self, haystack: str, norm, found: dict[str, SpanList], seen: set) -> None:
         """Spans of the patterns the RE2 set finds in `haystack` (normalized if `norm`)."""
+        assert self._set is not None  # find() returns early without patterns
         original = norm.original if norm is not None else haystack
         for index in self._set.Match(haystack) or ():
             topic_id, pattern, regexp = self._entries[index]

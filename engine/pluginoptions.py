@@ -114,7 +114,9 @@ def plugin_problems(
     options_at: dict[Path, dict[str, Any]] = {}
     if not isinstance(data, dict):
         return found, options_at
-    inbound = data.get("inbound") if isinstance(data.get("inbound"), dict) else {}
+    inbound = data.get("inbound")
+    if not isinstance(inbound, dict):
+        inbound = {}
     kinds = (
         ("checks", "check", specs.checks, CHECK_KEYS, data.get("checks")),
         ("notifiers", "notifier", specs.notifiers, ("use",), data.get("notifiers")),

@@ -7,7 +7,7 @@ warnings and trace steps, and names what is unknown (author, channel, kind).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
@@ -82,7 +82,7 @@ def check_rules(
         index, principals, order, lambda r: engine.waiver_for(r.id, author, today)
     )
     exemptions = {rule.id: waiver for rule, waiver in waived}
-    denying = denials
+    denying: Sequence[Rule] = denials
     if waived:
         denying = sorted((*denials, *(rule for rule, _ in waived)), key=lambda r: order[r.id])
     for rule in denying:  # in policy order, as the rules are written

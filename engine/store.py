@@ -16,12 +16,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from .errors import SaysoError, first_line
+
+if TYPE_CHECKING:
+    from .auditkey import Keyring
 
 # The tables, re-exported for code that imports them from here (their home: engine.tables).
 from .tables import (  # noqa: F401
@@ -80,6 +84,8 @@ class Store:
     (`sayso migrate`) does, `Store.create(url)` opens and migrates, and `open_store`
     is what commands and `serve` use."""
 
+    audit_keyring: Keyring | None = None  # read from the environment on first use (auditkey)
+
     def __init__(self, url: str, *, migrate: bool = False):
         self.url = url
         if _in_memory_sqlite(url):
@@ -89,7 +95,7 @@ class Store:
             )
         try:
             self.is_sqlite = url.startswith("sqlite")
-            options = {"future": True}
+            options: dict[str, Any] = {"future": True}
             if self.is_sqlite:
                 options["connect_args"] = {"timeout": 30, "check_same_thread": False}
                 self._writer = create_engine(url, **options)
@@ -189,6 +195,14 @@ class Store:
 
 def _is_locked(err: OperationalError) -> bool:
     return any(marker in str(err.orig) for marker in _LOCKED_MARKERS)
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
 
 
 def head_revision() -> str:

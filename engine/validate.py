@@ -242,22 +242,21 @@ class _Checker(References):
 
     def delegation(self) -> None:
         rules = self.d.delegation.get("allow")
-        for index, entry in enumerate(
-            rules.value if rules and isinstance(rules.value, list) else []
-        ):
-            if not isinstance(entry, dict):
-                continue
-            self.principals(rules, index, "from")
-            to = entry.get("to")
-            if isinstance(to, list):
-                self.principals(rules, index, "to")
-            elif to == "same-group" and not any(
-                isinstance(p, str) and p.startswith("group:") for p in entry.get("from") or ()
-            ):
-                self.r.error(
-                    rules.loc(index, "to"),
-                    f"{rules.describe(index, 'to')}: same-group needs a group:ID in 'from'",
-                )
+        if rules is not None and isinstance(rules.value, list):
+            for index, entry in enumerate(rules.value):
+                if not isinstance(entry, dict):
+                    continue
+                self.principals(rules, index, "from")
+                to = entry.get("to")
+                if isinstance(to, list):
+                    self.principals(rules, index, "to")
+                elif to == "same-group" and not any(
+                    isinstance(p, str) and p.startswith("group:") for p in entry.get("from") or ()
+                ):
+                    self.r.error(
+                        rules.loc(index, "to"),
+                        f"{rules.describe(index, 'to')}: same-group needs a group:ID in 'from'",
+                    )
         limit = self.d.delegation.get("max_duration")
         if limit and isinstance(limit.value, str) and _DURATION.fullmatch(limit.value):
             try:

@@ -244,6 +244,7 @@ class _Builder:
         if mode == _KEEP:
             parent.value[key] = value
         elif mode == _MERGE_INTO:
+            assert parent.merges is not None  # made by key() when it chose this mode
             parent.merges.append((value, mark))
 
     def _awaits_key(self) -> bool:
@@ -339,7 +340,7 @@ def _child_path(stack: list[_Frame]) -> Path:
 def _apply_merges(frame: _Frame, keys: dict, values: dict) -> None:
     """`<<: *a` or `<<: [*a, *b]`: copy keys not given explicitly (earlier sources win)."""
     merged: dict[str, Any] = {}
-    for value, mark in frame.merges:
+    for value, mark in frame.merges or ():
         sources = value if isinstance(value, list) else [value]
         for source in sources:
             if not isinstance(source, dict):

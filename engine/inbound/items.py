@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..errors import NotFound, SaysoError
 from ..workflow.views import aware
@@ -159,6 +159,10 @@ def item_key(item_id: Any) -> int:
     return key
 
 
+@overload
+def _field(value: Any, what: str, limit: int, *, required: Literal[True]) -> str: ...
+@overload
+def _field(value: Any, what: str, limit: int, *, required: bool) -> str | None: ...
 def _field(value: Any, what: str, limit: int, *, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip() and not required):
         if required:

@@ -56,6 +56,7 @@ class Inbound:
         [(item, error)] = list(self.receive_many([message], source=source, actor=actor, now=now))
         if error is not None:
             raise error
+        assert item is not None  # a result without an error has its item
         return item
 
     def receive_many(

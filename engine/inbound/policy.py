@@ -30,7 +30,7 @@ def merge(draft: Any, src: Any, first: Any, item_class: Any) -> None:
         ident = value.get("id") if isinstance(value, dict) else None
         if not isinstance(ident, str) or not ident:
             continue  # the schema said so
-        path = ("inbound", "routes", index)
+        path: tuple[str | int, ...] = ("inbound", "routes", index)
         if first(ROUTE_SECTION, ident, src.loc(path + ("id",))):
             draft.inbound_routes[ident] = item_class(ident, value, src, path)
     sources = block.get("sources")

@@ -58,7 +58,7 @@ def store_batch(inbound: Any, batch: list[Message], source: str, actor: str, now
 def _write(inbound, conn, prepared, source, actor, now) -> list[Result]:
     inbound.snapshots.record(conn, now)
     stored = _stored(inbound, conn, prepared)
-    results: list[Result] = []
+    results: list[Any] = []  # a Result, or ("repeat", earlier slot) until the end
     new: list[tuple[int, Message, Any, dict[str, Any]]] = []  # (result slot, message, routing, row)
     pending: dict[tuple[str, str], int] = {}  # earlier in this batch: key -> result slot
     for entry in prepared:

@@ -12,9 +12,8 @@ from .. import audit, duties
 from ..compiler import Engine
 from ..errors import NotAuthor, NotFound, WorkflowError, WrongState
 from ..model import EventType
-from ..store import Store
+from ..store import Store, new_id
 from ..tables import delegations
-from .records import new_id
 from .rules import known_user, moment
 from .views import Delegation, aware
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 
 from .. import audit
 from ..model import Decision, EventType
@@ -17,14 +17,6 @@ from .views import RequirementState, Submission, sha256
 
 _INSERT_REVISION = revisions.insert()
 _INSERT_VERDICT = verdicts.insert()
-
-
-def new_id(result: CursorResult[Any]) -> int:
-    """The primary key of the row an INSERT just added."""
-    key = result.inserted_primary_key
-    if key is None:
-        raise RuntimeError("the insert returned no primary key")
-    return int(key[0])
 
 
 def event(

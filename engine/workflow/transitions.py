@@ -20,7 +20,7 @@ from ..compiler import Engine
 from ..errors import SaysoError, WrongState
 from ..model import Decision, EventType, Post, Status, VerdictType
 from ..posttext import check_post_text
-from ..store import Store
+from ..store import Store, new_id
 from ..tables import submissions
 from .clock import SlaClock
 from .delegation import Delegations
@@ -30,7 +30,6 @@ from .queries import Queries
 from .records import (
     decided_event,
     event,
-    new_id,
     record_revision,
     record_verdict,
     write_eligibility,
