@@ -143,7 +143,7 @@ class Engine:
             for target in waiver.targets:
                 waivers[target].append(waiver)
         self._waivers = {t: tuple(ws) for t, ws in waivers.items()}
-        self._inbound = None  # CompiledRoutes, built when inbound routing is first asked
+        self._inbound: CompiledRoutes | None = None  # built when routing is first asked
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -275,12 +275,13 @@ class Engine:
 
     @property
     def inbound_routes(self) -> CompiledRoutes:
-        if self._inbound is None:  # built once; a race builds an equal one twice
+        routes = self._inbound
+        if routes is None:  # built once; a race builds an equal one twice
             from .inbound.routing import CompiledRoutes
 
             routes = CompiledRoutes(self.policy.inbound_routes, self.policy.inbound_default)
             object.__setattr__(self, "_inbound", routes)
-        return self._inbound
+        return routes
 
     def route_inbound(self, channel: str, text: str) -> Routing:
         """The route an inbound message takes and the topics found in it."""

@@ -28,10 +28,10 @@ from .model import Policy
 from .policypack import pack, unpack
 
 try:  # CPython's own SHA-256: the same digest as hashlib's, without loading OpenSSL
-    from _sha2 import sha256  # Python 3.12+
+    from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
 except ImportError:  # pragma: no cover - depends on the Python version
     try:
-        from _sha256 import sha256  # Python 3.11
+        from _sha256 import sha256  # type: ignore[import-not-found]  # Python 3.11
     except ImportError:
         from hashlib import sha256
 
