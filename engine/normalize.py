@@ -18,12 +18,10 @@ path; the table of characters that change is built once, on the first non-ASCII 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import unicodedata
 from bisect import bisect_right
-from importlib import resources
 
 # Default-ignorable code points that are not format (Cf) characters or marks: Hangul
 # fillers (Lo) and reserved ranges (DerivedCoreProperties.txt, Default_Ignorable_Code_Point).
@@ -81,6 +79,9 @@ def _ascii_look_alike(data: dict, ch: str) -> str | None:
 
 def _confusable_prototypes() -> dict[str, str]:
     """Non-ASCII character -> its ASCII look-alike, from TR39 data (confusable-homoglyphs)."""
+    import json
+    from importlib import resources  # only when the table is built
+
     data = json.loads(
         resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
     )

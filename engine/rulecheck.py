@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from .fastinit import constructor
@@ -56,6 +55,8 @@ def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Re
         reasons.append(_Reason("author", "author", f"unknown author '{author}'", _DENY))
     if channel_id not in engine.policy.channels:
         message = f"unknown channel '{channel_id}'"
+        from difflib import get_close_matches  # only for an unknown channel
+
         close = get_close_matches(channel_id, engine.policy.channels, n=1)
         if close:
             message += f" (did you mean '{close[0]}'?)"

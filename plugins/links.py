@@ -41,10 +41,6 @@ OPTIONS_SCHEMA = {
 _URL_CHARS = r"[^\s<>\"'`]"
 _LABEL = r"[\pL\pN][\pL\pN-]*"
 _DOT = r"[.\x{3002}\x{ff61}]"
-_LINK = re2.compile(
-    rf"(?i)(?P<url>(?:[a-z][a-z0-9+.-]{{0,31}}:)?//{_URL_CHARS}+|www\.{_URL_CHARS}+)"
-    rf"|(?P<bare>(?:{_LABEL}{_DOT})+{_LABEL}(?::\d{{1,5}})?(?:/{_URL_CHARS}*)?)"
-)
 # Every link has `//` or a dot followed by a letter or digit: a cheap test first.
 _MAYBE_LINK = re.compile(r"//|[.\u3002\uff61][^\W_]")  # linear: two fixed alternatives
 _TRAILING = ".,;:!?)]}'\"\u3002"
@@ -97,6 +93,15 @@ def _links_in(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
+@lru_cache(maxsize=1)
+def _link_pattern() -> Any:
+    """Links and bare domains (compiled on first use, not when the plugin loads)."""
+    return re2.compile(
+        rf"(?i)(?P<url>(?:[a-z][a-z0-9+.-]{{0,31}}:)?//{_URL_CHARS}+|www\.{_URL_CHARS}+)"
+        rf"|(?P<bare>(?:{_LABEL}{_DOT})+{_LABEL}(?::\d{{1,5}})?(?:/{_URL_CHARS}*)?)"
+    )
+
+
 def _candidates(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, bare) of what may be a link; a bare domain still needs its suffix checked."""
     if "//" not in text and "." not in text and "\u3002" not in text and "\uff61" not in text:
@@ -104,7 +109,7 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
     if _MAYBE_LINK.search(text) is None:  # no dot before a letter, no `//`
         return []
     out = []
-    for match in _LINK.finditer(text):
+    for match in _link_pattern().finditer(text):
         start, end = match.span()
         url = text[start:end].rstrip(_TRAILING)
         if not url:
