@@ -5,10 +5,8 @@
 
 Each command runs as a fresh process (`python cli.py ...`). Wall time depends on
 how busy the machine is; CPU time (user + system of the child) much less, so both
-are printed (medians). Modules are byte-compiled first (with their dataclass code,
-engine.dataclasscode), as an installation that has run once has them. `--large N`
-also times `validate` on a policy whose N users come from a CSV directory source,
-with the child's peak memory.
+are printed (medians). Modules are byte-compiled first, as an installation has them. `--large N` also times `validate` on a policy whose N users
+come from a CSV directory source, with the child's peak memory.
 """
 
 from __future__ import annotations
@@ -76,9 +74,6 @@ def main() -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     sources = [str(ROOT / d) for d in ("cli.py", "commands", "engine", "plugins")]
     subprocess.run([sys.executable, "-m", "compileall", "-q", *sources], check=True)
-    # ...and the dataclass code table beside it (engine.dataclasscode), written by a first run
-    prepare = "import engine.compiler, engine.explain, engine.policycache"
-    subprocess.run([sys.executable, "-c", prepare], env=env, cwd=ROOT, check=True)
     sayso = [sys.executable, str(ROOT / "cli.py"), "--policy", str(POLICY)]
     rows = [("python -c pass", [sys.executable, "-c", "pass"], False)]
     rows += [
