@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from types import MappingProxyType
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import re2
 
 from . import plugins as plugin_registry
-from .dataclasscode import dataclass  # compiled once, kept like bytecode
 from .decide import (
     allow_reasons,
     check_rules,

@@ -10,13 +10,12 @@ against the spec's cerberus `options_schema` by `sayso validate`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
-from .dataclasscode import dataclass  # compiled once, kept like bytecode
 from .model import Channel, Effect, Post, Span, Topic
 
 if TYPE_CHECKING:

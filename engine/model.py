@@ -6,11 +6,10 @@ decisions it returns can be shared across threads without copying.
 
 from __future__ import annotations
 
-from dataclasses import asdict, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from .dataclasscode import dataclass  # compiled once, kept like bytecode
 from .enums import (  # noqa: F401  (the model's enums, importable from here)
     Effect,
     Enforcement,

@@ -13,9 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import replace
-
-from .dataclasscode import dataclass  # compiled once, kept like bytecode
+from dataclasses import dataclass, replace
 
 VIA = ("cli", "web", "api", "tick", "engine")
 
