@@ -38,12 +38,20 @@ def communications(events: Iterable[AuditEvent], names: Names) -> dict[int, dict
         if e.submission_id is None:
             continue
         if e.event == "submitted":
-            out[e.submission_id] = _new(e, names)
+            out[e.submission_id] = _new(e, as_recorded(e, names))
         record = out.get(e.submission_id)
         step = _STEPS.get(e.event)
         if record is not None and step is not None:
-            step(record, e, names)
+            step(record, e, as_recorded(e, names))
     return out
+
+
+def as_recorded(e: AuditEvent, names: Names) -> Names:
+    """Names as the event recorded them when it happened (`details.names`), else `names`."""
+    recorded = e.details.get("names") if isinstance(e.details, dict) else None
+    if not isinstance(recorded, dict) or not recorded:
+        return names
+    return lambda user: recorded.get(user) or names(user)
 
 
 def _new(e: AuditEvent, names: Names) -> dict[str, Any]:
@@ -170,7 +178,7 @@ def retire(
 ):
     """Record that a published post was taken down or superseded (its last use).
     The author or an admin may; the post stays published in the record."""
-    from .workflow.records import event
+    from .workflow.records import event, named
     from .workflow.rows import SubmissionRows
     from .workflow.rules import known_user, moment
 
@@ -189,13 +197,14 @@ def retire(
             raise WorkflowError(f"submission {row.id} is already retired")
         conn.execute(update(submissions).where(submissions.c.id == row.id).values(retired_at=now))
         sub = rows.view(conn, row)
-        details = {"revision": row.revision, "reason": reason}
+        details = named(workflow.engine, {"revision": row.revision, "reason": reason}, actor)
         event(workflow.store, conn, "retired", actor, now, sub, details=details)
     return rows.get(row.id)
 
 
 def names_of(engine) -> Names:
-    """User names from the policy in force (the id when a user has since left)."""
+    """User names from the policy in force, for events that recorded none (the id when
+    a user has since left)."""
     users = engine.policy.users
     return lambda user: users[user].name if user in users and users[user].name else None
 

@@ -189,3 +189,35 @@ def test_archive_refuses_a_non_empty_directory_and_a_broken_log(published, tmp_p
         "audit", "archive", "--until", "2099-01-01T00:00:00Z", "-o", str(tmp_path / "a2")
     )
     assert result.exit_code == 1 and "does not verify" in result.output
+
+
+def test_records_name_people_as_they_were_called_when_they_acted(tmp_path, monkeypatch):
+    """A later policy renames the preparer and an approver: the record keeps the names
+    the events recorded (in the hash chain), and only a new act carries the new name."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    source = (POLICY / "policy.yaml").read_text()
+    (policy / "policy.yaml").write_text(source)
+    db = f"sqlite:///{tmp_path / 'sayso.db'}"
+    runner = CliRunner()
+
+    def run(*args: str):
+        result = runner.invoke(cli, ["--policy", str(policy), "--db", db, *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    run("submit", "--author", "bob", "--channel", "facebook/page", "--text", "The outage is over.")
+    run("approve", "1", "--as", "eve")
+    renamed = source.replace("Eve Legal", "Eve Counsel").replace("Bob Baker", "Robert Baker")
+    (policy / "policy.yaml").write_text(renamed)
+    run("approve", "1", "--as", "fay")
+
+    comm = json.loads(run("show", "1", "--json").output)["communication"]
+    assert comm["preparer"] == {"id": "bob", "name": "Bob Baker"}
+    assert [a["by"]["name"] for a in comm["approvals"]] == ["Eve Legal", "Fay Legal"]
+    export = run("audit", "export", "--format", "jsonl").output.splitlines()
+    approved = [json.loads(line) for line in export if '"approved"' in line]
+    assert approved[0]["details"]["names"] == {"eve": "Eve Legal"}
+    assert run("audit", "verify").exit_code == 0

@@ -155,7 +155,9 @@ def sentence(e) -> Markup:
         except (KeyError, TypeError, AttributeError, ValueError):
             pass  # an event shaped unlike this version's: fall back to the plain form
     shown = "; ".join(
-        f"{k.replace('_', ' ')}: {_plain(v)}" for k, v in details.items() if v not in (None, "", [])
+        f"{k.replace('_', ' ')}: {_plain(v)}"
+        for k, v in details.items()
+        if v not in (None, "", []) and k != "names"  # who is who: the actor is named above
     )
     head = Markup("{} — {}").format(_actor(e), e.event.replace("_", " "))
     return head + (Markup(": {}.").format(shown) if shown else escape("."))

@@ -19,6 +19,15 @@ _INSERT_REVISION = revisions.insert()
 _INSERT_VERDICT = verdicts.insert()
 
 
+def named(engine, details: dict[str, Any], *user_ids: str | None) -> dict[str, Any]:
+    """`details` with the names the policy gives these people now (`names`), so the
+    record of a communication names its preparer and approvers as they were called
+    when they acted, whatever later policies say."""
+    users = engine.policy.users
+    names = {u: users[u].name for u in dict.fromkeys(user_ids) if u in users and users[u].name}
+    return {**details, "names": names} if names else details
+
+
 def event(
     store: Store,
     conn: Connection,

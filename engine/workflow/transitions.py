@@ -30,6 +30,7 @@ from .queries import Queries
 from .records import (
     decided_event,
     event,
+    named,
     record_revision,
     record_verdict,
     write_eligibility,
@@ -145,6 +146,7 @@ class Transitions:
                 "text": text,
                 "publish_at": audit.iso(publish_at) if publish_at else None,
             }
+            details = named(self.engine, details, author)
             event(self.store, conn, EventType.SUBMITTED, author, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
             if target is not None:
@@ -262,6 +264,7 @@ class Transitions:
                 .values(next_escalation_at=next_at)
             )
             details = {"revision": number, "text": text, "previous_revision": row.revision}
+            details = named(self.engine, details, actor)
             event(self.store, conn, EventType.REVISED, actor, now, sub, details=details)
             decided_event(self.store, conn, sub, decision, now)
             self._tell_owners(conn, sub, now)
@@ -317,12 +320,17 @@ class Transitions:
                 now,
                 after,
                 on_behalf_of=on_behalf,
-                details={
-                    "revision": row.revision,
-                    "comment": comment,
-                    "requirements": {q.id: list(q.approved_by) for q in after.requirements},
-                    "status": Status.APPROVED.value if done else Status.PENDING.value,
-                },
+                details=named(
+                    self.engine,
+                    {
+                        "revision": row.revision,
+                        "comment": comment,
+                        "requirements": {q.id: list(q.approved_by) for q in after.requirements},
+                        "status": Status.APPROVED.value if done else Status.PENDING.value,
+                    },
+                    actor,
+                    on_behalf,
+                ),
             )
             if done:
                 self.notifier.queue(conn, after, "approved", [after.author], now)
@@ -365,7 +373,9 @@ class Transitions:
                 now,
                 sub,
                 on_behalf_of=on_behalf,
-                details={"revision": row.revision, "reason": reason},
+                details=named(
+                    self.engine, {"revision": row.revision, "reason": reason}, actor, on_behalf
+                ),
             )
             self.notifier.queue(conn, sub, "rejected", [sub.author], now, reason=reason)
         self.notifier.deliver()
@@ -387,6 +397,6 @@ class Transitions:
                 .values(status=Status.WITHDRAWN.value, updated_at=now, next_escalation_at=None)
             )
             sub = self.rows.view(conn, self.rows.lock(conn, row.id))
-            details = {"revision": row.revision}
+            details = named(self.engine, {"revision": row.revision}, actor)
             event(self.store, conn, EventType.WITHDRAWN, actor, now, sub, details=details)
         return self.rows.get(row.id)
