@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
 from ..model import Role
+from ..workflow.delegation import identities
 from ..workflow.rules import known_user, moment
 from . import escalation, owners, receiving, replies
 from .items import (
@@ -143,7 +144,7 @@ class Inbound:
 
     def _acting_as(self, conn, item: InboundItem, actor: str, now) -> str | None:
         """Whom `actor` acts as on the item: None for themself, else a delegator."""
-        for who in owners.identities(conn, actor, now):
+        for who in identities(conn, actor, now):
             if self.engine.covers(who, item.owners):
                 return None if who == actor else who
         listing = ", ".join(item.owners) or "nobody"
@@ -160,7 +161,7 @@ class Inbound:
     def is_owner(self, item: InboundItem, user: str, *, now=None) -> bool:
         now = moment(now)
         with self.store.read() as conn:
-            people = owners.identities(conn, user, now)
+            people = identities(conn, user, now)
         return any(self.engine.covers(who, item.owners) for who in people)
 
     # ---- replies -----------------------------------------------------------------
