@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
 from ..model import Role
+from ..tables import submissions
 from ..workflow.delegation import identities
 from ..workflow.rules import known_user, moment
 from . import escalation, owners, receiving, replies
@@ -242,17 +243,17 @@ class Inbound:
         )
 
     def replies(self, item_id) -> list[Any]:
+        """The submissions replying to the item, oldest first (read together)."""
         key = item_key(item_id)
+        r = inbound_replies.c
         with self.store.read() as conn:
-            ids = [
-                r.submission_id
-                for r in conn.execute(
-                    select(inbound_replies.c.submission_id)
-                    .where(inbound_replies.c.item_id == key)
-                    .order_by(inbound_replies.c.submission_id)
-                )
-            ]
-        return [self.queries.get(sid) for sid in ids]
+            rows = conn.execute(
+                select(submissions)
+                .join(inbound_replies, r.submission_id == submissions.c.id)
+                .where(r.item_id == key)
+                .order_by(r.submission_id)
+            ).all()
+            return self.queries.rows.views(conn, rows)
 
     # ---- reading -----------------------------------------------------------------
 
