@@ -224,6 +224,18 @@ def test_a_rejected_reply_leaves_it_open_and_the_clock_running(wf):
     assert wf.inbound.get(item.id).status is InboundStatus.OPEN
 
 
+def test_the_replies_to_an_item_are_read_as_they_stand_oldest_first(wf):
+    item = receive(wf)
+    first = wf.submit("ann", "twitter/help", "Sorry, our fault.", in_reply_to=item.id, now=at(1))
+    wf.reject(first.id, "lea", "too vague", now=at(1.5))
+    second = wf.submit("bob", "twitter/help", "So sorry.", in_reply_to=item.id, now=at(2))
+    wf.revise(second.id, "bob", "So sorry about that.", now=at(2.5))
+    other = receive(wf, sender="@amy")
+    wf.submit("ann", "twitter/help", "Thanks, Amy.", in_reply_to=other.id, now=at(3))
+    assert wf.inbound.replies(item.id) == [wf.get(first.id), wf.get(second.id)]
+    assert [s.revision for s in wf.inbound.replies(item.id)] == [1, 2]
+
+
 def test_a_reply_must_go_to_the_items_channel(wf):
     item = receive(wf)
     with pytest.raises(SaysoError, match="goes to its channel twitter/help, not facebook/page"):

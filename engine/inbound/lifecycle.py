@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..errors import NotFound, SaysoError, WorkflowError
 from ..model import Role
+from ..tables import submissions
+from ..workflow.delegation import identities
 from ..workflow.rules import known_user, moment
 from . import escalation, owners, receiving, replies
 from .items import (
@@ -143,7 +145,7 @@ class Inbound:
 
     def _acting_as(self, conn, item: InboundItem, actor: str, now) -> str | None:
         """Whom `actor` acts as on the item: None for themself, else a delegator."""
-        for who in owners.identities(conn, actor, now):
+        for who in identities(conn, actor, now):
             if self.engine.covers(who, item.owners):
                 return None if who == actor else who
         listing = ", ".join(item.owners) or "nobody"
@@ -160,7 +162,7 @@ class Inbound:
     def is_owner(self, item: InboundItem, user: str, *, now=None) -> bool:
         now = moment(now)
         with self.store.read() as conn:
-            people = owners.identities(conn, user, now)
+            people = identities(conn, user, now)
         return any(self.engine.covers(who, item.owners) for who in people)
 
     # ---- replies -----------------------------------------------------------------
@@ -241,17 +243,17 @@ class Inbound:
         )
 
     def replies(self, item_id) -> list[Any]:
+        """The submissions replying to the item, oldest first (read together)."""
         key = item_key(item_id)
+        r = inbound_replies.c
         with self.store.read() as conn:
-            ids = [
-                r.submission_id
-                for r in conn.execute(
-                    select(inbound_replies.c.submission_id)
-                    .where(inbound_replies.c.item_id == key)
-                    .order_by(inbound_replies.c.submission_id)
-                )
-            ]
-        return [self.queries.get(sid) for sid in ids]
+            rows = conn.execute(
+                select(submissions)
+                .join(inbound_replies, r.submission_id == submissions.c.id)
+                .where(r.item_id == key)
+                .order_by(r.submission_id)
+            ).all()
+            return self.queries.rows.views(conn, rows)
 
     # ---- reading -----------------------------------------------------------------
 
