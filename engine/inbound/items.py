@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, Literal, overload
 
 from ..errors import NotFound, SaysoError
-from ..workflow.views import aware
+from ..workflow.views import aware, shown_id, stored_id
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 MAX_TEXT = 100_000
@@ -150,12 +150,9 @@ def item_from_row(row: Any, owners: tuple[str, ...]) -> InboundItem:
 
 def item_key(item_id: Any) -> int:
     """An item id as stored, or NotFound."""
-    try:
-        key = int(str(item_id).strip())
-    except (TypeError, ValueError):
-        raise NotFound(f"no inbound item '{str(item_id)[:40]}'") from None
-    if not 0 < key < 2**63:
-        raise NotFound(f"no inbound item {item_id}")
+    key = stored_id(item_id)
+    if key is None:
+        raise NotFound(f"no inbound item {shown_id(item_id, 40)}")
     return key
 
 
