@@ -186,6 +186,19 @@ def test_escalation_tells_the_delegates_of_new_owners(wf):
     assert closed.status is InboundStatus.CLOSED
 
 
+def test_received_and_overdue_notices_reach_the_owners_delegates(wf):
+    """As for posts, whoever acts for an owner hears of a new message and of its
+    missed deadline; nobody else does."""
+    wf.delegate("ann", "lea", at(100), now=at())
+    receive(wf, text="Where is my card? It is a complaint.")
+    [received] = [n for n in Memory.sent if n.event == "inbound.received"]
+    assert {r.id for r in received.recipients} == {"ann", "bob", "lea"}
+    wf.tick(now=at(2.5))
+    [overdue] = [n for n in Memory.sent if n.event == "inbound.overdue"]
+    assert {r.id for r in overdue.recipients} >= {"ann", "bob", "lea"}
+    assert "zed" not in {r.id for n in Memory.sent for r in n.recipients}
+
+
 def test_an_answer_closes_it_and_stops_the_clock(wf, tmp_path):
     item = receive(wf)
     reply = wf.submit("ann", "twitter/help", "We are on it, DM us.", in_reply_to=item.id, now=at(1))

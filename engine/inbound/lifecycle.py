@@ -69,15 +69,21 @@ class Inbound:
         actor: str = "sayso",
         now=None,
     ) -> Iterator[tuple[InboundItem | None, SaysoError | None]]:
-        """(item, None) or (None, error) per message, in order, stored in batches."""
+        """(item, None) or (None, error) per message, in order, stored in batches; the
+        owners' notices of each batch are sent once it is stored (`tick` retries)."""
         batch: list[Message] = []
         for message in messages:
             batch.append(message)
             if len(batch) >= BATCH:
-                yield from receiving.store_batch(self, batch, source, actor, now)
+                yield from self._store(batch, source, actor, now)
                 batch = []
         if batch:
-            yield from receiving.store_batch(self, batch, source, actor, now)
+            yield from self._store(batch, source, actor, now)
+
+    def _store(self, batch: list[Message], source: str, actor: str, now) -> list:
+        results = receiving.store_batch(self, batch, source, actor, now)
+        self.notifier.deliver()
+        return results
 
     # ---- audit -------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ the workflow's sender, retried by `tick`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,11 +23,19 @@ def queue(
     event: str,
     principals: Iterable[str],
     now: datetime,
+    *,
+    delegates: Mapping[str, list[str]],
     **details: Any,
 ) -> None:
+    """A notice to the users `principals` stand for and to everyone acting for them
+    (`delegates`: user -> active delegates, read once per batch by the caller), as
+    the workflow tells owners' delegates of pending, escalated and overdue posts."""
     if not notifier.active():
         return
     recipients = notifier._recipients(principals)
+    owners = [r["id"] for r in recipients]
+    acting = dict.fromkeys(d for u in owners for d in delegates.get(u, ()) if d not in owners)
+    recipients += notifier._recipients(acting)
     if not recipients:
         return
     words = event.replace("_", " ")
