@@ -121,6 +121,17 @@ def test_inbox_one_item_and_close(client, token_for):
     error(client.get("/api/v1/inbound?view=nope", headers=fran), 400)
 
 
+def test_inbound_api_events_are_recorded_as_api(client, token_for, web_state):
+    from engine.auditlog import AuditLog
+
+    item = deliver(client, token_for, MESSAGE).json
+    url = f"/api/v1/inbound/{item['id']}/close"
+    assert client.post(url, json={"reason": "spam"}, headers=token_for("fran")).status_code == 200
+    events = list(AuditLog(web_state.store).events())
+    vias = {e.event: e.via for e in events if e.event.startswith("inbound.")}
+    assert vias["inbound.received"] == "api" and vias["inbound.closed"] == "api"
+
+
 def test_a_reply_through_the_web_workflow_answers_it(client, token_for, web_state):
     item = deliver(client, token_for, {**MESSAGE, "text": "Where is my card?"}).json
     sub = web_state.workflow.submit(
