@@ -19,25 +19,10 @@ bp = Blueprint("inbound", __name__, url_prefix="/inbound")
 MAX_BATCH = 1000
 
 
-def _validator(name: str):
-    from .api import VALIDATORS
-
-    return VALIDATORS[name]
-
-
 def _body(schema: str) -> Any:
-    if not request.is_json:
-        abort(415, "send a JSON body with Content-Type: application/json")
-    data = request.get_json(silent=True)
-    if data is None:
-        abort(400, "the body is not valid JSON")
-    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        err = errors[0]
-        where = "/".join(str(p) for p in err.path) or "body"
-        detail = err.message if len(err.message) <= 200 else f"fails '{err.validator}'"
-        abort(400, f"{where}: {detail}")
-    return data
+    from .api import json_body
+
+    return json_body(schema)
 
 
 @bp.post("")
