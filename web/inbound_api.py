@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
-from engine.errors import SaysoError, WorkflowError
+from engine.errors import SaysoError
 from engine.inbound.importer import message_from
 from engine.inbound.inbox import COUNT_CAP, VIEWS, count, inbox
 from engine.inbound.items import InboundStatus
@@ -140,12 +140,9 @@ def one(item_id: int):
 @bp.post("/<id:item_id>/close")
 def close(item_id: int):
     """404 for someone who may not see it, 403 for one who sees but does not own it
-    (an auditor), 409 when it is no longer open."""
+    (an auditor), 409 when it is no longer open (the error's type, web/errors.py)."""
     data = _body("CloseRequest")
-    box = sayso().workflow.inbound
     item = visible(item_id)
-    try:
-        return jsonify(box.close(item.id, g.user, data["reason"].strip()).to_dict())
-    except WorkflowError as err:
-        status = 409 if box.get(item.id).status is not InboundStatus.OPEN else 403
-        return jsonify(error=str(err).splitlines()[0]), status
+    return jsonify(
+        sayso().workflow.inbound.close(item.id, g.user, data["reason"].strip()).to_dict()
+    )

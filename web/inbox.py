@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from engine.errors import SaysoError, WorkflowError
+from engine.errors import SaysoError
 from engine.inbound.inbox import COUNT_CAP, VIEWS, count_all, counts, inbox
 from engine.model import Kind
 
@@ -112,6 +112,6 @@ def close(item_id: int):
         reason = clean_text(request.form.get("reason", ""), "the reason", limit=2000)
         sayso().workflow.inbound.close(item.id, g.user, reason)
         flash(f"Message {item.id} is closed.", "info")
-    except (WorkflowError, SaysoError) as err:
+    except SaysoError as err:
         flash(str(err).splitlines()[0], "error")
     return redirect(url_for("inbox.detail", item_id=item.id))
