@@ -125,16 +125,7 @@ def reply_target(data: dict[str, Any]) -> int | None:
 def one(item_id: int):
     box = sayso().workflow.inbound
     item = visible(item_id)
-    data = item.to_dict()
-    data["replies"] = [
-        {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
-        for s in box.replies(item.id)
-    ]
-    data["earlier"] = [
-        {"id": e.id, "status": e.status.value, "text": e.text}
-        for e in box.earlier_from_sender(item)
-    ]
-    return jsonify(data)
+    return jsonify(item.thread_dict(box.earlier_from_sender(item), box.replies(item.id)))
 
 
 @bp.post("/<id:item_id>/close")
