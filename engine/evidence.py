@@ -2,11 +2,12 @@
 
 The chain protects the events; the tables beside it (revision texts, verdicts,
 publications, statuses, escalation levels, policy snapshots, delegations,
-credentials) are what the workflow reads and what `show` prints. Replaying the
-events gives what each row must hold; `check_records` names the first row that
-differs, was added without an event, or is missing. Operational columns that
-change without an event (claims, attempt counters, the eligibility index, the
-notification queue, `updated_at`) are not evidence and are not compared.
+credentials, inbound messages with their owners and replies) are what the workflow
+reads and what `show` prints. Replaying the events gives what each row must hold;
+`check_records` names the first row that differs, was added without an event, or is
+missing. Operational columns that change without an event (claims, attempt counters,
+the eligibility index, the notification queue, `updated_at`, an inbound message's
+schedule) are not evidence and are not compared.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from .auditevent import AuditEvent, canonical
 from .auditlog import AuditLog
 from .errors import first_line
+from .inbound.tables import inbound_items, inbound_owners, inbound_replies
 from .store import Store
 from .tables import (
     accounts,
@@ -84,6 +86,9 @@ class Ledger:
         self.delegations: dict[int, dict[str, Any]] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
         self.tokens: dict[int, dict[str, Any]] = {}
+        self.inbound: dict[int, dict[str, Any]] = {}
+        self.inbound_owners: dict[tuple, dict[str, Any]] = {}
+        self.inbound_replies: dict[int, dict[str, Any]] = {}
         # Account changes were first audited with migration 0002: rows older than
         # the first event recorded since are accepted without an event.
         self.legacy_before: str | None = None
@@ -94,7 +99,7 @@ class Ledger:
             self._legacy_seen = True
         elif self._legacy_seen and self.legacy_before is None:
             self.legacy_before = e.recorded_at
-        handler = getattr(self, "_" + e.event, None)
+        handler = getattr(self, "_" + e.event.replace(".", "_"), None)
         if handler is not None:
             handler(e, e.details)
 
@@ -244,6 +249,78 @@ class Ledger:
         if d["token"] in self.tokens:
             self.tokens[d["token"]]["revoked_at"] = e.ts
 
+    # ---- inbound messages ------------------------------------------------------------
+
+    def _inbound_received(self, e, d) -> None:
+        self.inbound[d["inbound_id"]] = {
+            "id": d["inbound_id"],
+            "channel": e.channel,
+            "message_id": d.get("message_id"),
+            "sender": d["from"],
+            "sender_name": d.get("name", ""),
+            "text": digest(d.get("text", "")),
+            "text_sha256": e.text_sha256,
+            "thread_id": d.get("thread_id"),
+            "parent_id": d.get("parent_id"),
+            "source": d.get("source"),
+            "received_at": d.get("received_at"),
+            "status": "open",
+            "level": 0,
+            "overdue": False,
+            "policy_version": e.policy_version,
+            "closed_by": None,
+            "closed_reason": None,
+            "answered_by": None,
+            "resolved_at": None,
+        }
+
+    def _inbound_owner(self, e, d, principals, level: int) -> None:
+        for principal in principals:
+            key = (d["inbound_id"], principal)
+            if key not in self.inbound_owners:
+                self.inbound_owners[key] = {
+                    "item_id": key[0],
+                    "principal": principal,
+                    "level": level,
+                }
+
+    def _inbound_routed(self, e, d) -> None:
+        item = self.inbound.get(d["inbound_id"])
+        if item is not None:
+            item.update(
+                route=d["route"],
+                topics=d.get("topics"),
+                escalation=d.get("escalation"),
+                due_at=d.get("due_at"),
+            )
+        self._inbound_owner(e, d, d.get("owners", ()), 0)
+
+    def _inbound_escalated(self, e, d) -> None:
+        if d["inbound_id"] in self.inbound:
+            self.inbound[d["inbound_id"]]["level"] = d["level"]
+        self._inbound_owner(e, d, d.get("to", ()), d["level"])
+
+    def _inbound_overdue(self, e, d) -> None:
+        if d["inbound_id"] in self.inbound:
+            self.inbound[d["inbound_id"]]["overdue"] = True
+
+    def _inbound_replied(self, e, d) -> None:
+        self.inbound_replies[d["submission_id"]] = {
+            "submission_id": d["submission_id"],
+            "item_id": d["inbound_id"],
+            "created_at": e.ts,
+        }
+
+    def _inbound_resolved(self, e, d, status: str, **values) -> None:
+        if d["inbound_id"] in self.inbound:
+            self.inbound[d["inbound_id"]].update(status=status, resolved_at=e.ts, **values)
+
+    def _inbound_answered(self, e, d) -> None:
+        self._inbound_resolved(e, d, "answered", answered_by=d["submission_id"])
+
+    def _inbound_closed(self, e, d) -> None:
+        self._inbound_resolved(e, d, "closed", closed_by=e.actor, closed_reason=d.get("reason"))
+
 
 # ---- how each table's rows are read for comparison ---------------------------------
 
@@ -303,6 +380,16 @@ TABLES: tuple[TableSpec, ...] = (
     ("API token", api_tokens, ("id",),
      ("id", "user_id", "token_hash", "name", "created_at", "expires_at", "revoked_at"),
      {"token_hash": digest}, "tokens"),
+    ("inbound item", inbound_items, ("id",),
+     ("id", "channel", "message_id", "sender", "sender_name", "text", "text_sha256",
+      "thread_id", "parent_id", "source", "received_at", "status", "route", "topics",
+      "escalation", "level", "due_at", "overdue", "policy_version", "closed_by",
+      "closed_reason", "answered_by", "resolved_at"),
+     {"text": digest, "overdue": bool}, "inbound"),
+    ("inbound owner", inbound_owners, ("item_id", "principal"),
+     ("item_id", "principal", "level"), {}, "inbound_owners"),
+    ("inbound reply", inbound_replies, ("submission_id",),
+     ("submission_id", "item_id", "created_at"), {}, "inbound_replies"),
 )  # fmt: skip
 
 
