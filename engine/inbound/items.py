@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -109,6 +110,17 @@ class InboundItem:
             "resolved_at": iso(self.resolved_at),
             "duplicate": self.duplicate,
         }
+
+    def thread_dict(self, earlier: Sequence[Any], replies: Sequence[Any]) -> dict[str, Any]:
+        """`to_dict` with the conversation, for `inbound show --json` and the API: the
+        replies (submissions) and the sender's earlier messages, each in brief."""
+        data = self.to_dict()
+        data["replies"] = [
+            {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
+            for s in replies
+        ]
+        data["earlier"] = [{"id": e.id, "status": e.status.value, "text": e.text} for e in earlier]
+        return data
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from .. import audit
-from ..errors import NotFound, SaysoError, WorkflowError
+from ..errors import NotEligible, NotFound, SaysoError, WrongState
 from ..model import Role
 from ..tables import submissions
 from ..workflow.delegation import identities
@@ -124,7 +124,7 @@ class Inbound:
             chain_first(self.store, conn)
             item = self._locked(conn, item_id)
             if item.status is not InboundStatus.OPEN:
-                raise WorkflowError(f"inbound item {item.id} is {item.status.value}, not open")
+                raise WrongState(f"inbound item {item.id} is {item.status.value}, not open")
             on_behalf = self._acting_as(conn, item, actor, now)
             conn.execute(
                 update(inbound_items)
@@ -155,7 +155,7 @@ class Inbound:
             if self.engine.covers(who, item.owners):
                 return None if who == actor else who
         listing = ", ".join(item.owners) or "nobody"
-        raise WorkflowError(f"{actor} does not own inbound item {item.id} (owners: {listing})")
+        raise NotEligible(f"{actor} does not own inbound item {item.id} (owners: {listing})")
 
     def oversees(self, user: str) -> bool:
         """Admins and auditors see every message (and may list them by status)."""
