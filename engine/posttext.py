@@ -32,3 +32,14 @@ def check_storable(text: str, what: str, limit: int) -> str:
     if "\x00" in text:
         raise SaysoError(f"{what} contains a NUL character")
     return text
+
+
+NOTE_LIMIT = 2000  # characters of a reason or comment kept with a verdict or a close
+
+
+def check_note(text: str, what: str = "the reason") -> str:
+    """A reason or comment that can be stored: at most NOTE_LIMIT characters, valid
+    Unicode, no NUL; else a one-line SaysoError."""
+    if len(text) > NOTE_LIMIT:
+        raise SaysoError(f"{what} is longer than {NOTE_LIMIT} characters")
+    return check_storable(text, what, NOTE_LIMIT)

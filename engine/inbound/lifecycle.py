@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from .. import audit
 from ..errors import NotEligible, NotFound, SaysoError, WrongState
 from ..model import Role
+from ..posttext import check_note
 from ..tables import submissions
 from ..workflow.delegation import identities
 from ..workflow.rules import known_user, moment
@@ -118,8 +119,7 @@ class Inbound:
         known_user(self.engine, actor)
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("closing a message needs a reason (--reason)")
-        if len(reason) > 2000:
-            raise SaysoError("the reason is longer than 2000 characters")
+        check_note(reason)
         with self.store.write() as conn:
             chain_first(self.store, conn)
             item = self._locked(conn, item_id)

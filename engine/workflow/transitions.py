@@ -19,7 +19,7 @@ from .. import audit, duties
 from ..compiler import Engine
 from ..errors import SaysoError, WrongState
 from ..model import Decision, EventType, Post, Status, VerdictType
-from ..posttext import check_post_text
+from ..posttext import check_note, check_post_text
 from ..store import Store, new_id
 from ..tables import submissions
 from .clock import SlaClock
@@ -303,6 +303,8 @@ class Transitions:
         unless it is the current revision; the last approval needed approves the post."""
         now = moment(now)
         known_user(self.engine, actor, "approver")
+        if comment is not None:
+            check_note(comment, "the comment")
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
             duties.check_revision(row.id, row.revision, revision)
@@ -362,6 +364,7 @@ class Transitions:
         known_user(self.engine, actor, "approver")
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("a rejection needs a reason")
+        check_note(reason)
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
             duties.check_revision(row.id, row.revision, revision)
