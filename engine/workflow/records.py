@@ -11,10 +11,12 @@ from sqlalchemy.engine import Connection
 
 from .. import audit
 from ..model import Decision, EventType
-from ..store import Store
-from ..tables import eligibility, revisions, verdicts
-from .views import RequirementState, Submission, sha256
+from ..store import Store, new_id
+from ..tables import eligibility, revisions, submissions, verdicts
+from .rules import STATUS_OF
+from .views import RequirementState, Submission, sha256, utcnow
 
+_INSERT_SUBMISSION = submissions.insert()
 _INSERT_REVISION = revisions.insert()
 _INSERT_VERDICT = verdicts.insert()
 
@@ -146,3 +148,64 @@ def write_eligibility(
     ]
     if rows:
         conn.execute(insert(eligibility), rows)
+
+
+def insert_submission(
+    conn: Connection,
+    author: str,
+    channel: str,
+    kind: str,
+    text: str,
+    decision: Decision,
+    states: tuple[RequirementState, ...],
+    next_at: datetime | None,
+    publish_at: datetime | None,
+    now: datetime,
+    due_now: bool,
+) -> Submission:
+    """A new submission's rows (first revision, eligibility index) and its view; `due_now`:
+    an approved post due now, claimed for publishing in this transaction."""
+    status = STATUS_OF[decision.decision]
+    sid = new_id(
+        conn.execute(
+            _INSERT_SUBMISSION,
+            {
+                "author": author,
+                "channel": channel,
+                "kind": kind,
+                "status": status.value,
+                "revision": 1,
+                "submitted_at": now,
+                "updated_at": now,
+                "publish_at": publish_at,
+                "next_escalation_at": next_at,
+                "overdue": False,
+                # an approved post due now is claimed for publishing in this transaction
+                "publish_claimed_at": utcnow() if due_now else None,
+                "publish_attempts": 1 if due_now else 0,
+            },
+        )
+    )
+    record_revision(conn, sid, 1, text, decision, now)
+    write_eligibility(conn, sid, states, fresh=True)
+    return Submission(
+        id=sid,
+        author=author,
+        channel=channel,
+        kind=kind,
+        status=status,
+        revision=1,
+        text=text,
+        text_sha256=sha256(text),
+        policy_version=decision.policy_version,
+        decision=decision,
+        requirements=states,
+        submitted_at=now,
+        updated_at=now,
+        publish_at=publish_at,
+        published_at=None,
+        escalation_level=0,
+        next_escalation_at=next_at,
+        overdue=False,
+        publish_error=None,
+    )

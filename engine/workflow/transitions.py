@@ -20,7 +20,7 @@ from ..compiler import Engine
 from ..errors import SaysoError, WrongState
 from ..model import Decision, EventType, Post, Status, VerdictType
 from ..posttext import check_note, check_post_text
-from ..store import Store, new_id
+from ..store import Store
 from ..tables import submissions
 from .clock import SlaClock
 from .delegation import Delegations
@@ -30,6 +30,7 @@ from .queries import Queries
 from .records import (
     decided_event,
     event,
+    insert_submission,
     named,
     record_revision,
     record_verdict,
@@ -46,9 +47,7 @@ from .rules import (
     requirement_states,
 )
 from .snapshots import PolicySnapshots
-from .views import Submission, sha256, utcnow
-
-_INSERT_SUBMISSION = submissions.insert()
+from .views import Submission
 
 
 class Transitions:
@@ -146,8 +145,20 @@ class Transitions:
         due_now = status is Status.APPROVED and (publish_at is None or publish_at <= now)
         with self.store.write() as conn:
             self.snapshots.record(conn, now)
-            sub = self._insert(
-                conn, author, channel, kind, text, decision, publish_at, now, due_now
+            states = requirement_states(self.engine, author, decision, (), {})
+            next_at = self.clock.next_due(states, now) if status is Status.PENDING else None
+            sub = insert_submission(
+                conn,
+                author,
+                channel,
+                kind,
+                text,
+                decision,
+                states,
+                next_at,
+                publish_at,
+                now,
+                due_now,
             )
             details = {
                 "revision": 1,
@@ -165,66 +176,6 @@ class Transitions:
         if due_now:
             return self.publisher.deliver(sub, now, attempt=1)
         return sub
-
-    def _insert(
-        self,
-        conn: Connection,
-        author: str,
-        channel: str,
-        kind: str,
-        text: str,
-        decision: Decision,
-        publish_at: datetime | None,
-        now: datetime,
-        due_now: bool,
-    ) -> Submission:
-        """The new submission's rows (first revision, eligibility index) and its view."""
-        status = STATUS_OF[decision.decision]
-        states = requirement_states(self.engine, author, decision, (), {})
-        next_at = self.clock.next_due(states, now) if status is Status.PENDING else None
-        sid = new_id(
-            conn.execute(
-                _INSERT_SUBMISSION,
-                {
-                    "author": author,
-                    "channel": channel,
-                    "kind": kind,
-                    "status": status.value,
-                    "revision": 1,
-                    "submitted_at": now,
-                    "updated_at": now,
-                    "publish_at": publish_at,
-                    "next_escalation_at": next_at,
-                    "overdue": False,
-                    # an approved post due now is claimed for publishing in this transaction
-                    "publish_claimed_at": utcnow() if due_now else None,
-                    "publish_attempts": 1 if due_now else 0,
-                },
-            )
-        )
-        record_revision(conn, sid, 1, text, decision, now)
-        write_eligibility(conn, sid, states, fresh=True)
-        return Submission(
-            id=sid,
-            author=author,
-            channel=channel,
-            kind=kind,
-            status=status,
-            revision=1,
-            text=text,
-            text_sha256=sha256(text),
-            policy_version=decision.policy_version,
-            decision=decision,
-            requirements=states,
-            submitted_at=now,
-            updated_at=now,
-            publish_at=publish_at,
-            published_at=None,
-            escalation_level=0,
-            next_escalation_at=next_at,
-            overdue=False,
-            publish_error=None,
-        )
 
     def _tell_owners(self, conn: Connection, sub: Submission, now: datetime) -> None:
         """A pending post is announced to everyone who may sign it off now (never its author)."""
