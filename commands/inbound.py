@@ -116,13 +116,7 @@ def inbound_show(ctx: Context, item_id, as_json) -> None:
     replies = box.replies(item.id)
     earlier = box.earlier_from_sender(item)
     if as_json:
-        data = item.to_dict()
-        data["replies"] = [
-            {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
-            for s in replies
-        ]
-        data["earlier"] = [{"id": e.id, "status": e.status.value, "text": e.text} for e in earlier]
-        echo_json(data)
+        echo_json(item.thread_dict(earlier, replies))
         return
     from engine.explain import format_inbound_thread
 

@@ -2,26 +2,28 @@
 
 The chain protects the events; the tables beside it (revision texts, verdicts,
 publications, statuses, escalation levels, policy snapshots, delegations,
-credentials) are what the workflow reads and what `show` prints. Replaying the
-events gives what each row must hold; `check_records` names the first row that
-differs, was added without an event, or is missing. Operational columns that
-change without an event (claims, attempt counters, the eligibility index, the
-notification queue, `updated_at`) are not evidence and are not compared.
+credentials, inbound messages with their owners and replies) are what the workflow
+reads and what `show` prints. Replaying the events gives what each row must hold;
+`check_records` names the first row that differs, was added without an event, or is
+missing. Operational columns that change without an event (claims, attempt counters,
+the eligibility index, the notification queue, `updated_at`, an inbound message's
+schedule) are not evidence and are not compared.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError
 
-from .auditevent import AuditEvent, canonical
+from .auditevent import canonical
 from .auditlog import AuditLog
 from .errors import first_line
+from .inbound.tables import inbound_items, inbound_owners, inbound_replies
+from .ledger import Ledger, decision_digest, digest, when
 from .store import Store
 from .tables import (
     accounts,
@@ -34,216 +36,6 @@ from .tables import (
     submissions,
     verdicts,
 )
-from .times import iso
-
-STATUS_OF_DECISION = {"approved": "approved", "needs_signoff": "pending", "denied": "denied"}
-
-
-def digest(text: str | bytes) -> str:
-    return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
-
-
-def when(moment: datetime | str | None) -> str | None:
-    if moment is None or isinstance(moment, str):
-        return moment
-    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-
-
-def decision_digest(decision: dict[str, Any]) -> str:
-    """The part of a decision its `decided` event records, hashed: the outcome,
-    reasons, requirements and topics (a stored decision has spans besides)."""
-    topics = [t if isinstance(t, str) else t.get("id") for t in decision.get("topics", [])]
-    return digest(
-        canonical(
-            {
-                "decision": decision.get("decision"),
-                "reasons": [
-                    {k: r.get(k) for k in ("id", "kind", "message")}
-                    for r in decision.get("reasons", [])
-                ],
-                "requirements": [
-                    {k: q.get(k) for k in ("id", "signoff", "approvals")}
-                    for q in decision.get("requirements", [])
-                ],
-                "topics": topics,
-            }
-        )
-    )
-
-
-class Ledger:
-    """What every evidence table must hold, replayed from the events."""
-
-    def __init__(self) -> None:
-        self.submissions: dict[int | None, dict[str, Any]] = {}
-        self.revisions: dict[tuple, dict[str, Any]] = {}
-        self.verdicts: list[dict[str, Any]] = []
-        self.publications: list[dict[str, Any]] = []
-        self.escalations: dict[tuple, dict[str, Any]] = {}
-        self.snapshots: dict[str, dict[str, Any]] = {}
-        self.delegations: dict[int, dict[str, Any]] = {}
-        self.accounts: dict[str, dict[str, Any]] = {}
-        self.tokens: dict[int, dict[str, Any]] = {}
-        # Account changes were first audited with migration 0002: rows older than
-        # the first event recorded since are accepted without an event.
-        self.legacy_before: str | None = None
-        self._legacy_seen = False
-
-    def add(self, e: AuditEvent) -> None:
-        if e.recorded_at is None:
-            self._legacy_seen = True
-        elif self._legacy_seen and self.legacy_before is None:
-            self.legacy_before = e.recorded_at
-        handler = getattr(self, "_" + e.event, None)
-        if handler is not None:
-            handler(e, e.details)
-
-    # ---- submissions ------------------------------------------------------------
-
-    def _revision(self, e: AuditEvent, number: int, text: str) -> None:
-        self.revisions[(e.submission_id, number)] = {
-            "submission_id": e.submission_id,
-            "number": number,
-            "text": digest(text),
-            "text_sha256": e.text_sha256,
-            "created_at": e.ts,
-        }
-        self.submissions[e.submission_id]["revision"] = number
-
-    def _submitted(self, e, d) -> None:
-        self.submissions[e.submission_id] = {
-            "id": e.submission_id,
-            "author": e.author,
-            "channel": e.channel,
-            "kind": d.get("kind"),
-            "submitted_at": e.ts,
-            "status": None,
-            "published_at": None,
-            "retired_at": None,
-        }
-        self._revision(e, 1, d.get("text", ""))
-
-    def _revised(self, e, d) -> None:
-        self._revision(e, d["revision"], d.get("text", ""))
-
-    def _decided(self, e, d) -> None:
-        rev = self.revisions.get((e.submission_id, d["revision"]))
-        if rev is not None:
-            rev["policy_version"] = e.policy_version
-            rev["outcome"] = d["decision"]
-            rev["decision"] = decision_digest(d)
-        self._status(e, STATUS_OF_DECISION.get(d["decision"]))
-
-    def _status(self, e, status) -> None:
-        sub = self.submissions.get(e.submission_id)
-        if sub is not None:
-            sub["status"] = status
-
-    def _verdict(self, e, d, verdict: str, comment) -> None:
-        self.verdicts.append(
-            {
-                "submission_id": e.submission_id,
-                "revision": d["revision"],
-                "verdict": verdict,
-                "actor": e.actor,
-                "on_behalf_of": e.on_behalf_of,
-                "comment": comment,
-                "at": e.ts,
-            }
-        )
-
-    def _approved(self, e, d) -> None:
-        self._verdict(e, d, "approve", d.get("comment"))
-        self._status(e, d.get("status"))
-
-    def _rejected(self, e, d) -> None:
-        self._verdict(e, d, "reject", d.get("reason"))
-        self._status(e, "rejected")
-
-    def _withdrawn(self, e, d) -> None:
-        self._status(e, "withdrawn")
-
-    def _escalated(self, e, d) -> None:
-        key = (e.submission_id, d["escalation"], d["level"])
-        self.escalations[key] = {
-            "submission_id": e.submission_id,
-            "escalation": d["escalation"],
-            "level": d["level"],
-            "at": e.ts,
-        }
-
-    def _publication(self, e, d, ok: bool) -> None:
-        self.publications.append(
-            {
-                "submission_id": e.submission_id,
-                "revision": d["revision"],
-                "publisher": d.get("publisher"),
-                "at": e.ts,
-                "ok": ok,
-                "ref": d.get("ref"),
-                "error": d.get("error"),
-            }
-        )
-
-    def _published(self, e, d) -> None:
-        self._publication(e, d, True)
-        self._status(e, "published")
-        if e.submission_id in self.submissions:
-            self.submissions[e.submission_id]["published_at"] = e.ts
-
-    def _publish_failed(self, e, d) -> None:
-        self._publication(e, d, False)
-
-    def _retired(self, e, d) -> None:
-        if e.submission_id in self.submissions:
-            self.submissions[e.submission_id]["retired_at"] = e.ts
-
-    # ---- policy, delegations, credentials ------------------------------------------
-
-    def _policy_loaded(self, e, d) -> None:
-        self.snapshots[e.policy_version] = {
-            "version": e.policy_version,
-            "first_seen": e.ts,
-            "files": d.get("sha256"),
-        }
-
-    def _delegated(self, e, d) -> None:
-        self.delegations[d["delegation"]] = {
-            "id": d["delegation"],
-            "from_user": e.actor,
-            "to_user": d["to"],
-            "starts_at": e.ts,
-            "until": d["until"],
-            "reason": d.get("reason"),
-            "revoked_at": None,
-        }
-
-    def _delegation_revoked(self, e, d) -> None:
-        if d["delegation"] in self.delegations:
-            self.delegations[d["delegation"]]["revoked_at"] = e.ts
-
-    def _password_set(self, e, d) -> None:
-        self.accounts[d["user"]] = {
-            "user_id": d["user"],
-            "password_hash": d["credential_sha256"],
-            "updated_at": e.ts,
-        }
-
-    def _token_created(self, e, d) -> None:
-        self.tokens[d["token"]] = {
-            "id": d["token"],
-            "user_id": d["user"],
-            "token_hash": d["credential_sha256"],
-            "name": d.get("name", ""),
-            "created_at": e.ts,
-            "expires_at": d.get("expires_at"),
-            "revoked_at": None,
-        }
-
-    def _token_revoked(self, e, d) -> None:
-        if d["token"] in self.tokens:
-            self.tokens[d["token"]]["revoked_at"] = e.ts
-
 
 # ---- how each table's rows are read for comparison ---------------------------------
 
@@ -303,6 +95,16 @@ TABLES: tuple[TableSpec, ...] = (
     ("API token", api_tokens, ("id",),
      ("id", "user_id", "token_hash", "name", "created_at", "expires_at", "revoked_at"),
      {"token_hash": digest}, "tokens"),
+    ("inbound item", inbound_items, ("id",),
+     ("id", "channel", "message_id", "sender", "sender_name", "text", "text_sha256",
+      "thread_id", "parent_id", "source", "received_at", "status", "route", "topics",
+      "escalation", "level", "due_at", "overdue", "policy_version", "closed_by",
+      "closed_reason", "answered_by", "resolved_at"),
+     {"text": digest, "overdue": bool}, "inbound"),
+    ("inbound owner", inbound_owners, ("item_id", "principal"),
+     ("item_id", "principal", "level"), {}, "inbound_owners"),
+    ("inbound reply", inbound_replies, ("submission_id",),
+     ("submission_id", "item_id", "created_at"), {}, "inbound_replies"),
 )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from .auditevent import AuditEvent
 from .errors import SaysoError, WorkflowError
 from .model import Role
+from .posttext import check_note
 from .tables import submissions
 
 Names = Callable[[str], str | None]
@@ -184,8 +185,8 @@ def retire(
 
     now = moment(now)
     known_user(workflow.engine, actor)
-    if reason is not None and len(reason) > 2000:
-        raise SaysoError("the reason is longer than 2000 characters")
+    if reason is not None:
+        check_note(reason)
     rows = SubmissionRows(workflow.engine, workflow.store)
     with workflow.store.write() as conn:
         row = rows.lock(conn, sid)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,52 @@ def test_writer_waits_instead_of_failing_when_sqlite_is_busy(tmp_path, monkeypat
     assert released.is_set() and sub.id == 1
     store.close()
     other.close()
+
+
+def test_a_delegate_its_delegator_and_the_author_acting_at_once(db_url):
+    """fay and dan (acting for fay) approve, eve approves, bob withdraws, all at once:
+    fay counts once, a withdrawn post is never published, one outcome each."""
+    store = Store.create(db_url)
+    engine = load_engine(str(POLICY))
+    wf = Workflow(engine, store)
+    wf.delegate("fay", "dan", datetime.now(UTC) + timedelta(days=30))
+    ids = [wf.submit("bob", "facebook/page", f"The outage {i} is over.").id for i in range(10)]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def act(who: str) -> None:
+        mine = Workflow(engine, store)
+        barrier.wait()
+        for sid in ids:
+            try:
+                if who == "bob":
+                    if sid % 2:
+                        mine.withdraw(sid, "bob")
+                else:
+                    mine.approve(sid, who)
+            except WorkflowError:
+                pass  # refused: fay already counted, or no longer pending
+            except BaseException as err:  # anything else is a bug
+                errors.append(err)
+
+    threads = [threading.Thread(target=act, args=(who,)) for who in ("fay", "dan", "eve", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    check_consistency(store, ids)
+    log = AuditLog(store)
+    for sid in ids:
+        sub = wf.get(sid)
+        events = Counter(e.event for e in log.events(submission=sid))
+        approvals = [v for v in wf.record(sid).verdicts if v.verdict == "approve"]
+        assert [v.on_behalf_of or v.actor for v in approvals].count("fay") <= 1
+        if sub.status is Status.WITHDRAWN:
+            assert events["published"] == 0 and events["withdrawn"] == 1
+        if sub.status is Status.PUBLISHED:
+            assert events["withdrawn"] == 0
+            assert {v.on_behalf_of or v.actor for v in approvals} == {"eve", "fay"}
+        if sid % 2 == 0:
+            assert sub.status is Status.PUBLISHED
+    store.close()

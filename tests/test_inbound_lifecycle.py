@@ -186,6 +186,19 @@ def test_escalation_tells_the_delegates_of_new_owners(wf):
     assert closed.status is InboundStatus.CLOSED
 
 
+def test_received_and_overdue_notices_reach_the_owners_delegates(wf):
+    """As for posts, whoever acts for an owner hears of a new message and of its
+    missed deadline; nobody else does."""
+    wf.delegate("ann", "lea", at(100), now=at())
+    receive(wf, text="Where is my card? It is a complaint.")
+    [received] = [n for n in Memory.sent if n.event == "inbound.received"]
+    assert {r.id for r in received.recipients} == {"ann", "bob", "lea"}
+    wf.tick(now=at(2.5))
+    [overdue] = [n for n in Memory.sent if n.event == "inbound.overdue"]
+    assert {r.id for r in overdue.recipients} >= {"ann", "bob", "lea"}
+    assert "zed" not in {r.id for n in Memory.sent for r in n.recipients}
+
+
 def test_an_answer_closes_it_and_stops_the_clock(wf, tmp_path):
     item = receive(wf)
     reply = wf.submit("ann", "twitter/help", "We are on it, DM us.", in_reply_to=item.id, now=at(1))
@@ -222,6 +235,18 @@ def test_a_rejected_reply_leaves_it_open_and_the_clock_running(wf):
     denied = wf.submit("bob", "twitter/help", "Our APR is 3%", in_reply_to=item.id, now=at(5))
     assert denied.status is Status.DENIED
     assert wf.inbound.get(item.id).status is InboundStatus.OPEN
+
+
+def test_the_replies_to_an_item_are_read_as_they_stand_oldest_first(wf):
+    item = receive(wf)
+    first = wf.submit("ann", "twitter/help", "Sorry, our fault.", in_reply_to=item.id, now=at(1))
+    wf.reject(first.id, "lea", "too vague", now=at(1.5))
+    second = wf.submit("bob", "twitter/help", "So sorry.", in_reply_to=item.id, now=at(2))
+    wf.revise(second.id, "bob", "So sorry about that.", now=at(2.5))
+    other = receive(wf, sender="@amy")
+    wf.submit("ann", "twitter/help", "Thanks, Amy.", in_reply_to=other.id, now=at(3))
+    assert wf.inbound.replies(item.id) == [wf.get(first.id), wf.get(second.id)]
+    assert [s.revision for s in wf.inbound.replies(item.id)] == [1, 2]
 
 
 def test_a_reply_must_go_to_the_items_channel(wf):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gc
 import pickle
+import threading
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from engine import membership, plainentries
+from engine import gcpause, membership, plainentries
 from engine.compiler import compile_policy
 from engine.loader import load_policy
 from engine.model import Group, Loc, Policy, User
@@ -197,5 +199,45 @@ def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path):
     try:
         compile_policy(load_policy(folder, today=TODAY))
         assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_overlapping_loads_leave_the_garbage_collector_on(monkeypatch):
+    """Two threads pausing the collector at once: the second begins while the first is
+    inside and the first ends while the second is beginning (the moment it would read
+    the collector as off, then switch it off after the first switched it back on)."""
+    first_in, second_beginning, first_out = (threading.Event() for _ in range(3))
+
+    def isenabled():
+        state = gc.isenabled()
+        if threading.current_thread().name == "second":
+            second_beginning.set()
+            first_out.wait(5)
+        return state
+
+    fake = SimpleNamespace(isenabled=isenabled, disable=gc.disable, enable=gc.enable)
+    monkeypatch.setattr(gcpause, "gc", fake)
+
+    def first():
+        with gcpause.paused_gc():
+            first_in.set()
+            second_beginning.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with gcpause.paused_gc():
+            second_beginning.set()
+            first_out.wait(5)
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=first), threading.Thread(target=second, name="second")]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert gc.isenabled()
     finally:
         gc.enable()

@@ -30,6 +30,23 @@ def test_wrong_password_and_unknown_user_are_refused(client):
     assert signed_in_as(client) is None
 
 
+def test_a_nul_in_the_sign_in_form_is_refused_on_postgres(make_app, postgres_db):
+    """PostgreSQL cannot store a NUL: the failure count must not be where it shows."""
+    from engine.store import Store
+    from tests.webhelpers import load_passwords
+
+    Store.create(postgres_db).close()
+    app = make_app(SAYSO_DB=postgres_db)
+    load_passwords(app.extensions["sayso"].store, ["dana"])
+    client = WebClient(app.test_client())
+    for user, password in (("da\x00na", PASSWORD), ("dana", PASSWORD + "\x00")):
+        response = client.form("/auth/login", {"user": user, "password": password})
+        assert response.status_code == 400
+        assert "Wrong user or password" in response.get_data(as_text=True)
+    assert signed_in_as(client) is None
+    assert client.form("/auth/login", {"user": "dana", "password": PASSWORD}).status_code == 302
+
+
 def test_user_without_a_password_cannot_sign_in(make_app):
     client = WebClient(make_app().test_client())  # no passwords set
     assert client.form("/auth/login", {"user": "dana", "password": PASSWORD}).status_code == 400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.webhelpers import POLICY, write_policy
@@ -119,6 +121,31 @@ def test_inbox_one_item_and_close(client, token_for):
     assert [i["id"] for i in audit["items"]] == [item["id"]]
     error(client.get("/api/v1/inbound?status=closed", headers=fran), 403)
     error(client.get("/api/v1/inbound?view=nope", headers=fran), 400)
+
+
+@pytest.mark.parametrize("reason", ["spam\x00", "\ud800spam"])
+def test_a_close_reason_that_cannot_be_stored_is_refused(client, token_for, web_state, reason):
+    item = deliver(client, token_for, MESSAGE).json
+    body = json.dumps({"reason": reason})  # a lone surrogate as the escape JSON allows
+    response = client.post(
+        f"/api/v1/inbound/{item['id']}/close",
+        data=body,
+        content_type="application/json",
+        headers=token_for("fran"),
+    )
+    error(response, 400)
+    assert web_state.workflow.inbound.get(item["id"]).status.value == "open"
+
+
+def test_inbound_api_events_are_recorded_as_api(client, token_for, web_state):
+    from engine.auditlog import AuditLog
+
+    item = deliver(client, token_for, MESSAGE).json
+    url = f"/api/v1/inbound/{item['id']}/close"
+    assert client.post(url, json={"reason": "spam"}, headers=token_for("fran")).status_code == 200
+    events = list(AuditLog(web_state.store).events())
+    vias = {e.event: e.via for e in events if e.event.startswith("inbound.")}
+    assert vias["inbound.received"] == "api" and vias["inbound.closed"] == "api"
 
 
 def test_a_reply_through_the_web_workflow_answers_it(client, token_for, web_state):

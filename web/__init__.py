@@ -210,8 +210,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def record_origin():
-        """Audit events caused by this request say whether it came through the API."""
-        g.origin_token = origin.set_origin("api" if request.blueprint == "api" else "web")
+        """Audit events caused by this request say whether it came through the API
+        (its nested blueprints, such as /api/v1/inbound, included)."""
+        g.origin_token = origin.set_origin("api" if "api" in request.blueprints else "web")
 
     @app.teardown_request
     def forget_origin(_exc):

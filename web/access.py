@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import SaysoError
+from engine.posttext import check_storable
 from engine.times import parse_time
 
 
@@ -18,15 +19,7 @@ def clean_text(value, what: str = "text", *, limit: int = 100_000) -> str:
     """A string that can be stored and hashed (UTF-8, no NUL)."""
     if not isinstance(value, str):
         raise SaysoError(f"{what} must be a string")
-    if len(value) > limit:
-        raise SaysoError(f"{what} is {len(value)} characters; the limit is {limit}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise SaysoError(f"{what} is not valid Unicode text") from None
-    if "\x00" in value:
-        raise SaysoError(f"{what} contains a NUL character")
-    return value
+    return check_storable(value, what, limit)
 
 
 def query_int(args, name: str, default: int, low: int, high: int) -> int:

@@ -76,8 +76,9 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def json_body(schema: str, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object, validated against the OpenAPI schema `schema`."""
+def json_body(schema: str, *, required: bool = True) -> Any:
+    """The request's JSON body (an object, or an array where `schema` allows one),
+    validated against the OpenAPI schema `schema`; an object's strings must be storable."""
     if not request.get_data(cache=True) and not required:
         return {}
     if not request.is_json:
@@ -91,7 +92,7 @@ def json_body(schema: str, *, required: bool = True) -> dict[str, Any]:
         where = "/".join(str(p) for p in err.path) or "body"
         detail = err.message if len(err.message) <= 200 else f"fails '{err.validator}'"
         abort(400, f"{where}: {detail}")
-    for key, value in data.items():
+    for key, value in data.items() if isinstance(data, dict) else ():
         if isinstance(value, str):
             try:
                 value.encode("utf-8")

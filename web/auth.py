@@ -162,6 +162,9 @@ def login():
                 return redirect(safe_next(request.args.get("next")))
             flash("Unknown user.", "error")
             return render_template("auth/login.html"), 400
+        if "\x00" in user or "\x00" in password:  # no account has one; nothing to count
+            flash("Wrong user or password.", "error")
+            return render_template("auth/login.html"), 400
         throttle, store, address = THROTTLE, sayso().store, request.remote_addr
         wait = throttle.wait(store, user, address)
         if wait is not None:

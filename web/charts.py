@@ -25,6 +25,14 @@ def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, int) or value >= 10 else f"{value:.2g}"
 
 
+def _opening(chart_id: str, height: int, title: str, summary: str, extra: str = "") -> Markup:
+    """The <svg> element's start with its <title> and <desc> (the figures in words)."""
+    return Markup(
+        '<svg id="{0}" class="chart" viewBox="0 0 {1} {2}" role="img" aria-labelledby="{0}-t {0}-d"'
+        '{3}><title id="{0}-t">{4}</title><desc id="{0}-d">{5}</desc>'
+    ).format(chart_id, WIDTH, height, Markup(extra), title, summary or "no data")
+
+
 def hbars(
     chart_id: str,
     title: str,
@@ -35,22 +43,8 @@ def hbars(
     height = max(1, len(rows)) * ROW + 4
     top = _scale([max(v, w or 0) for _, v, w in rows])
     room = WIDTH - 50
-    parts = [
-        Markup(
-            '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
-            'preserveAspectRatio="xMinYMin meet"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>'
-        ).format(
-            chart_id,
-            WIDTH,
-            height,
-            chart_id,
-            chart_id,
-            chart_id,
-            title,
-            chart_id,
-            "; ".join(f"{label}: {_number(v)}{unit}" for label, v, _ in rows) or "no data",
-        )
-    ]
+    summary = "; ".join(f"{label}: {_number(v)}{unit}" for label, v, _ in rows)
+    parts = [_opening(chart_id, height, title, summary, ' preserveAspectRatio="xMinYMin meet"')]
     for n, (label, value, behind) in enumerate(rows):
         y = 2 + n * ROW
         shown = label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
@@ -83,19 +77,8 @@ def columns(chart_id: str, title: str, points: Sequence[tuple[str, float]]) -> M
     top = _scale([v for _, v in points])
     step = (WIDTH - 20) / max(1, len(points))
     parts = [
-        Markup(
-            '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d">'
-            '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>'
-        ).format(
-            chart_id,
-            WIDTH,
-            height,
-            chart_id,
-            chart_id,
-            chart_id,
-            title,
-            chart_id,
-            "; ".join(f"{label}: {_number(v)}" for label, v in points) or "no data",
+        _opening(
+            chart_id, height, title, "; ".join(f"{label}: {_number(v)}" for label, v in points)
         ),
         Markup('<line class="chart-axis" x1="10" y1="{}" x2="{}" y2="{}"/>').format(
             base, WIDTH - 10, base

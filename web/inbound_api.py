@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
-from engine.errors import SaysoError, WorkflowError
+from engine.errors import SaysoError
 from engine.inbound.importer import message_from
 from engine.inbound.inbox import COUNT_CAP, VIEWS, count, inbox
 from engine.inbound.items import InboundStatus
@@ -19,25 +19,10 @@ bp = Blueprint("inbound", __name__, url_prefix="/inbound")
 MAX_BATCH = 1000
 
 
-def _validator(name: str):
-    from .api import VALIDATORS
-
-    return VALIDATORS[name]
-
-
 def _body(schema: str) -> Any:
-    if not request.is_json:
-        abort(415, "send a JSON body with Content-Type: application/json")
-    data = request.get_json(silent=True)
-    if data is None:
-        abort(400, "the body is not valid JSON")
-    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        err = errors[0]
-        where = "/".join(str(p) for p in err.path) or "body"
-        detail = err.message if len(err.message) <= 200 else f"fails '{err.validator}'"
-        abort(400, f"{where}: {detail}")
-    return data
+    from .api import json_body
+
+    return json_body(schema)
 
 
 @bp.post("")
@@ -140,27 +125,15 @@ def reply_target(data: dict[str, Any]) -> int | None:
 def one(item_id: int):
     box = sayso().workflow.inbound
     item = visible(item_id)
-    data = item.to_dict()
-    data["replies"] = [
-        {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
-        for s in box.replies(item.id)
-    ]
-    data["earlier"] = [
-        {"id": e.id, "status": e.status.value, "text": e.text}
-        for e in box.earlier_from_sender(item)
-    ]
-    return jsonify(data)
+    return jsonify(item.thread_dict(box.earlier_from_sender(item), box.replies(item.id)))
 
 
 @bp.post("/<id:item_id>/close")
 def close(item_id: int):
     """404 for someone who may not see it, 403 for one who sees but does not own it
-    (an auditor), 409 when it is no longer open."""
+    (an auditor), 409 when it is no longer open (the error's type, web/errors.py)."""
     data = _body("CloseRequest")
-    box = sayso().workflow.inbound
     item = visible(item_id)
-    try:
-        return jsonify(box.close(item.id, g.user, data["reason"].strip()).to_dict())
-    except WorkflowError as err:
-        status = 409 if box.get(item.id).status is not InboundStatus.OPEN else 403
-        return jsonify(error=str(err).splitlines()[0]), status
+    return jsonify(
+        sayso().workflow.inbound.close(item.id, g.user, data["reason"].strip()).to_dict()
+    )

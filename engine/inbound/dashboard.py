@@ -3,13 +3,13 @@ answering person, open messages by age, messages whose escalation reached its to
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from ..tables import submissions
+from ..workflow.dashboard import summary
 from ..workflow.rules import moment
 from ..workflow.views import aware
 from .items import InboundStatus
@@ -22,16 +22,6 @@ AGE_BUCKETS = (
     ("1d-7d", 24, 168),
     ("over 7d", 168, None),
 )
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-    return {
-        "count": len(ordered),
-        "median_hours": round(statistics.median(ordered), 2),
-        "p90_hours": round(p90, 2),
-    }
 
 
 def stats(inbound: Any, *, now: datetime | None = None, limit: int = 20_000) -> dict[str, Any]:
@@ -74,8 +64,8 @@ def stats(inbound: Any, *, now: datetime | None = None, limit: int = 20_000) -> 
             top_level[route] = top_level.get(route, 0) + count
     return {
         "by_status": {s.value: by_status.get(s.value, 0) for s in InboundStatus},
-        "first_response_by_route": {k: _summary(v) for k, v in sorted(by_route.items())},
-        "first_response_by_person": {k: _summary(v) for k, v in sorted(by_person.items())},
+        "first_response_by_route": {k: summary(v) for k, v in sorted(by_route.items())},
+        "first_response_by_person": {k: summary(v) for k, v in sorted(by_person.items())},
         "open_by_age": open_by_age,
         "top_level_escalations_by_route": dict(sorted(top_level.items())),
     }

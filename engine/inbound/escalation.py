@@ -107,14 +107,14 @@ def _escalate(inbound: Any, ids: list[int], now: datetime) -> list[tuple[int, st
                         InboundEvent.ESCALATED, "sayso", now, item, details=details
                     )
                 )
-                to_tell = [*to, *(f"user:{d}" for d in acting)]
                 notify.queue(
                     inbound.notifier,
                     conn,
                     item,
                     "escalated",
-                    to_tell,
+                    to,
                     now,
+                    delegates=delegates,
                     level=level,
                     escalation=chain,
                 )
@@ -149,6 +149,7 @@ def _flag_overdue(inbound: Any, ids: list[int], now: datetime) -> list[int]:
     events: list[dict[str, Any]] = []
     with inbound.store.write() as conn:
         chain_first(inbound.store, conn)
+        delegates = owners.delegates_by_user(conn, now) if inbound.notifier.active() else {}
         for item in _locked_batch(inbound, conn, ids):
             if item.status is not InboundStatus.OPEN or item.overdue or item.due_at is None:
                 continue
@@ -169,6 +170,7 @@ def _flag_overdue(inbound: Any, ids: list[int], now: datetime) -> list[int]:
                 "overdue",
                 item.owners,
                 now,
+                delegates=delegates,
                 due_at=audit.iso(item.due_at),
             )
             flagged.append(item.id)

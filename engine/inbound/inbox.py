@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from ..errors import SaysoError
+from ..workflow.delegation import identities, principals_for
 from ..workflow.rules import known_user, moment
-from . import owners
 from .items import InboundItem, InboundStatus
 from .tables import inbound_items, inbound_owners
 
@@ -38,7 +38,7 @@ def _everyone(inbound: Any, conn, user: str, now: datetime) -> list[str]:
     """Every principal through which `user` owns items now (themself, their groups,
     `*`, and the same for everyone who delegated to them)."""
     known_user(inbound.engine, user)
-    return sorted(owners.principals_for(inbound.engine, owners.identities(conn, user, now)))
+    return sorted(principals_for(inbound.engine, identities(conn, user, now)))
 
 
 def _in_view(principals: list[str], view: str) -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, overload
 
 from ..errors import NotFound, SaysoError
-from ..workflow.views import aware
+from ..workflow.views import aware, shown_id, stored_id
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 MAX_TEXT = 100_000
@@ -110,6 +111,17 @@ class InboundItem:
             "duplicate": self.duplicate,
         }
 
+    def thread_dict(self, earlier: Sequence[Any], replies: Sequence[Any]) -> dict[str, Any]:
+        """`to_dict` with the conversation, for `inbound show --json` and the API: the
+        replies (submissions) and the sender's earlier messages, each in brief."""
+        data = self.to_dict()
+        data["replies"] = [
+            {"id": s.id, "author": s.author, "status": s.status.value, "text": s.text}
+            for s in replies
+        ]
+        data["earlier"] = [{"id": e.id, "status": e.status.value, "text": e.text} for e in earlier]
+        return data
+
 
 def iso(moment: datetime | None) -> str | None:
     from ..audit import iso as audit_iso
@@ -150,12 +162,9 @@ def item_from_row(row: Any, owners: tuple[str, ...]) -> InboundItem:
 
 def item_key(item_id: Any) -> int:
     """An item id as stored, or NotFound."""
-    try:
-        key = int(str(item_id).strip())
-    except (TypeError, ValueError):
-        raise NotFound(f"no inbound item '{str(item_id)[:40]}'") from None
-    if not 0 < key < 2**63:
-        raise NotFound(f"no inbound item {item_id}")
+    key = stored_id(item_id)
+    if key is None:
+        raise NotFound(f"no inbound item {shown_id(item_id, 40)}")
     return key
 
 

@@ -17,8 +17,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from .. import audit
-from ..errors import NotFound, SaysoError, WorkflowError
+from ..errors import NotEligible, NotFound, SaysoError, WrongState
 from ..model import Role
+from ..posttext import check_note
+from ..tables import submissions
+from ..workflow.delegation import identities
 from ..workflow.rules import known_user, moment
 from . import escalation, owners, receiving, replies
 from .items import (
@@ -67,15 +70,21 @@ class Inbound:
         actor: str = "sayso",
         now=None,
     ) -> Iterator[tuple[InboundItem | None, SaysoError | None]]:
-        """(item, None) or (None, error) per message, in order, stored in batches."""
+        """(item, None) or (None, error) per message, in order, stored in batches; the
+        owners' notices of each batch are sent once it is stored (`tick` retries)."""
         batch: list[Message] = []
         for message in messages:
             batch.append(message)
             if len(batch) >= BATCH:
-                yield from receiving.store_batch(self, batch, source, actor, now)
+                yield from self._store(batch, source, actor, now)
                 batch = []
         if batch:
-            yield from receiving.store_batch(self, batch, source, actor, now)
+            yield from self._store(batch, source, actor, now)
+
+    def _store(self, batch: list[Message], source: str, actor: str, now) -> list:
+        results = receiving.store_batch(self, batch, source, actor, now)
+        self.notifier.deliver()
+        return results
 
     # ---- audit -------------------------------------------------------------------
 
@@ -110,13 +119,12 @@ class Inbound:
         known_user(self.engine, actor)
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("closing a message needs a reason (--reason)")
-        if len(reason) > 2000:
-            raise SaysoError("the reason is longer than 2000 characters")
+        check_note(reason)
         with self.store.write() as conn:
             chain_first(self.store, conn)
             item = self._locked(conn, item_id)
             if item.status is not InboundStatus.OPEN:
-                raise WorkflowError(f"inbound item {item.id} is {item.status.value}, not open")
+                raise WrongState(f"inbound item {item.id} is {item.status.value}, not open")
             on_behalf = self._acting_as(conn, item, actor, now)
             conn.execute(
                 update(inbound_items)
@@ -143,11 +151,11 @@ class Inbound:
 
     def _acting_as(self, conn, item: InboundItem, actor: str, now) -> str | None:
         """Whom `actor` acts as on the item: None for themself, else a delegator."""
-        for who in owners.identities(conn, actor, now):
+        for who in identities(conn, actor, now):
             if self.engine.covers(who, item.owners):
                 return None if who == actor else who
         listing = ", ".join(item.owners) or "nobody"
-        raise WorkflowError(f"{actor} does not own inbound item {item.id} (owners: {listing})")
+        raise NotEligible(f"{actor} does not own inbound item {item.id} (owners: {listing})")
 
     def oversees(self, user: str) -> bool:
         """Admins and auditors see every message (and may list them by status)."""
@@ -160,7 +168,7 @@ class Inbound:
     def is_owner(self, item: InboundItem, user: str, *, now=None) -> bool:
         now = moment(now)
         with self.store.read() as conn:
-            people = owners.identities(conn, user, now)
+            people = identities(conn, user, now)
         return any(self.engine.covers(who, item.owners) for who in people)
 
     # ---- replies -----------------------------------------------------------------
@@ -241,17 +249,17 @@ class Inbound:
         )
 
     def replies(self, item_id) -> list[Any]:
+        """The submissions replying to the item, oldest first (read together)."""
         key = item_key(item_id)
+        r = inbound_replies.c
         with self.store.read() as conn:
-            ids = [
-                r.submission_id
-                for r in conn.execute(
-                    select(inbound_replies.c.submission_id)
-                    .where(inbound_replies.c.item_id == key)
-                    .order_by(inbound_replies.c.submission_id)
-                )
-            ]
-        return [self.queries.get(sid) for sid in ids]
+            rows = conn.execute(
+                select(submissions)
+                .join(inbound_replies, r.submission_id == submissions.c.id)
+                .where(r.item_id == key)
+                .order_by(r.submission_id)
+            ).all()
+            return self.queries.rows.views(conn, rows)
 
     # ---- reading -----------------------------------------------------------------
 

@@ -6,14 +6,13 @@ the workflow's sender, retried by `tick`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from ..tables import notifications
+from ..workflow.notify import compose
 from .items import InboundItem
 
 
@@ -24,41 +23,32 @@ def queue(
     event: str,
     principals: Iterable[str],
     now: datetime,
+    *,
+    delegates: Mapping[str, list[str]],
     **details: Any,
 ) -> None:
-    objects = notifier._notifier_objects()
-    if not objects:
+    """A notice to the users `principals` stand for and to everyone acting for them
+    (`delegates`: user -> active delegates, read once per batch by the caller), as
+    the workflow tells owners' delegates of pending, escalated and overdue posts."""
+    if not notifier.active():
         return
     recipients = notifier._recipients(principals)
+    owners = [r["id"] for r in recipients]
+    acting = dict.fromkeys(d for u in owners for d in delegates.get(u, ()) if d not in owners)
+    recipients += notifier._recipients(acting)
     if not recipients:
         return
     words = event.replace("_", " ")
-    subject = f"[sayso] inbound message {item.id} from {item.sender} {words}"
-    body = (
-        f"Message {item.id} from {item.sender} on {item.channel} "
-        f"(route {item.route}) is {words}.\n\n{item.text}\n"
+    headline = (
+        f"Message {item.id} from {item.sender} on {item.channel} (route {item.route}) is {words}."
     )
-    for key, value in details.items():
-        body += f"\n{key}: {value}"
-    payload = {
-        "event": f"inbound.{event}",
-        "subject": subject,
-        "body": body,
-        "recipients": recipients,
-        "details": {"inbound_id": item.id, **details},
-        "subject_id": f"inbound:{item.id}",
-    }
-    conn.execute(
-        insert(notifications),
-        [
-            {
-                "submission_id": None,
-                "event": f"inbound.{event}",
-                "notifier": name,
-                "payload": payload,
-                "created_at": now,
-                "attempts": 0,
-            }
-            for name, _ in objects
-        ],
+    notifier.enqueue(
+        conn,
+        event=f"inbound.{event}",
+        subject=f"[sayso] inbound message {item.id} from {item.sender} {words}",
+        body=compose(headline, item.text, details),
+        recipients=recipients,
+        details={"inbound_id": item.id, **details},
+        now=now,
+        subject_id=f"inbound:{item.id}",
     )

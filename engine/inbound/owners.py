@@ -1,4 +1,4 @@
-"""Who owns an inbound item, and who may act for whom (delegations)."""
+"""Who owns an inbound item, and who may act for whom (the workflow's delegations)."""
 
 from __future__ import annotations
 
@@ -10,34 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..tables import delegations
+from ..workflow.delegation import active
 from .tables import inbound_owners
-
-
-def _active(now: datetime):
-    c = delegations.c
-    return (c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
-
-
-def identities(conn: Connection, user: str, now: datetime) -> list[str]:
-    """The user, then everyone who has delegated to them (active at `now`)."""
-    c = delegations.c
-    rows = conn.execute(select(c.from_user).where(c.to_user == user, *_active(now)).order_by(c.id))
-    return list(dict.fromkeys([user, *(r.from_user for r in rows)]))
 
 
 def delegates_by_user(conn: Connection, now: datetime) -> dict[str, list[str]]:
     """Every active delegation at `now`: user -> who acts for them."""
     c = delegations.c
     out: dict[str, list[str]] = {}
-    for row in conn.execute(select(c.from_user, c.to_user).where(*_active(now)).order_by(c.id)):
+    for row in conn.execute(select(c.from_user, c.to_user).where(*active(now)).order_by(c.id)):
         out.setdefault(row.from_user, []).append(row.to_user)
-    return out
-
-
-def principals_for(engine: Any, people: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for who in people:
-        out |= engine.principals_of(who)
     return out
 
 

@@ -23,6 +23,7 @@ from ..workflow.rules import moment
 from ..workflow.views import sha256
 from . import escalation, notify
 from .items import InboundEvent, InboundItem, InboundStatus, Message, checked, item_from_row
+from .owners import delegates_by_user
 from .tables import NO_DEADLINE, inbound_items, inbound_owners
 
 Result = tuple[InboundItem | None, SaysoError | None]
@@ -89,11 +90,19 @@ def _write(inbound, conn, prepared, source, actor, now) -> list[Result]:
         if owner_rows:
             conn.execute(insert(inbound_owners), owner_rows)
         audit.append_many(inbound.store, conn, events)
+        delegates = delegates_by_user(conn, now) if inbound.notifier.active() else {}
         for slot, _, routing, _ in new:
             item = results[slot][0]
             route = routing.route
             notify.queue(
-                inbound.notifier, conn, item, "received", route.owners, now, route=route.id
+                inbound.notifier,
+                conn,
+                item,
+                "received",
+                route.owners,
+                now,
+                delegates=delegates,
+                route=route.id,
             )
     return [
         (replace(results[entry[1]][0], duplicate=True), None) if entry[0] == "repeat" else entry

@@ -160,8 +160,8 @@ class _Tally:
 
     def figures(self) -> dict[str, Any]:
         return {
-            "time_to_approval_by_topic": {k: _summary(v) for k, v in sorted(self.by_topic.items())},
-            "time_to_approval_by_owner": {k: _summary(v) for k, v in sorted(self.by_owner.items())},
+            "time_to_approval_by_topic": {k: summary(v) for k, v in sorted(self.by_topic.items())},
+            "time_to_approval_by_owner": {k: summary(v) for k, v in sorted(self.by_owner.items())},
             "sla_breaches_by_owner": dict(sorted(self.breaches.items())),
             "escalations_by_owner": dict(sorted(self.escalations.items())),
             "pending_by_escalation_level": dict(sorted(self.pending_by_level.items())),
@@ -169,7 +169,8 @@ class _Tally:
         }
 
 
-def _summary(values: list[float]) -> dict[str, float]:
+def summary(values: list[float]) -> dict[str, float]:
+    """Count, median and 90th percentile of durations in hours (posts and inbound alike)."""
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,17 +19,41 @@ from .rules import known_user, moment
 from .views import Delegation, aware
 
 
+def active(now: datetime) -> tuple[Any, ...]:
+    """The conditions of a delegation active at `now`."""
+    c = delegations.c
+    return (c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
+
+
 def delegates_of(conn: Connection, users: list[str], now: datetime) -> list[str]:
     """Users to whom any of `users` has delegated, active at `now`."""
     if not users:
         return []
     c = delegations.c
     rows = conn.execute(
-        select(c.to_user)
-        .where(c.from_user.in_(users), c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
-        .order_by(c.id)
+        select(c.to_user).where(c.from_user.in_(users), *active(now)).order_by(c.id)
     )
     return list(dict.fromkeys(r.to_user for r in rows))
+
+
+def delegators_of(conn: Connection, user: str, now: datetime) -> list[str]:
+    """Users who have delegated their approvals to `user`, active at `now`."""
+    c = delegations.c
+    rows = conn.execute(select(c.from_user).where(c.to_user == user, *active(now)).order_by(c.id))
+    return list(dict.fromkeys(r.from_user for r in rows))
+
+
+def identities(conn: Connection, user: str, now: datetime) -> list[str]:
+    """The user, then everyone who has delegated to them (active at `now`)."""
+    return list(dict.fromkeys([user, *delegators_of(conn, user, now)]))
+
+
+def principals_for(engine: Engine, people: Iterable[str]) -> set[str]:
+    """Every principal (user, groups, `*`) through which any of `people` acts."""
+    out: set[str] = set()
+    for who in people:
+        out |= engine.principals_of(who)
+    return out
 
 
 class Delegations:
@@ -40,13 +65,7 @@ class Delegations:
 
     def active_delegators(self, conn: Connection, user: str, now: datetime) -> list[str]:
         """Users who have delegated their approvals to `user`, active at `now`."""
-        c = delegations.c
-        rows = conn.execute(
-            select(c.from_user)
-            .where(c.to_user == user, c.starts_at <= now, c.until > now, c.revoked_at.is_(None))
-            .order_by(c.id)
-        )
-        return list(dict.fromkeys(r.from_user for r in rows))
+        return delegators_of(conn, user, now)
 
     def delegate(
         self,

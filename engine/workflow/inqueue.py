@@ -20,7 +20,7 @@ from ..compiler import Engine
 from ..model import Status
 from ..store import Store
 from ..tables import audit_head, eligibility, escalations_reached, submissions, verdicts
-from .delegation import Delegations
+from .delegation import Delegations, identities, principals_for
 from .rows import SubmissionRows
 from .rules import known_user, may_act, moment
 from .views import Submission
@@ -106,11 +106,8 @@ class ApproverQueue:
         return and_(*conds)
 
     def _identities(self, conn: Any, user: str, now: datetime) -> tuple[list[str], set[str]]:
-        identities = [user] + self.delegations.active_delegators(conn, user, now)
-        principals: set[str] = set()
-        for who in identities:
-            principals |= self.engine.principals_of(who)
-        return identities, principals
+        people = identities(conn, user, now)
+        return people, principals_for(self.engine, people)
 
     def _total(
         self, conn: Any, user: str, identities: list[str], principals: set[str], flt, now

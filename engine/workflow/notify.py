@@ -25,6 +25,14 @@ MAX_NOTIFY_ATTEMPTS = 5
 OWNER_EVENTS = frozenset({"pending", "escalated", "overdue"})
 
 
+def compose(headline: str, text: str, details: dict[str, Any]) -> str:
+    """A message body: the headline, the text it is about, then one line per detail."""
+    body = f"{headline}\n\n{text}\n"
+    for key, value in details.items():
+        body += f"\n{key}: {value}"
+    return body
+
+
 class Notifier:
     """Tells people what happened, through the policy's notifier plugins."""
 
@@ -33,6 +41,10 @@ class Notifier:
         self.store = store
         self.pm = pm
         self._notifiers: list[tuple[str, Any]] | None = None
+
+    def active(self) -> bool:
+        """Whether the policy configures any notifier (else nothing is queued)."""
+        return bool(self._notifier_objects())
 
     def _notifier_objects(self) -> list[tuple[str, Any]]:
         if self._notifiers is None:
@@ -89,13 +101,37 @@ class Notifier:
             )
         if not recipients:
             return
-        subject = f"[sayso] submission {sub.id} {event.replace('_', ' ')}"
-        body = (
-            f"Submission {sub.id} by {sub.author} on {sub.channel} is {event.replace('_', ' ')}.\n\n"
-            f"{sub.text}\n"
+        words = event.replace("_", " ")
+        self.enqueue(
+            conn,
+            event=event,
+            subject=f"[sayso] submission {sub.id} {words}",
+            body=compose(
+                f"Submission {sub.id} by {sub.author} on {sub.channel} is {words}.",
+                sub.text,
+                details,
+            ),
+            recipients=recipients,
+            details=details,
+            now=now,
+            submission_id=sub.id,
         )
-        for key, value in details.items():
-            body += f"\n{key}: {value}"
+
+    def enqueue(
+        self,
+        conn: Connection,
+        *,
+        event: str,
+        subject: str,
+        body: str,
+        recipients: list[dict[str, str]],
+        details: dict[str, Any],
+        now: datetime,
+        submission_id: int | None = None,
+        subject_id: str | None = None,
+    ) -> None:
+        """One queued row per notifier, in the caller's transaction; `subject_id` names
+        what the message is about when it is not a submission (`inbound:7`)."""
         payload = {
             "event": event,
             "subject": subject,
@@ -103,11 +139,13 @@ class Notifier:
             "recipients": recipients,
             "details": details,
         }
+        if subject_id is not None:
+            payload["subject_id"] = subject_id
         conn.execute(
             insert(notifications),
             [
                 {
-                    "submission_id": sub.id,
+                    "submission_id": submission_id,
                     "event": event,
                     "notifier": name,
                     "payload": payload,

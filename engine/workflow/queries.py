@@ -21,7 +21,8 @@ from ..tables import (
     submissions,
     verdicts,
 )
-from .delegation import Delegations
+from .delegation import Delegations, principals_for
+from .delegation import identities as acting_identities
 from .rows import SubmissionRows
 from .rules import acting_identity, known_user, may_act, moment, sees
 from .views import Revision, Submission, SubmissionRecord, Verdict, aware, submission_key
@@ -96,10 +97,8 @@ class Queries:
         known_user(self.engine, user)
         out: list[Submission] = []
         with self.store.read() as conn:
-            identities = [user] + self.delegations.active_delegators(conn, user, now)
-            principals: set[str] = set()
-            for who in identities:
-                principals |= self.engine.principals_of(who)
+            identities = acting_identities(conn, user, now)
+            principals = principals_for(self.engine, identities)
             if not principals:
                 return out
             c = submissions.c

@@ -19,7 +19,7 @@ from .. import audit, duties
 from ..compiler import Engine
 from ..errors import SaysoError, WrongState
 from ..model import Decision, EventType, Post, Status, VerdictType
-from ..posttext import check_post_text
+from ..posttext import check_note, check_post_text
 from ..store import Store, new_id
 from ..tables import submissions
 from .clock import SlaClock
@@ -80,11 +80,21 @@ class Transitions:
         self.queries = queries
 
     def _decide(
-        self, author: str, channel: str, text: str, kind: str, now: datetime, reply_to=None
+        self,
+        author: str,
+        channel: str,
+        text: str,
+        kind: str,
+        now: datetime,
+        reply_to=None,
+        *,
+        explain: bool = False,
     ) -> Decision:
         """`reply_to`: the `ReplyContext` of the inbound message a reply answers."""
         post = Post(author=author, channel=channel, text=text, kind=kind)
-        return self.engine.decide(post, now=now, history=self.queries.history, reply_to=reply_to)
+        return self.engine.decide(
+            post, now=now, history=self.queries.history, reply_to=reply_to, explain=explain
+        )
 
     def check(
         self,
@@ -98,16 +108,19 @@ class Transitions:
         explain: bool = False,
     ) -> Decision:
         """The decision `submit` would make, with the store's history; stores nothing."""
+        kind, text, target = self._prepare(channel, text, kind, in_reply_to)
+        context = self.inbound.reply_context(target) if target else None
+        return self._decide(author, channel, text, kind, moment(now), context, explain=explain)
+
+    def _prepare(
+        self, channel: str, text: str, kind: str | None, in_reply_to: int | str | None
+    ) -> tuple[str, str, Any]:
+        """(kind, text checked, the inbound item a reply answers or None) of a new post."""
         target = self.inbound.reply_target(in_reply_to, channel) if in_reply_to else None
         kind = kind or ("reply" if target else "post")
         if kind not in ("post", "reply"):
             raise SaysoError(f"kind must be post or reply, not '{kind}'")
-        post = Post(author=author, channel=channel, text=check_post_text(text), kind=kind)
-        context = self.inbound.reply_context(target) if target else None
-        history = self.queries.history
-        return self.engine.decide(
-            post, now=moment(now), history=history, reply_to=context, explain=explain
-        )
+        return kind, check_post_text(text), target
 
     # ---- submit / revise -----------------------------------------------------------
 
@@ -125,11 +138,7 @@ class Transitions:
         """Decide a post and store it with its audit events; publish it when approved.
         `in_reply_to`: the inbound message it answers (a reply, on the message's channel)."""
         now = moment(now)
-        target = self.inbound.reply_target(in_reply_to, channel) if in_reply_to else None
-        kind = kind or ("reply" if target else "post")
-        if kind not in ("post", "reply"):
-            raise SaysoError(f"kind must be post or reply, not '{kind}'")
-        text = check_post_text(text)
+        kind, text, target = self._prepare(channel, text, kind, in_reply_to)
         publish_at = None if publish_at is None else moment(publish_at)
         context = self.inbound.reply_context(target) if target else None
         decision = self._decide(author, channel, text, kind, now, context)
@@ -294,6 +303,8 @@ class Transitions:
         unless it is the current revision; the last approval needed approves the post."""
         now = moment(now)
         known_user(self.engine, actor, "approver")
+        if comment is not None:
+            check_note(comment, "the comment")
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
             duties.check_revision(row.id, row.revision, revision)
@@ -353,6 +364,7 @@ class Transitions:
         known_user(self.engine, actor, "approver")
         if not isinstance(reason, str) or not reason.strip():
             raise SaysoError("a rejection needs a reason")
+        check_note(reason)
         with self.store.write() as conn:
             row = self.rows.lock(conn, sid)
             duties.check_revision(row.id, row.revision, revision)

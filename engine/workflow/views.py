@@ -21,14 +21,33 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def stored_id(value) -> int | None:
+    """A row id (a positive 63-bit integer) from an int or a string of ASCII digits
+    (surrounding spaces allowed), else None: `int()` alone would also read '٧', '1_0',
+    '+1' and True."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        key = value
+    elif isinstance(value, str) and (text := value.strip()).isascii() and text.isdigit():
+        key = int(text)
+    else:
+        return None
+    return key if 0 < key < 2**63 else None
+
+
+def shown_id(value, limit: int) -> str:
+    """An id as error messages show it: quoted unless it reads as a number."""
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return f"'{str(value)[:limit]}'"
+    return str(value)
+
+
 def submission_key(sid) -> int:
     """A submission id as stored, or NotFound (ids are positive 63-bit integers)."""
-    try:
-        key = int(sid)
-    except (TypeError, ValueError):
-        raise NotFound(f"no submission '{sid}'") from None
-    if not 0 < key < 2**63:
-        raise NotFound(f"no submission {sid}")
+    key = stored_id(sid)
+    if key is None:
+        raise NotFound(f"no submission {shown_id(sid, 1000)}")
     return key
 
 
