@@ -191,9 +191,10 @@ def test_archive_refuses_a_non_empty_directory_and_a_broken_log(published, tmp_p
     assert result.exit_code == 1 and "does not verify" in result.output
 
 
-def test_records_name_people_as_they_were_called_when_they_acted(tmp_path, monkeypatch):
-    """A later policy renames the preparer and an approver: the record keeps the names
-    the events recorded (in the hash chain), and only a new act carries the new name."""
+@pytest.fixture
+def renaming(tmp_path, monkeypatch):
+    """`(run, rename)`: a CLI on a copy of the policy (each command must succeed), and
+    a later policy that renames eve and bob."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SAYSO_AUDIT_KEY", raising=False)
     policy = tmp_path / "policy"
@@ -208,10 +209,20 @@ def test_records_name_people_as_they_were_called_when_they_acted(tmp_path, monke
         assert result.exit_code == 0, result.output
         return result
 
+    def rename() -> None:
+        renamed = source.replace("Eve Legal", "Eve Counsel").replace("Bob Baker", "Robert Baker")
+        (policy / "policy.yaml").write_text(renamed)
+
+    return run, rename
+
+
+def test_records_name_people_as_they_were_called_when_they_acted(renaming):
+    """A later policy renames the preparer and an approver: the record keeps the names
+    the events recorded (in the hash chain), and only a new act carries the new name."""
+    run, rename = renaming
     run("submit", "--author", "bob", "--channel", "facebook/page", "--text", "The outage is over.")
     run("approve", "1", "--as", "eve")
-    renamed = source.replace("Eve Legal", "Eve Counsel").replace("Bob Baker", "Robert Baker")
-    (policy / "policy.yaml").write_text(renamed)
+    rename()
     run("approve", "1", "--as", "fay")
 
     comm = json.loads(run("show", "1", "--json").output)["communication"]
@@ -221,3 +232,12 @@ def test_records_name_people_as_they_were_called_when_they_acted(tmp_path, monke
     approved = [json.loads(line) for line in export if '"approved"' in line]
     assert approved[0]["details"]["names"] == {"eve": "Eve Legal"}
     assert run("audit", "verify").exit_code == 0
+
+
+def test_a_rejection_keeps_the_name_of_its_time(renaming):
+    run, rename = renaming
+    run("submit", "--author", "bob", "--channel", "facebook/page", "--text", "The outage is over.")
+    run("reject", "1", "--as", "eve", "--reason", "Not yet.")
+    rename()
+    comm = json.loads(run("show", "1", "--json").output)["communication"]
+    assert [r["by"]["name"] for r in comm["rejections"]] == ["Eve Legal"]

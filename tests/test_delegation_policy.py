@@ -199,3 +199,10 @@ def test_overdue_notice_reaches_delegates(noted):
     wf.tick(now=T0 + timedelta(hours=1))
     [overdue] = [who for event, who in sent if event == "overdue"]
     assert "zed" in overdue and "cat" in overdue
+
+
+def test_an_entry_applies_only_to_the_people_it_names(run):
+    # dan is in group:leads, but only cat's entry may delegate to the leads
+    result = delegate(run, "bob", "dan")
+    assert result.exit_code == 1
+    assert "does not let bob delegate to dan" in result.output

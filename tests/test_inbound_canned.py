@@ -147,6 +147,19 @@ def test_revising_a_reply_does_not_compare_it_with_itself(run):
     assert canned(revised) == []
 
 
+def test_only_the_current_revision_of_an_earlier_reply_counts(run):
+    sorry = "We are sorry. " + FORM  # apology: sign-off, so it can be revised
+    sub = reply(run, message(run, "@joe", "Where is my parcel?"), sorry)
+    assert sub["status"] == "pending"
+    new_text = "We are sorry, Fran from lending will call you this afternoon."
+    revised = run("revise", str(sub["id"]), "--as", "ann", "--text", new_text, "--json")
+    assert ok_json(revised)["revision"] == 2
+    again = message(run, "@joe", "Still no parcel.")
+    args = ("--author", "bob", "--channel", "twitter/help", "--text", sorry, "--json")
+    checked = run("check", "--in-reply-to", str(again), *args)
+    assert canned(json.loads(checked.output)) == []  # the form text was revised away
+
+
 def test_check_with_an_unknown_or_mismatched_message_is_bad_input(run):
     item = message(run, "@joe", "Hello")
     args = ("--author", "ann", "--text", FORM)

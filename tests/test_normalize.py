@@ -30,6 +30,9 @@ from engine.normalize import is_invisible, normalize
         ("a\tb\n\n c", "a b c"),
         ("x\x01y", "xy"),
         ("東京 🎉\ufe0f", "東京 🎉"),
+        ("a  b", "a b"),  # printable ASCII: spaces squeezed too
+        ("a\u2028b\u0085c", "a b c"),  # line and next-line separators
+        ("a\u2065b\U000e0000c", "abc"),  # reserved default-ignorables
     ],
 )
 def test_normalized_text(text, expected):

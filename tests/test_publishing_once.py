@@ -122,6 +122,18 @@ def test_a_fresh_claim_is_left_to_its_owner(wf, tmp_path):
     assert outbox_lines(tmp_path / "outbox.jsonl") == []
 
 
+def test_a_claimer_finishing_after_its_claim_was_recovered_records_nothing_again(wf, tmp_path):
+    sub = wf.submit("ann", "twitter/help", HELLO, publish_at=T0 + timedelta(hours=1), now=T0)
+    slow = wf.get(sub.id)  # what the first claimer holds while its publisher is slow
+    leave_claim(wf, sub.id)  # its claim times out; a later tick recovers and records it
+    assert wf.tick(now=T0 + timedelta(hours=1, minutes=1)).published == [sub.id]
+    # the first claimer's delivery returns only now: its outcome is not recorded again
+    late = wf.publisher.deliver(slow, T0 + timedelta(hours=1, minutes=2), attempt=1)
+    assert late.status is Status.PUBLISHED
+    assert late.published_at == wf.get(sub.id).published_at
+    assert len(list(AuditLog(wf.store).events(event="published"))) == 1
+
+
 # ---- the text is hashed again before delivery ---------------------------------------------
 
 

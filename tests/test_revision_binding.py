@@ -107,6 +107,24 @@ def test_workflow_stale_approval_leaves_no_trace(tmp_path, monkeypatch):
     wf.store.close()
 
 
+@pytest.mark.parametrize("bad", [0, -1, True, "1"])
+def test_workflow_refuses_a_revision_that_is_not_a_whole_number_from_1(tmp_path, monkeypatch, bad):
+    from engine.compiler import load_engine
+    from engine.errors import SaysoError
+    from engine.store import Store
+    from engine.workflow import Workflow
+
+    monkeypatch.chdir(tmp_path)
+    wf = Workflow(load_engine(str(POLICY)), Store.create(f"sqlite:///{tmp_path / 's.db'}"))
+    sub = wf.submit("ann", "twitter/help", TEXT)
+    with pytest.raises(SaysoError, match="a revision is a whole number from 1"):
+        wf.approve(sub.id, "cat", revision=bad)
+    with pytest.raises(SaysoError, match="a revision is a whole number from 1"):
+        wf.reject(sub.id, "cat", "no", revision=bad)
+    assert wf.record(sub.id).verdicts == ()
+    wf.store.close()
+
+
 # ---- JSON API -----------------------------------------------------------------------------
 
 

@@ -313,6 +313,24 @@ def truncate_with_records(path: Path) -> None:
     sql(path, "DELETE FROM api_tokens")
 
 
+def edit_one_event(path: Path) -> None:
+    """An event changed and its own hash recomputed; the events after it left alone."""
+    record = events(path)[4]
+    record["actor"] = "mallory"
+    sql(
+        path,
+        f"UPDATE audit_events SET actor = 'mallory', hash = '{event_hash(record)}' "
+        f"WHERE seq = {record['seq']}",
+    )
+
+
+def rewrite_one(path: Path, field: str, value) -> None:
+    """One event's field changed, every hash recomputed (no key)."""
+    records = events(path)
+    records[5][field] = value(records[5]) if callable(value) else value
+    rewrite(path, records)
+
+
 CHAIN_CASES = [
     # (id, database, attack, verify with key?, pin the original head?, expected ok, message)
     ("truncate-tail-fixed-head", "plain", lambda p: truncate(p, len(events(p)) - 1),
@@ -340,6 +358,18 @@ CHAIN_CASES = [
      False, False, False, "no head row"),
     ("drop-events-table", "plain", lambda p: sql(p, "DROP TABLE audit_events"),
      False, False, False, "unusable"),
+    ("delete-one-event", "plain", lambda p: sql(p, "DELETE FROM audit_events WHERE seq = 5"),
+     False, False, False, "event 5 is missing"),
+    ("edit-one-event-own-hash", "plain", edit_one_event,
+     False, False, False, "previous hash does not match event 5"),
+    ("strip-one-mac", "keyed", lambda p: rewrite_one(p, "mac", None),
+     True, False, False, "carries no MAC although event 1 did"),
+    ("recorded-time-goes-back", "plain",
+     lambda p: rewrite_one(p, "recorded_at", lambda r: "1" + r["recorded_at"][1:]),
+     False, False, False, "events were reordered or backdated"),
+    ("backdated-mark-flipped", "plain",
+     lambda p: rewrite_one(p, "backdated", lambda r: not r["backdated"]),
+     False, False, False, "its backdated mark is wrong"),
 ]  # fmt: skip
 
 
