@@ -22,14 +22,14 @@ from functools import lru_cache
 import ahocorasick
 import re2
 
-from .fastinit import constructor
 from .model import Span
 from .normalize import Normalized, normalize
 
 MAX_SPANS = 100  # spans reported per topic; the rest are only counted
 
-# Built by the dozen in every decision: constructors without the frozen-field look-up.
-_Span = constructor(Span)
+# Spans are named tuples built by the dozen in every decision: `_new(Span, (...))`
+# skips the Python-level __new__.
+_new = tuple.__new__
 
 
 class SpanList(list[Span]):
@@ -136,7 +136,7 @@ class KeywordMatcher:
             if len(occurrences) > 1:
                 occurrences.sort()
             for start, end, _, keyword in occurrences:
-                spans.append(_Span(start, end, text[start:end], keyword))
+                spans.append(_new(Span, (start, end, text[start:end], keyword)))
         return found
 
     detect = find  # the TopicDetector protocol of engine.hookspecs
@@ -201,10 +201,10 @@ class PatternMatcher:
                     _add(
                         found,
                         topic_id,
-                        _Span(start, end, original[start:end], pattern),
+                        _new(Span, (start, end, original[start:end], pattern)),
                         self.max_spans,
                     )
             if empty and topic_id not in found:  # only empty matches (`x*`): it still occurs
-                _add(found, topic_id, _Span(0, 0, "", pattern), self.max_spans)
+                _add(found, topic_id, _new(Span, (0, 0, "", pattern)), self.max_spans)
 
     detect = find
