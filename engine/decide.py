@@ -61,7 +61,8 @@ _APPROVED, _DENIED, _NEEDS_SIGNOFF = Outcome.APPROVED, Outcome.DENIED, Outcome.N
 # Reasons, trace steps and topic matches are named tuples built by the dozen in every
 # decision: `_new(Reason, (...))` (every field given) skips the Python-level __new__.
 _new = tuple.__new__
-_Decision = constructor(Decision)  # without the frozen-field look-up
+# Built on every decision: constructors without the frozen-field look-up.
+_Decision, _CheckInput = constructor(Decision), constructor(CheckInput)
 
 MAX_TEXT = "max-text"  # reason id when the text is longer than the policy's limits.max_text
 
@@ -143,14 +144,14 @@ def _decision(
         outcome = _APPROVED
     trace = out.trace if outcome == _APPROVED else out.trace + out.hints
     return _Decision(
-        decision=outcome,
-        post=post,
-        reasons=reasons,
-        requirements=requirements,
-        topics=topics,
-        warnings=tuple(out.warnings),
-        policy_version=engine.version,
-        trace=tuple(trace),
+        outcome,
+        post,
+        reasons,
+        requirements,
+        topics,
+        tuple(out.warnings),
+        engine.version,
+        tuple(trace),
     )
 
 
@@ -327,7 +328,7 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
     checks = engine.checks_by_channel.get(post.channel, ())
     if not checks:
         return
-    given = CheckInput(post, engine.policy.channels[post.channel], now, history, reply_to)
+    given = _CheckInput(post, engine.policy.channels[post.channel], now, history, reply_to)
     for check in checks:
         config = check.config
         action = check.action

@@ -93,6 +93,9 @@ def _links_in(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
+_BARE = 2  # the group number of `bare` below
+
+
 @lru_cache(maxsize=1)
 def _link_pattern() -> Any:
     """Links and bare domains (compiled on first use, not when the plugin loads)."""
@@ -115,7 +118,7 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
         if not url:
             continue
         before = text[start - 1] if start else " "
-        bare = match.group("bare") is not None
+        bare = match.span(_BARE)[0] >= 0  # (span: the wrapper's cheapest group access)
         if bare and before in _BEFORE_BARE:
             continue
         if url.startswith("//") and (before.isalnum() or before in ":/" or not _slashed(url)):
@@ -171,6 +174,8 @@ def link_host(url: str) -> str:
 
 def ascii_host(host: str) -> str:
     """Lower case, internationalised names in their ASCII form (`xn--bcher-kva.example`)."""
+    if host.isascii():  # the IDNA codec leaves ASCII labels as they are
+        return host.lower()
     try:
         return host.encode("idna").decode("ascii").lower()
     except UnicodeError:

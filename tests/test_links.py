@@ -119,3 +119,20 @@ def test_example_policy_holds_a_hidden_link_for_the_web_team():
     decision = engine.decide(Post("ivan", "facebook/nmtw", "Deals at ｂｉｔ．ｌｙ/x1 today"))
     assert decision.decision == Outcome.NEEDS_SIGNOFF
     assert [r.id for r in decision.reasons] == ["links"]
+
+
+def test_the_bare_domain_group_number_names_the_bare_group():
+    from plugins.links import _BARE, _link_pattern
+
+    assert _link_pattern().groupindex["bare"] == _BARE
+
+
+def test_ascii_hosts_read_as_the_idna_codec_reads_them():
+    from plugins.links import ascii_host
+
+    for host in ("NMTW.example", "a..b", "x" * 70 + ".example", "bücher.example", "Bit.LY"):
+        try:
+            expected = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            expected = host.lower()
+        assert ascii_host(host) == expected
