@@ -136,3 +136,15 @@ def test_ascii_hosts_read_as_the_idna_codec_reads_them():
         except UnicodeError:
             expected = host.lower()
         assert ascii_host(host) == expected
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["", "Grüße aus 東京 👨\u200d👩\u200d👧 ", "façade\u0301 ", "ｈｔｔｐ ", "x" * 300 + " é "],
+)
+def test_link_spans_are_character_offsets_of_the_text_as_written(before):
+    text = f"{before}see https://evil.example/a and bit.ly/x1 then"
+    found = links.find_links(text)
+    assert [url for _, _, url in found] == ["https://evil.example/a", "bit.ly/x1"]
+    for start, end, url in found:
+        assert text[start:end] == url
