@@ -37,11 +37,13 @@ from .model import (
     Signoff,
     Span,
     TopicMatch,
-    TraceStep,
+    Trace,
+    TraceRecord,
     Waiver,
 )
 from .rulecheck import (  # noqa: F401  (compiler and callers import them from here)
     NO_ALLOW_RULE,
+    Listed,
     RuleVerdict,
     allow_reasons,
     check_rules,
@@ -80,8 +82,9 @@ class _Collector:
         self.signoffs: list[Reason] = []
         self.requirements: list[Requirement] = []
         self.warnings: list[Reason] = []
-        self.trace: list[TraceStep] = []
-        self.hints: list[TraceStep] = []
+        # trace steps as (stage, id, matched, template, args): see model.Trace
+        self.trace: list[TraceRecord] = []
+        self.hints: list[TraceRecord] = []
         self.explain = explain
 
     def advisory(self, id: str, kind: str, message: str, effect: Effect) -> None:
@@ -91,10 +94,11 @@ class _Collector:
         until = waiver.expires.isoformat()
         message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
         self.warnings.append(_new(Reason, (id, "waiver", message, _WARN, False)))
-        self.trace.append(_new(TraceStep, ("waiver", waiver.id, True, f"exempts from {kind} {id}")))
+        self.trace.append(("waiver", waiver.id, True, "exempts from {} {}", (kind, id)))
 
-    def hint(self, id: str, text: str) -> None:
-        self.hints.append(_new(TraceStep, ("hint", id, False, text)))
+    def hint(self, id: str, template: str, *args: object) -> None:
+        """A hint step: `template.format(*args)`, or the template as it is without args."""
+        self.hints.append(("hint", id, False, template, args))
 
 
 def decide(
@@ -145,7 +149,7 @@ def _decision(
         outcome = _NEEDS_SIGNOFF
     else:
         outcome = _APPROVED
-    trace = out.trace if outcome == _APPROVED else out.trace + out.hints
+    trace = Trace(out.trace if outcome == _APPROVED else out.trace + out.hints)
     return _Decision(
         outcome,
         post,
@@ -154,7 +158,7 @@ def _decision(
         topics,
         tuple(out.warnings),
         engine.version,
-        tuple(trace),
+        trace,
     )
 
 
@@ -168,8 +172,8 @@ def _too_long(engine: Engine, post: Post, out: _Collector) -> bool:
         return False
     message = f"the post is {len(post.text)} characters; the policy reads at most {limit}"
     out.denials.append(_new(Reason, (MAX_TEXT, "limit", message, _DENY, False)))
-    out.trace.append(_new(TraceStep, ("limit", MAX_TEXT, True, message)))
-    out.hint(MAX_TEXT, f"shorten the post to {limit} characters or fewer")
+    out.trace.append(("limit", MAX_TEXT, True, message, ()))
+    out.hint(MAX_TEXT, "shorten the post to {} characters or fewer", limit)
     return True
 
 
@@ -229,7 +233,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
     except Exception as err:  # fail closed: a broken detector plugin must not approve
         message = f"topic detection failed: {type(err).__name__}: {err}"
         out.denials.append(_new(Reason, ("topics", "topic", message, _DENY, False)))
-        out.trace.append(_new(TraceStep, ("topic", "topics", True, message)))
+        out.trace.append(("topic", "topics", True, message, ()))
         return ()
     in_force = engine.topics_by_channel.get(post.channel, frozenset())
     trace = out.trace
@@ -237,7 +241,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         for topic_id in engine.policy.topics:
             if topic_id not in found:
                 where = "not in the text" if topic_id in in_force else "not on this channel"
-                trace.append(_new(TraceStep, ("topic", topic_id, False, where)))
+                trace.append(("topic", topic_id, False, where, ()))
     if not found:
         return ()
     matches = []
@@ -246,12 +250,10 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         spans = found[topic_id]
         words = _words(spans)
         if topic_id not in in_force:
-            trace.append(
-                _new(TraceStep, ("topic", topic_id, False, f"{words} found; not on this channel"))
-            )
+            trace.append(("topic", topic_id, False, "{} found; not on this channel", (words,)))
             continue
         matches.append(_new(TopicMatch, (topic_id, tuple(spans), getattr(spans, "more", 0))))
-        trace.append(_new(TraceStep, ("topic", topic_id, True, f"found {words}")))
+        trace.append(("topic", topic_id, True, "found {}", (words,)))
         _apply_topic(engine, topics[topic_id], author, words, today, out, topic_id in waived)
     return tuple(matches)
 
@@ -274,13 +276,19 @@ def _apply_topic(
             out.advisory(topic.id, "topic", message, _DENY)
             return
         out.denials.append(_new(Reason, (topic.id, "topic", message, _DENY, False)))
-        hint = f"remove or rephrase {words} (topic {topic.id})"
         if topic.except_:
-            hint += f", or ask {principal_list(topic.except_)} to post it"
-        out.hints.append(_new(TraceStep, ("hint", topic.id, False, hint)))
+            out.hint(
+                topic.id,
+                "remove or rephrase {} (topic {}), or ask {} to post it",
+                words,
+                topic.id,
+                Listed(topic.except_),
+            )
+        else:
+            out.hint(topic.id, "remove or rephrase {} (topic {})", words, topic.id)
         return
     if excepted:
-        out.trace.append(_new(TraceStep, ("topic", topic.id, True, f"{author} is excepted")))
+        out.trace.append(("topic", topic.id, True, "{} is excepted", (author,)))
         if action != _DENY or topic.requires is None:
             return
     if action == _WARN:
@@ -299,8 +307,7 @@ def _apply_topic(
         return
     out.signoffs.append(_new(Reason, (topic.id, "topic", message, _SIGNOFF, False)))
     out.requirements.append(requirement)
-    hint = f"wait for sign-off by {signers}, or remove {words}"
-    out.hints.append(_new(TraceStep, ("hint", topic.id, False, hint)))
+    out.hint(topic.id, "wait for sign-off by {}, or remove {}", signers, words)
 
 
 def topic_signoffs(policy) -> dict[str, tuple[Requirement, str]]:
@@ -353,10 +360,10 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
             action = _DENY
         if not findings:
             if out.explain:
-                out.trace.append(_new(TraceStep, ("check", config.id, False, "passed")))
+                out.trace.append(("check", config.id, False, "passed", ()))
             continue
         details = "; ".join(f.message for f in findings)
-        out.trace.append(_new(TraceStep, ("check", config.id, True, details)))
+        out.trace.append(("check", config.id, True, details, ()))
         waiver = engine.waiver_for(config.id, post.author, today)
         if waiver is not None:
             out.waived(config.id, "check", waiver)
@@ -367,14 +374,15 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
             out.advisory(config.id, "check", message, action)
         elif action == _DENY:
             out.denials.append(_new(Reason, (config.id, "check", message, _DENY, False)))
-            out.hint(config.id, f"fix: {details}")
+            out.hint(config.id, "fix: {}", details)
         elif action == _SIGNOFF:
             escalation = config.escalation
             levels = engine.policy.escalations.get(escalation) if escalation else None
             requirement = _requirement(levels, config.id, "check", config.requires, escalation)
             out.signoffs.append(_new(Reason, (config.id, "check", message, _SIGNOFF, False)))
             out.requirements.append(requirement)
-            out.hint(config.id, f"wait for sign-off by {_signers(requirement)}, or fix: {details}")
+            signers = _signers(requirement)
+            out.hint(config.id, "wait for sign-off by {}, or fix: {}", signers, details)
         else:
             out.warnings.append(_new(Reason, (config.id, "check", message, _WARN, False)))
 
@@ -398,14 +406,10 @@ def _rule_hints(
         if reason.id == NO_ALLOW_RULE:
             allowed = engine.rule_index(post.channel, kind).allowed_principals
             if allowed:
-                out.hint(
-                    reason.id,
-                    f"ask {principal_list(allowed)} to post it, or add a rule for {post.author}",
-                )
+                template = "ask {} to post it, or add a rule for {}"
+                out.hint(reason.id, template, Listed(allowed), post.author)
             else:
-                out.hint(reason.id, f"no rule lets anyone post to {post.channel} as a {kind}")
+                out.hint(reason.id, "no rule lets anyone post to {} as a {}", post.channel, kind)
         else:
-            out.hint(
-                reason.id,
-                f"rule {reason.id} forbids it; ask someone it does not cover, or get a waiver",
-            )
+            template = "rule {} forbids it; ask someone it does not cover, or get a waiver"
+            out.hint(reason.id, template, reason.id)

@@ -9,9 +9,10 @@ build (`tuple.__new__(Reason, (...))` in the hot paths).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from .enums import (  # noqa: F401  (the model's enums, importable from here)
     Effect,
@@ -305,6 +306,64 @@ class TraceStep(NamedTuple):
     detail: str
 
 
+TraceRecord = tuple[str, str, bool, str, tuple]  # a step as recorded: see Trace
+
+
+class Trace(Sequence[TraceStep]):
+    """A decision's trace steps, each written out the first time the trace is read.
+
+    Most decisions are never explained, so a decision records each step as
+    `(stage, id, matched, template, args)` and the detail text, `template.format(*args)`
+    (the template itself when there are no args), is built only when someone reads
+    it. A trace equals the tuple of its steps."""
+
+    __slots__ = ("_parts", "_steps")
+
+    def __init__(self, parts: Iterable[TraceRecord] = ()):
+        self._parts = tuple(parts)
+        self._steps: tuple[TraceStep, ...] | None = None
+
+    def steps(self) -> tuple[TraceStep, ...]:
+        steps = self._steps
+        if steps is None:  # two threads may both build it: the same steps
+            steps = self._steps = tuple(
+                TraceStep(stage, id, matched, template.format(*args) if args else template)
+                for stage, id, matched, template, args in self._parts
+            )
+        return steps
+
+    @overload
+    def __getitem__(self, index: int) -> TraceStep: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[TraceStep, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> TraceStep | tuple[TraceStep, ...]:
+        return self.steps()[index]
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def __iter__(self) -> Iterator[TraceStep]:
+        return iter(self.steps())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trace):
+            return self.steps() == other.steps()
+        if isinstance(other, tuple):
+            return self.steps() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.steps())
+
+    def __repr__(self) -> str:
+        return f"Trace({self.steps()!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Trace, (tuple((*step, ()) for step in self.steps()),))
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     decision: Outcome
@@ -314,7 +373,7 @@ class Decision:
     topics: tuple[TopicMatch, ...]
     warnings: tuple[Reason, ...]
     policy_version: str
-    trace: tuple[TraceStep, ...] = ()
+    trace: Sequence[TraceStep] = ()  # a Trace from the engine, a tuple when read back
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `sayso check --json`."""

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from .fastinit import constructor
-from .model import Effect, Reason, Rule, TraceStep, Waiver
+from .model import Effect, Reason, Rule, TraceRecord, Waiver
 from .permissions import evaluate, matching_rules
 
 if TYPE_CHECKING:
@@ -35,13 +35,25 @@ def principal_list(principals: Iterable[str]) -> str:
     return ", ".join(principals) or "nobody"
 
 
+class Listed:
+    """Principals in a trace step's args, listed (`principal_list`) when it is written out."""
+
+    __slots__ = ("principals",)
+
+    def __init__(self, principals: Iterable[str]):
+        self.principals = principals
+
+    def __format__(self, spec: str) -> str:
+        return principal_list(self.principals)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleVerdict:
     allowed: bool
     known: bool  # author, channel and kind all exist
     reasons: tuple[Reason, ...]  # why not allowed, or the rules that allow
     warnings: tuple[Reason, ...]
-    trace: tuple[TraceStep, ...]
+    trace: tuple[TraceRecord, ...]  # (stage, id, matched, template, args): see model.Trace
 
 
 _RuleVerdict = constructor(RuleVerdict)
@@ -78,7 +90,7 @@ def check_rules(
     index = engine.rule_index(channel_id, kind)
     order = engine.rule_order
     warnings: list[Reason] = []
-    trace: list[TraceStep] = []
+    trace: list[TraceRecord] = []
     exempt = None
     if engine.waiver_targets:
 
@@ -97,17 +109,11 @@ def check_rules(
             until = waiver.expires.isoformat()
             message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
             warnings.append(_new(Reason, (rule.id, "waiver", message, _WARN, False)))
-            trace.append(
-                _new(TraceStep, ("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
-            )
+            trace.append(("waiver", waiver.id, True, "exempts from rule {}", (rule.id,)))
         else:
-            trace.append(
-                _new(TraceStep, ("rule", rule.id, True, f"denies {author} on {channel_id}"))
-            )
+            trace.append(("rule", rule.id, True, "denies {} on {}", (author, channel_id)))
     for rule in allows:
-        trace.append(
-            _new(TraceStep, ("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
-        )
+        trace.append(("rule", rule.id, True, "allows {} on {} ({})", (author, channel_id, kind)))
     if index.advisory_deny:
         for rule in matching_rules(index.advisory_deny, principals, order):
             message = f"rule {rule.id} would forbid {author} to post to {channel_id}"
@@ -123,7 +129,7 @@ def check_rules(
         return _RuleVerdict(False, True, reasons, tuple(warnings), tuple(trace))
     if not allows:
         reason = no_allow_reason(author, channel_id, kind)
-        trace.append(_new(TraceStep, ("rule", NO_ALLOW_RULE, True, reason.message)))
+        trace.append(("rule", NO_ALLOW_RULE, True, reason.message, ()))
         return _RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
     reasons = allow_reasons(allows, author, channel_id)
     return _RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
@@ -158,9 +164,9 @@ def _unmatched_rules(
     channel_id: str,
     kind: str,
     principals: frozenset[str],
-    matched: list[TraceStep],
-) -> list[TraceStep]:
-    seen = {step.id for step in matched}
+    matched: list[TraceRecord],
+) -> list[TraceRecord]:
+    seen = {step[1] for step in matched}
     steps = []
     for rule in engine.policy.rules:
         if rule.id in seen:
@@ -173,5 +179,5 @@ def _unmatched_rules(
             why = f"{principal_list(rule.principals)} do not include {author}"
         else:
             why = "advisory: reported as a warning only"
-        steps.append(_new(TraceStep, ("rule", rule.id, False, why)))
+        steps.append(("rule", rule.id, False, why, ()))
     return steps
