@@ -1,14 +1,23 @@
 """Safe YAML reading that keeps the line and column of every node.
 
-`read_yaml(data, name)` turns the bytes of one policy file into plain Python values
+`read_yaml(data)` turns the bytes of one policy file into plain Python values
 (dicts, lists, str, int, float, bool, None) plus a `Positions` table that gives the
 1-based line and column of every value and every mapping key, addressed by its path
 (a tuple of mapping keys and list indexes, like a JSON pointer).
 
 It builds values straight from libyaml's parse events (`yaml.CSafeLoader` when PyYAML
 has its C extension, else the pure-Python `SafeLoader`), in one loop without recursion,
-so a large file is fast and a deeply nested one cannot overflow the stack. Refused, each
-as a `YamlProblem` at the offending spot:
+so a large file is fast and a deeply nested one cannot overflow the stack.
+
+Most of a big file's nodes are never pointed at (a directory of 200,000 users has over
+a million), so a file is read first the fast way: values, and the positions of the
+shallow nodes that loading gives every entry (see `Positions`). The position of any
+other node is found by reading that file again, fully, the first time one is asked
+for (a problem, a warning, a lint finding). A file with anything the fast way leaves
+alone (anchors, aliases, merge keys, tags, duplicate keys, anything refused below) is
+read the full way at once, so each problem is reported the same either way.
+
+Refused, each as a `YamlProblem` at the offending spot:
 
 - files over `MAX_FILE_BYTES`, bytes that are not UTF-8, YAML syntax errors;
 - more than one document in a file;
@@ -58,7 +67,15 @@ _MERGE = "tag:yaml.org,2002:merge"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _KEEP, _MERGE_INTO, _DISCARD = 0, 1, 2
+_NO_KEY: Any = object()  # the fast way: the open mapping awaits a key
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+
+
+def _fast_plain() -> frozenset[str] | None:
+    """First characters of plain scalars that may resolve to something else than a
+    string (the resolver's own table); None when some resolver takes any character."""
+    firsts = Loader.yaml_implicit_resolvers
+    return None if None in firsts else frozenset(c for c in firsts if c)
 
 
 class YamlProblem(Exception):
@@ -71,22 +88,54 @@ class YamlProblem(Exception):
         self.col = col
 
 
-@dataclass(slots=True)
 class Positions:
-    """Line and column (1-based) of every value and mapping key in one file, by path."""
+    """Line and column (1-based) of every value and mapping key in one file, by path.
 
-    values: dict[Path, tuple[int, int]]
-    keys: dict[Path, tuple[int, int]]
+    Built from complete tables, or from the tables of the shallow nodes alone plus the
+    file's bytes: a path outside those is then looked up in tables made by reading the
+    file again with every position, the first time one is asked for. Shallow means what
+    loading asks for every entry: keys down to section entries (`users.dana`), values of
+    sections and of list items with their direct children (`rules[3]`, `rules[3].id`)."""
+
+    __slots__ = ("values", "keys", "_data")
+
+    def __init__(
+        self,
+        values: dict[Path, tuple[int, int]],
+        keys: dict[Path, tuple[int, int]],
+        data: bytes | None = None,  # given: the tables hold the shallow nodes only
+    ):
+        self.values = values
+        self.keys = keys
+        self._data = data
+
+    @property
+    def complete(self) -> bool:
+        """Whether the tables hold every node (read fully, or completed on demand)."""
+        return self._data is None
 
     def value(self, path: Path) -> tuple[int, int]:
         """Where the value at `path` starts (or its nearest located ancestor)."""
-        return self._nearest(self.values, tuple(path))
+        path = tuple(path)
+        if self._data is not None and not _shallow_value(path):
+            self._complete()
+        return self._nearest(self.values, path)
 
     def key(self, path: Path) -> tuple[int, int]:
         """Where the mapping key of the entry at `path` stands (else where its value is)."""
         path = tuple(path)
+        if self._data is not None and len(path) > _SHALLOW_KEYS:
+            self._complete()
         found = self.keys.get(path)
         return found if found is not None else self.value(path)
+
+    def _complete(self) -> None:
+        data, self._data = self._data, None
+        try:
+            full = _build(decode(data or b"")).positions
+        except (YamlProblem, yaml.YAMLError):  # read once without problems: not expected
+            return
+        self.values, self.keys = full.values, full.keys
 
     @staticmethod
     def _nearest(table: dict[Path, tuple[int, int]], path: Path) -> tuple[int, int]:
@@ -96,6 +145,14 @@ class Positions:
                 return found
             path = path[:-1]
         return table.get((), (1, 1))
+
+
+_SHALLOW_KEYS = 2
+
+
+def _shallow_value(path: Path) -> bool:
+    """Whether a value at `path` (or its nearest ancestor) is in the shallow tables."""
+    return len(path) <= 1 or (len(path) <= 3 and path[1].__class__ is int)
 
 
 @dataclass(slots=True)
@@ -136,15 +193,16 @@ def line_col_of_byte(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def read_yaml(data: bytes) -> Document:
-    """Parse one YAML document from bytes; raises YamlProblem (never anything else)."""
+def read_yaml(data: bytes, *, all_positions: bool = False) -> Document:
+    """Parse one YAML document from bytes; raises YamlProblem (never anything else).
+    The positions of deep nodes are found when first asked for, unless `all_positions`."""
     if len(data) > MAX_FILE_BYTES:
         raise YamlProblem(
             f"file is too large ({len(data):,} bytes; the limit is {MAX_FILE_BYTES:,})"
         )
     text = decode(data)
     try:
-        return _build(text)
+        return _build(text, None if all_positions else data)
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as err:
@@ -171,12 +229,130 @@ def _yaml_problem(err: yaml.MarkedYAMLError) -> YamlProblem:
     return YamlProblem(message, mark.line + 1, mark.column + 1)
 
 
-def _build(text: str) -> Document:
+def _build(text: str, data: bytes | None = None) -> Document:
+    """With `data` (the file's bytes), the fast way first: values and shallow positions
+    only. Anything it leaves to the full way is read again from the start that way."""
+    if data is not None and _FAST_PLAIN is not None:
+        loader = Loader(text)
+        try:
+            root, values, keys = _values_of(loader, _FAST_PLAIN)
+            return Document(root, Positions(values, keys, data), [])
+        except Exception:  # noqa: BLE001 - read again below, which reports it exactly
+            pass
+        finally:
+            loader.dispose()
     loader = Loader(text)
     try:
         return _events_to_document(loader)
     finally:
         loader.dispose()
+
+
+class _Unusual(Exception):
+    """Something the fast way leaves to the full one."""
+
+
+def _values_of(
+    loader: Any, plain_first: frozenset[str]
+) -> tuple[Any, dict[Path, tuple[int, int]], dict[Path, tuple[int, int]]]:
+    """The document's values and the positions of its shallow nodes, from the parser's
+    events in one tight loop. Raises `_Unusual` on anything but plain mappings,
+    sequences and scalars without tags (anchors, aliases, merge keys, tags, duplicate
+    keys, collection keys, a second document, too deep or too many nodes): those are
+    rare, and the full way finds and reports each exactly. A plain scalar is a string
+    unless it starts with one of `plain_first` (or is empty): only those are resolved."""
+    get_event = loader.get_event
+    resolve = loader.resolve
+    scalar_node = yaml.ScalarNode
+    values: dict[Path, tuple[int, int]] = {}
+    keys: dict[Path, tuple[int, int]] = {}
+    top: list[Any] = []
+    # the open collection, whether it is a mapping, the key waiting for its value
+    # (_NO_KEY: a mapping awaits a key), the collection's path when its children's
+    # positions are kept (else None), and whether keys / values are kept
+    cur: Any = top
+    is_map = False
+    key: Any = None
+    path: Path | None = ()
+    keep_keys = False
+    keep_values = True
+    stack: list[tuple[Any, bool, Any, Path | None, bool, bool]] = []
+    nodes = 0
+    documents = 0
+    while True:
+        event = get_event()
+        cls = event.__class__
+        if cls is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            value = event.value
+            if key is _NO_KEY:  # a key of the open mapping
+                if value in cur or value == "<<":
+                    raise _Unusual
+                key = value
+                if keep_keys:
+                    mark = event.start_mark
+                    keys[path + (value,)] = (mark.line + 1, mark.column + 1)  # type: ignore[operator]
+                nodes += 1
+                continue
+            if event.implicit[0] and (not value or value[0] in plain_first):
+                value = _scalar(event, resolve, scalar_node, loader, _pos(event))
+            nodes += 1
+            if keep_values:
+                mark = event.start_mark
+                where = path + (key if is_map else len(cur),) if stack else ()  # type: ignore[operator]
+                values[where] = (mark.line + 1, mark.column + 1)
+            if is_map:
+                cur[key] = value
+                key = _NO_KEY
+            else:
+                cur.append(value)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            if key is _NO_KEY or event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            nodes += 1
+            if len(stack) >= MAX_DEPTH:
+                raise _Unusual
+            child_path = None
+            if path is not None:
+                child_path = path + (key if is_map else len(cur),) if stack else ()
+                if keep_values:
+                    mark = event.start_mark
+                    values[child_path] = (mark.line + 1, mark.column + 1)
+            stack.append((cur, is_map, key, path, keep_keys, keep_values))
+            is_map = cls is MappingStartEvent
+            cur = {} if is_map else []
+            key = _NO_KEY if is_map else None
+            depth = len(stack)
+            if child_path is None or depth > 3:
+                path, keep_keys, keep_values = None, False, False
+            else:
+                path = child_path
+                keep_keys = is_map and depth <= 2
+                keep_values = (
+                    depth == 1
+                    or (depth == 2 and not is_map)
+                    or (depth == 3 and child_path[1].__class__ is int)
+                )
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            value = cur
+            cur, is_map, key, path, keep_keys, keep_values = stack.pop()
+            if is_map:
+                cur[key] = value
+                key = _NO_KEY
+            else:
+                cur.append(value)
+        elif cls is StreamEndEvent:
+            break
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Unusual
+        elif cls is AliasEvent:
+            raise _Unusual
+    if nodes > MAX_NODES:
+        raise _Unusual
+    return (top[0] if top else None), values, keys
 
 
 def _events_to_document(loader: Any) -> Document:
@@ -393,3 +569,6 @@ def _scalar(event: Any, resolve: Any, scalar_node: Any, loader: Any, pos: tuple[
 def _short(tag: str) -> str:
     prefix = "tag:yaml.org,2002:"
     return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
+
+
+_FAST_PLAIN = _fast_plain()
