@@ -261,14 +261,21 @@ def _values_of(
     keys, collection keys, a second document, too deep or too many nodes): those are
     rare, and the full way finds and reports each exactly. A plain scalar is a string
     unless it starts with one of `plain_first` (or is empty): only those are resolved."""
-    get_event = loader.get_event
     resolve = loader.resolve
     scalar_node = yaml.ScalarNode
+    scalar_event, alias_event = ScalarEvent, AliasEvent
+    map_start, seq_start, map_end, seq_end = (
+        MappingStartEvent,
+        SequenceStartEvent,
+        MappingEndEvent,
+        SequenceEndEvent,
+    )
+    no_key = _NO_KEY
     values: dict[Path, tuple[int, int]] = {}
     keys: dict[Path, tuple[int, int]] = {}
     top: list[Any] = []
     # the open collection, whether it is a mapping, the key waiting for its value
-    # (_NO_KEY: a mapping awaits a key), the collection's path when its children's
+    # (no_key: a mapping awaits a key), the collection's path when its children's
     # positions are kept (else None), and whether keys / values are kept
     cur: Any = top
     is_map = False
@@ -277,41 +284,46 @@ def _values_of(
     keep_keys = False
     keep_values = True
     stack: list[tuple[Any, bool, Any, Path | None, bool, bool]] = []
-    nodes = 0
+    not_nodes = 0  # events that are no node: ends, stream and document events
     documents = 0
-    while True:
-        event = get_event()
+    events = 0
+    # an anchor alone changes nothing: only an alias (left to the full way) uses it
+    for events, event in enumerate(iter(loader.get_event, None), 1):  # noqa: B007
         cls = event.__class__
-        if cls is ScalarEvent:
-            if event.anchor is not None or event.tag is not None:
+        if cls is scalar_event:
+            if event.tag is not None:
                 raise _Unusual
             value = event.value
-            if key is _NO_KEY:  # a key of the open mapping
+            if key is no_key:  # a key of the open mapping
                 if value in cur or value == "<<":
                     raise _Unusual
                 key = value
                 if keep_keys:
                     mark = event.start_mark
                     keys[path + (value,)] = (mark.line + 1, mark.column + 1)  # type: ignore[operator]
-                nodes += 1
                 continue
-            if event.implicit[0] and (not value or value[0] in plain_first):
+            if (not value or value[0] in plain_first) and event.implicit[0]:
                 value = _scalar(event, resolve, scalar_node, loader, _pos(event))
-            nodes += 1
             if keep_values:
                 mark = event.start_mark
                 where = path + (key if is_map else len(cur),) if stack else ()  # type: ignore[operator]
                 values[where] = (mark.line + 1, mark.column + 1)
             if is_map:
                 cur[key] = value
-                key = _NO_KEY
+                key = no_key
             else:
                 cur.append(value)
-        elif cls is MappingStartEvent or cls is SequenceStartEvent:
-            if key is _NO_KEY or event.anchor is not None or event.tag is not None:
-                raise _Unusual
-            nodes += 1
-            if len(stack) >= MAX_DEPTH:
+        elif cls is map_end or cls is seq_end:
+            not_nodes += 1
+            value = cur
+            cur, is_map, key, path, keep_keys, keep_values = stack.pop()
+            if is_map:
+                cur[key] = value
+                key = no_key
+            else:
+                cur.append(value)
+        elif cls is map_start or cls is seq_start:
+            if key is no_key or event.tag is not None or len(stack) >= MAX_DEPTH:
                 raise _Unusual
             child_path = None
             if path is not None:
@@ -320,9 +332,9 @@ def _values_of(
                     mark = event.start_mark
                     values[child_path] = (mark.line + 1, mark.column + 1)
             stack.append((cur, is_map, key, path, keep_keys, keep_values))
-            is_map = cls is MappingStartEvent
+            is_map = cls is map_start
             cur = {} if is_map else []
-            key = _NO_KEY if is_map else None
+            key = no_key if is_map else None
             depth = len(stack)
             if child_path is None or depth > 3:
                 path, keep_keys, keep_values = None, False, False
@@ -334,23 +346,15 @@ def _values_of(
                     or (depth == 2 and not is_map)
                     or (depth == 3 and child_path[1].__class__ is int)
                 )
-        elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            value = cur
-            cur, is_map, key, path, keep_keys, keep_values = stack.pop()
-            if is_map:
-                cur[key] = value
-                key = _NO_KEY
-            else:
-                cur.append(value)
-        elif cls is StreamEndEvent:
-            break
-        elif cls is DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                raise _Unusual
-        elif cls is AliasEvent:
+        elif cls is alias_event:
             raise _Unusual
-    if nodes > MAX_NODES:
+        else:  # stream and document start and end
+            not_nodes += 1
+            if cls is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Unusual
+    if events - not_nodes > MAX_NODES:
         raise _Unusual
     return (top[0] if top else None), values, keys
 
