@@ -63,35 +63,54 @@ def pack(policy: Policy) -> tuple:
     users = policy.users
     if any(key is not user.id and key != user.id for key, user in users.items()):
         return policy, None
-    where: dict[int, int] = {}  # id(Loc) -> its row in `locs`
-    locs: list[tuple[str, int, int]] = []
+    files: list[str] = []
+    lines: list[int] = []
+    cols: list[int] = []
     rows = []
+    last = None  # users in a row often share one place (every user of a CSV source)
     for user in users.values():
         loc = user.loc
-        row = where.get(id(loc))
-        if row is None:
-            row = where[id(loc)] = len(locs)
-            locs.append((loc.file, loc.line, loc.col))
-        rows.append(row)
+        if loc is not last:
+            last = loc
+            files.append(loc.file)
+            lines.append(loc.line)
+            cols.append(loc.col)
+        rows.append(len(files) - 1)
     columns = (
-        list(users),
-        [u.name for u in users.values()],
-        [u.email for u in users.values()],
+        _joined(list(users)),
+        _joined([u.name for u in users.values()]),
+        _joined([u.email for u in users.values()]),
         [u.attrs for u in users.values()],
         rows,
-        locs,
+        (files, lines, cols),
     )
     return dataclasses.replace(policy, users={}), columns
+
+
+def _joined(values: list[str]) -> str | list[str]:
+    """The strings as one, NUL between them, when none holds a NUL (pickle then writes
+    and remembers one object, not one for each user), else as they are."""
+    try:
+        joined = "\0".join(values)
+    except TypeError:
+        return values
+    return joined if values and joined.count("\0") == len(values) - 1 else values
+
+
+def _split(column: str | list[str]) -> list[str]:
+    return column.split("\0") if isinstance(column, str) else column
 
 
 def unpack(policy: Policy, columns: tuple | None) -> Policy:
     if columns is None:
         return policy
-    ids, names, emails, attrs, rows, loc_rows = columns
+    ids, names, emails, attrs, rows, (files, lines, cols) = columns
     make_loc, make_user = _loc_builder(), _user_builder()
-    locs = [make_loc(*row) for row in loc_rows]
+    locs = [make_loc(*loc) for loc in zip(files, lines, cols, strict=True)]
     users = {
         uid: make_user(uid, name, email, attr, locs[row])
-        for uid, name, email, attr, row in zip(ids, names, emails, attrs, rows, strict=True)
+        for uid, name, email, attr, row in zip(
+            _split(ids), _split(names), _split(emails), attrs, rows, strict=True
+        )
     }
     return dataclasses.replace(policy, users=users)

@@ -91,49 +91,64 @@ class YamlProblem(Exception):
 class Positions:
     """Line and column (1-based) of every value and mapping key in one file, by path.
 
-    Built from complete tables, or from the tables of the shallow nodes alone plus the
-    file's bytes: a path outside those is then looked up in tables made by reading the
-    file again with every position, the first time one is asked for. Shallow means what
-    loading asks for every entry: keys down to section entries (`users.dana`), values of
-    sections and of list items with their direct children (`rules[3]`, `rules[3].id`)."""
+    Built from complete tables, or (`Positions.shallow`) from the positions of the
+    shallow nodes alone plus the file's bytes: a path outside those is then looked up
+    in tables made by reading the file again with every position, the first time one
+    is asked for. Shallow means what loading asks for every entry: keys down to section
+    entries (`users.dana`), values of sections and of list items with their direct
+    children (`rules[3]`, `rules[3].id`)."""
 
-    __slots__ = ("values", "keys", "_data")
+    __slots__ = ("values", "keys", "_shallow")
 
-    def __init__(
-        self,
-        values: dict[Path, tuple[int, int]],
-        keys: dict[Path, tuple[int, int]],
-        data: bytes | None = None,  # given: the tables hold the shallow nodes only
-    ):
+    def __init__(self, values: dict[Path, tuple[int, int]], keys: dict[Path, tuple[int, int]]):
         self.values = values
         self.keys = keys
-        self._data = data
+        self._shallow: _Shallow | None = None
+
+    @classmethod
+    def shallow(
+        cls, data: bytes, values: dict[Path, int], keys: dict[Path, dict[str, int]]
+    ) -> Positions:
+        """`values`: packed positions (see `_unpack`) by path; `keys`: those of the keys
+        of each mapping by its path, then by key."""
+        found = cls({}, {})
+        found._shallow = _Shallow(data, values, keys)
+        return found
 
     @property
     def complete(self) -> bool:
         """Whether the tables hold every node (read fully, or completed on demand)."""
-        return self._data is None
+        return self._shallow is None
 
     def value(self, path: Path) -> tuple[int, int]:
         """Where the value at `path` starts (or its nearest located ancestor)."""
         path = tuple(path)
-        if self._data is not None and not _shallow_value(path):
+        shallow = self._shallow
+        if shallow is not None:
+            if len(path) <= 1 or (len(path) <= 3 and path[1].__class__ is int):
+                return shallow.value(path)
             self._complete()
         return self._nearest(self.values, path)
 
     def key(self, path: Path) -> tuple[int, int]:
         """Where the mapping key of the entry at `path` stands (else where its value is)."""
         path = tuple(path)
-        if self._data is not None and len(path) > _SHALLOW_KEYS:
+        shallow = self._shallow
+        if shallow is not None:
+            if len(path) <= 2:
+                found = shallow.key(path)
+                return found if found is not None else self.value(path)
             self._complete()
         found = self.keys.get(path)
         return found if found is not None else self.value(path)
 
     def _complete(self) -> None:
-        data, self._data = self._data, None
+        shallow, self._shallow = self._shallow, None
+        assert shallow is not None
         try:
-            full = _build(decode(data or b"")).positions
+            full = _build(decode(shallow.data)).positions
         except (YamlProblem, yaml.YAMLError):  # read once without problems: not expected
+            self.values, self.keys = shallow.tables()
             return
         self.values, self.keys = full.values, full.keys
 
@@ -147,12 +162,44 @@ class Positions:
         return table.get((), (1, 1))
 
 
-_SHALLOW_KEYS = 2
+def _unpack(packed: int) -> tuple[int, int]:
+    """A position packed in one int, `line << 24 | col` (a file is at most 2 MiB)."""
+    return packed >> 24, packed & 0xFFFFFF
 
 
-def _shallow_value(path: Path) -> bool:
-    """Whether a value at `path` (or its nearest ancestor) is in the shallow tables."""
-    return len(path) <= 1 or (len(path) <= 3 and path[1].__class__ is int)
+class _Shallow:
+    """The positions of the shallow nodes, compact: a directory has many."""
+
+    __slots__ = ("data", "values", "keys")
+
+    def __init__(self, data: bytes, values: dict[Path, int], keys: dict[Path, dict[str, int]]):
+        self.data = data
+        self.values = values
+        self.keys = keys
+
+    def value(self, path: Path) -> tuple[int, int]:
+        while path:
+            found = self.values.get(path)
+            if found is not None:
+                return _unpack(found)
+            path = path[:-1]
+        found = self.values.get(())
+        return (1, 1) if found is None else _unpack(found)
+
+    def key(self, path: Path) -> tuple[int, int] | None:
+        table = self.keys.get(path[:-1]) if path else None
+        found = table.get(path[-1]) if table is not None else None
+        return None if found is None else _unpack(found)
+
+    def tables(self) -> tuple[dict[Path, tuple[int, int]], dict[Path, tuple[int, int]]]:
+        """The positions in the form of complete tables."""
+        values = {path: _unpack(p) for path, p in self.values.items()}
+        keys = {
+            (*path, key): _unpack(p)
+            for path, table in self.keys.items()
+            for key, p in table.items()
+        }
+        return values, keys
 
 
 @dataclass(slots=True)
@@ -236,7 +283,7 @@ def _build(text: str, data: bytes | None = None) -> Document:
         loader = Loader(text)
         try:
             root, values, keys = _values_of(loader, _FAST_PLAIN)
-            return Document(root, Positions(values, keys, data), [])
+            return Document(root, Positions.shallow(data, values, keys), [])
         except Exception:  # noqa: BLE001 - read again below, which reports it exactly
             pass
         finally:
@@ -254,13 +301,14 @@ class _Unusual(Exception):
 
 def _values_of(
     loader: Any, plain_first: frozenset[str]
-) -> tuple[Any, dict[Path, tuple[int, int]], dict[Path, tuple[int, int]]]:
+) -> tuple[Any, dict[Path, int], dict[Path, dict[str, int]]]:
     """The document's values and the positions of its shallow nodes, from the parser's
     events in one tight loop. Raises `_Unusual` on anything but plain mappings,
     sequences and scalars without tags (anchors, aliases, merge keys, tags, duplicate
     keys, collection keys, a second document, too deep or too many nodes): those are
     rare, and the full way finds and reports each exactly. A plain scalar is a string
-    unless it starts with one of `plain_first` (or is empty): only those are resolved."""
+    unless it starts with one of `plain_first` (or is empty): only those are resolved.
+    The positions are those `Positions.shallow` takes."""
     resolve = loader.resolve
     scalar_node = yaml.ScalarNode
     scalar_event, alias_event = ScalarEvent, AliasEvent
@@ -271,19 +319,21 @@ def _values_of(
         SequenceEndEvent,
     )
     no_key = _NO_KEY
-    values: dict[Path, tuple[int, int]] = {}
-    keys: dict[Path, tuple[int, int]] = {}
+    values: dict[Path, int] = {}
+    keys: dict[Path, dict[str, int]] = {}
+    names: dict[str, str] = {}  # one string for each key of deeper mappings (`name`...)
     top: list[Any] = []
     # the open collection, whether it is a mapping, the key waiting for its value
     # (no_key: a mapping awaits a key), the collection's path when its children's
-    # positions are kept (else None), and whether keys / values are kept
+    # positions are kept (else None), the table of its keys' positions when kept,
+    # whether its values' positions are kept
     cur: Any = top
     is_map = False
     key: Any = None
     path: Path | None = ()
-    keep_keys = False
+    key_table: dict[str, int] | None = None
     keep_values = True
-    stack: list[tuple[Any, bool, Any, Path | None, bool, bool]] = []
+    stack: list[tuple[Any, bool, Any, Path | None, dict[str, int] | None, bool]] = []
     not_nodes = 0  # events that are no node: ends, stream and document events
     documents = 0
     events = 0
@@ -297,17 +347,19 @@ def _values_of(
             if key is no_key:  # a key of the open mapping
                 if value in cur or value == "<<":
                     raise _Unusual
-                key = value
-                if keep_keys:
+                if key_table is None:
+                    key = names.setdefault(value, value)
+                else:
+                    key = value
                     mark = event.start_mark
-                    keys[path + (value,)] = (mark.line + 1, mark.column + 1)  # type: ignore[operator]
+                    key_table[value] = (mark.line + 1) << 24 | (mark.column + 1)
                 continue
             if (not value or value[0] in plain_first) and event.implicit[0]:
                 value = _scalar(event, resolve, scalar_node, loader, _pos(event))
             if keep_values:
                 mark = event.start_mark
                 where = path + (key if is_map else len(cur),) if stack else ()  # type: ignore[operator]
-                values[where] = (mark.line + 1, mark.column + 1)
+                values[where] = (mark.line + 1) << 24 | (mark.column + 1)
             if is_map:
                 cur[key] = value
                 key = no_key
@@ -316,7 +368,7 @@ def _values_of(
         elif cls is map_end or cls is seq_end:
             not_nodes += 1
             value = cur
-            cur, is_map, key, path, keep_keys, keep_values = stack.pop()
+            cur, is_map, key, path, key_table, keep_values = stack.pop()
             if is_map:
                 cur[key] = value
                 key = no_key
@@ -330,17 +382,19 @@ def _values_of(
                 child_path = path + (key if is_map else len(cur),) if stack else ()
                 if keep_values:
                     mark = event.start_mark
-                    values[child_path] = (mark.line + 1, mark.column + 1)
-            stack.append((cur, is_map, key, path, keep_keys, keep_values))
+                    values[child_path] = (mark.line + 1) << 24 | (mark.column + 1)
+            stack.append((cur, is_map, key, path, key_table, keep_values))
             is_map = cls is map_start
             cur = {} if is_map else []
             key = no_key if is_map else None
             depth = len(stack)
             if child_path is None or depth > 3:
-                path, keep_keys, keep_values = None, False, False
+                path, key_table, keep_values = None, None, False
             else:
                 path = child_path
-                keep_keys = is_map and depth <= 2
+                key_table = None
+                if is_map and depth <= 2:
+                    key_table = keys[child_path] = {}
                 keep_values = (
                     depth == 1
                     or (depth == 2 and not is_map)
