@@ -135,22 +135,29 @@ class Positions:
         path = tuple(path)
         shallow = self._shallow
         if shallow is not None:
-            if len(path) <= 2:
-                found = shallow.key(path)
-                return found if found is not None else self.value(path)
+            if len(path) <= 2:  # (inlined: once for every entry of a big directory)
+                table = shallow.keys.get(path[:-1]) if path else None
+                packed = table.get(path[-1]) if table is not None else None
+                if packed is not None:
+                    return packed >> 24, packed & 0xFFFFFF
+                return self.value(path)
             self._complete()
         found = self.keys.get(path)
         return found if found is not None else self.value(path)
 
     def _complete(self) -> None:
-        shallow, self._shallow = self._shallow, None
-        assert shallow is not None
+        """Read the file again with every position (the shallow tables go last, so a
+        concurrent reader sees either them or the complete ones)."""
+        shallow = self._shallow
+        if shallow is None:
+            return
         try:
             full = _build(decode(shallow.data)).positions
+            values, keys = full.values, full.keys
         except (YamlProblem, yaml.YAMLError):  # read once without problems: not expected
-            self.values, self.keys = shallow.tables()
-            return
-        self.values, self.keys = full.values, full.keys
+            values, keys = shallow.tables()
+        self.values, self.keys = values, keys
+        self._shallow = None
 
     @staticmethod
     def _nearest(table: dict[Path, tuple[int, int]], path: Path) -> tuple[int, int]:
@@ -185,11 +192,6 @@ class _Shallow:
             path = path[:-1]
         found = self.values.get(())
         return (1, 1) if found is None else _unpack(found)
-
-    def key(self, path: Path) -> tuple[int, int] | None:
-        table = self.keys.get(path[:-1]) if path else None
-        found = table.get(path[-1]) if table is not None else None
-        return None if found is None else _unpack(found)
 
     def tables(self) -> tuple[dict[Path, tuple[int, int]], dict[Path, tuple[int, int]]]:
         """The positions in the form of complete tables."""
@@ -377,29 +379,30 @@ def _values_of(
         elif cls is map_start or cls is seq_start:
             if key is no_key or event.tag is not None or len(stack) >= MAX_DEPTH:
                 raise _Unusual
-            child_path = None
-            if path is not None:
-                child_path = path + (key if is_map else len(cur),) if stack else ()
-                if keep_values:
-                    mark = event.start_mark
-                    values[child_path] = (mark.line + 1) << 24 | (mark.column + 1)
             stack.append((cur, is_map, key, path, key_table, keep_values))
-            is_map = cls is map_start
-            cur = {} if is_map else []
-            key = no_key if is_map else None
-            depth = len(stack)
-            if child_path is None or depth > 3:
-                path, key_table, keep_values = None, None, False
-            else:
-                path = child_path
+            depth = len(stack)  # the new collection's
+            if keep_values and depth <= 3:  # its place is kept: its children's may be
+                path = path + (key if is_map else len(cur),) if depth > 1 else ()  # type: ignore[operator]
+                mark = event.start_mark
+                values[path] = (mark.line + 1) << 24 | (mark.column + 1)
+                is_map = cls is map_start
                 key_table = None
                 if is_map and depth <= 2:
-                    key_table = keys[child_path] = {}
+                    key_table = keys[path] = {}
                 keep_values = (
                     depth == 1
                     or (depth == 2 and not is_map)
-                    or (depth == 3 and child_path[1].__class__ is int)
+                    or (depth == 3 and path[1].__class__ is int)
                 )
+            else:
+                if keep_values:
+                    mark = event.start_mark
+                    where = path + (key if is_map else len(cur),)  # type: ignore[operator]
+                    values[where] = (mark.line + 1) << 24 | (mark.column + 1)
+                is_map = cls is map_start
+                path, key_table, keep_values = None, None, False
+            cur = {} if is_map else []
+            key = no_key if is_map else None
         elif cls is alias_event:
             raise _Unusual
         else:  # stream and document start and end
