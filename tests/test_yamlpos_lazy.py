@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from engine.errors import PolicyError
 from engine.loader import load_policy
-from engine.yamlpos import YamlProblem, read_yaml
+from engine.yamlpos import Positions, YamlProblem, read_yaml
 from tests.profiles import examples
 
 VARIED = """\
@@ -237,3 +237,12 @@ def test_every_user_of_a_big_file_is_at_its_key(tmp_path):
     assert [(u.loc.file, u.loc.line, u.loc.col) for u in policy.users.values()] == [
         (name, i + 2, 3) for i in range(3_000)
     ]
+
+
+def test_the_shallow_tables_stand_in_when_the_file_cannot_be_read_again():
+    packed = {(): 1 << 24 | 1, ("users",): 2 << 24 | 3}
+    positions = Positions.shallow(b"\xff", packed, {(): {"users": 1 << 24 | 1}})
+    assert positions.value(("users", "dana", "name")) == (2, 3)  # completed: as near as known
+    assert positions.complete
+    assert positions.key(("users",)) == (1, 1)
+    assert positions.key(("users", "dana")) == (2, 3)
