@@ -181,8 +181,13 @@ def test_plain_users_and_groups_skip_the_schema_but_problems_are_the_same(monkey
     assert not any(path.startswith(tuple(v[:-1] for v in valid)) for path, _ in fast)
 
 
-def test_plain_ids_with_odd_values_still_report_the_same(monkeypatch):
+@pytest.mark.parametrize("joined", [True, False], ids=["ids-joined", "id-by-id"])
+def test_plain_ids_with_odd_values_still_report_the_same(monkeypatch, request, joined):
     # every id plainly valid: only the values are looked at, each as before
+    if not joined:  # as for an id pattern the module does not know
+        monkeypatch.setattr(plainentries, "_ID_PATTERN", "^other$")
+    plainentries._id_rule.cache_clear()
+    request.addfinalizer(plainentries._id_rule.cache_clear)
     users = {f"u{i}": {"name": f"U {i}", "email": f"u{i}@x"} for i in range(60)}
     users.update({"typo": {"nmae": "x"}, "number": {"name": 5}, "listy": ["x"], "nil": None})
     groups = {f"g{i}": {"members": ["u1", "u2"]} for i in range(60)}
@@ -192,6 +197,7 @@ def test_plain_ids_with_odd_values_still_report_the_same(monkeypatch):
             "long": {"members": ["x" * 201]},
             "numbers": {"includes": [3, None]},
             "nested": {"members": [["u1"]]},
+            "newline": {"members": ["u1\nu2", "u3\n"]},
         }
     )
     data = {"version": 1, "users": users, "groups": groups}
@@ -202,6 +208,7 @@ def test_plain_ids_with_odd_values_still_report_the_same(monkeypatch):
         repr(("users", "number", "name")),
         repr(("groups", "long", "members", 0)),
         repr(("groups", "nested", "members", 0)),
+        repr(("groups", "newline", "members", 0)),
     }
 
 
