@@ -58,13 +58,11 @@ _DENY, _SIGNOFF, _WARN = Effect.DENY, Effect.SIGNOFF, Effect.WARN
 _ADVISORY = Enforcement.ADVISORY
 _APPROVED, _DENIED, _NEEDS_SIGNOFF = Outcome.APPROVED, Outcome.DENIED, Outcome.NEEDS_SIGNOFF
 
-# Built by the dozen in every decision: constructors without the frozen-field look-up.
-_TraceStep, _Reason, _TopicMatch, _Decision = (
-    constructor(TraceStep),
-    constructor(Reason),
-    constructor(TopicMatch),
-    constructor(Decision),
-)
+# Reasons, trace steps and topic matches are named tuples built by the dozen in every
+# decision: `_new(Reason, (...))` (every field given) skips the Python-level __new__.
+_new = tuple.__new__
+# Built on every decision: constructors without the frozen-field look-up.
+_Decision, _CheckInput = constructor(Decision), constructor(CheckInput)
 
 MAX_TEXT = "max-text"  # reason id when the text is longer than the policy's limits.max_text
 
@@ -84,16 +82,16 @@ class _Collector:
         self.explain = explain
 
     def advisory(self, id: str, kind: str, message: str, effect: Effect) -> None:
-        self.warnings.append(_Reason(id, kind, f"advisory: {message}", effect, advisory=True))
+        self.warnings.append(_new(Reason, (id, kind, f"advisory: {message}", effect, True)))
 
     def waived(self, id: str, kind: str, waiver: Waiver) -> None:
         until = waiver.expires.isoformat()
         message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
-        self.warnings.append(_Reason(id, "waiver", message, _WARN))
-        self.trace.append(_TraceStep("waiver", waiver.id, True, f"exempts from {kind} {id}"))
+        self.warnings.append(_new(Reason, (id, "waiver", message, _WARN, False)))
+        self.trace.append(_new(TraceStep, ("waiver", waiver.id, True, f"exempts from {kind} {id}")))
 
     def hint(self, id: str, text: str) -> None:
-        self.hints.append(_TraceStep("hint", id, False, text))
+        self.hints.append(_new(TraceStep, ("hint", id, False, text)))
 
 
 def decide(
@@ -146,14 +144,14 @@ def _decision(
         outcome = _APPROVED
     trace = out.trace if outcome == _APPROVED else out.trace + out.hints
     return _Decision(
-        decision=outcome,
-        post=post,
-        reasons=reasons,
-        requirements=requirements,
-        topics=topics,
-        warnings=tuple(out.warnings),
-        policy_version=engine.version,
-        trace=tuple(trace),
+        outcome,
+        post,
+        reasons,
+        requirements,
+        topics,
+        tuple(out.warnings),
+        engine.version,
+        tuple(trace),
     )
 
 
@@ -166,8 +164,8 @@ def _too_long(engine: Engine, post: Post, out: _Collector) -> bool:
     if len(post.text) <= limit:
         return False
     message = f"the post is {len(post.text)} characters; the policy reads at most {limit}"
-    out.denials.append(_Reason(MAX_TEXT, "limit", message, _DENY))
-    out.trace.append(_TraceStep("limit", MAX_TEXT, True, message))
+    out.denials.append(_new(Reason, (MAX_TEXT, "limit", message, _DENY, False)))
+    out.trace.append(_new(TraceStep, ("limit", MAX_TEXT, True, message)))
     out.hint(MAX_TEXT, f"shorten the post to {limit} characters or fewer")
     return True
 
@@ -220,8 +218,8 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         found = detect_topics(engine, post.text)
     except Exception as err:  # fail closed: a broken detector plugin must not approve
         message = f"topic detection failed: {type(err).__name__}: {err}"
-        out.denials.append(_Reason("topics", "topic", message, _DENY))
-        out.trace.append(_TraceStep("topic", "topics", True, message))
+        out.denials.append(_new(Reason, ("topics", "topic", message, _DENY, False)))
+        out.trace.append(_new(TraceStep, ("topic", "topics", True, message)))
         return ()
     in_force = engine.topics_by_channel.get(post.channel, frozenset())
     trace = out.trace
@@ -229,7 +227,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         for topic_id in engine.policy.topics:
             if topic_id not in found:
                 where = "not in the text" if topic_id in in_force else "not on this channel"
-                trace.append(_TraceStep("topic", topic_id, False, where))
+                trace.append(_new(TraceStep, ("topic", topic_id, False, where)))
     if not found:
         return ()
     matches = []
@@ -239,11 +237,11 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         words = _words(spans)
         if topic_id not in in_force:
             trace.append(
-                _TraceStep("topic", topic_id, False, f"{words} found; not on this channel")
+                _new(TraceStep, ("topic", topic_id, False, f"{words} found; not on this channel"))
             )
             continue
-        matches.append(_TopicMatch(topic_id, tuple(spans), spans_more(spans)))
-        trace.append(_TraceStep("topic", topic_id, True, f"found {words}"))
+        matches.append(_new(TopicMatch, (topic_id, tuple(spans), spans_more(spans))))
+        trace.append(_new(TraceStep, ("topic", topic_id, True, f"found {words}")))
         _apply_topic(engine, topics[topic_id], post.author, words, today, out)
     return tuple(matches)
 
@@ -261,14 +259,14 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         if advisory:
             out.advisory(topic.id, "topic", message, _DENY)
             return
-        out.denials.append(_Reason(topic.id, "topic", message, _DENY))
+        out.denials.append(_new(Reason, (topic.id, "topic", message, _DENY, False)))
         hint = f"remove or rephrase {words} (topic {topic.id})"
         if topic.except_:
             hint += f", or ask {principal_list(topic.except_)} to post it"
-        out.hints.append(_TraceStep("hint", topic.id, False, hint))
+        out.hints.append(_new(TraceStep, ("hint", topic.id, False, hint)))
         return
     if excepted:
-        out.trace.append(_TraceStep("topic", topic.id, True, f"{author} is excepted"))
+        out.trace.append(_new(TraceStep, ("topic", topic.id, True, f"{author} is excepted")))
         if action != _DENY or topic.requires is None:
             return
     if action == _WARN:
@@ -276,7 +274,7 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
         if advisory:
             out.advisory(topic.id, "topic", message, _WARN)
         else:
-            out.warnings.append(_Reason(topic.id, "topic", message, _WARN))
+            out.warnings.append(_new(Reason, (topic.id, "topic", message, _WARN, False)))
         return
     requirement, signers = engine.topic_signoff(topic.id)
     message = f"topic {topic.id} ({words}) needs sign-off by {signers}"
@@ -285,10 +283,10 @@ def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, ou
     if advisory:
         out.advisory(topic.id, "topic", message, _SIGNOFF)
         return
-    out.signoffs.append(_Reason(topic.id, "topic", message, _SIGNOFF))
+    out.signoffs.append(_new(Reason, (topic.id, "topic", message, _SIGNOFF, False)))
     out.requirements.append(requirement)
     hint = f"wait for sign-off by {signers}, or remove {words}"
-    out.hints.append(_TraceStep("hint", topic.id, False, hint))
+    out.hints.append(_new(TraceStep, ("hint", topic.id, False, hint)))
 
 
 def topic_signoffs(policy) -> dict[str, tuple[Requirement, str]]:
@@ -330,7 +328,7 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
     checks = engine.checks_by_channel.get(post.channel, ())
     if not checks:
         return
-    given = CheckInput(post, engine.policy.channels[post.channel], now, history, reply_to)
+    given = _CheckInput(post, engine.policy.channels[post.channel], now, history, reply_to)
     for check in checks:
         config = check.config
         action = check.action
@@ -341,10 +339,10 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
             action = _DENY
         if not findings:
             if out.explain:
-                out.trace.append(_TraceStep("check", config.id, False, "passed"))
+                out.trace.append(_new(TraceStep, ("check", config.id, False, "passed")))
             continue
         details = "; ".join(f.message for f in findings)
-        out.trace.append(_TraceStep("check", config.id, True, details))
+        out.trace.append(_new(TraceStep, ("check", config.id, True, details)))
         waiver = engine.waiver_for(config.id, post.author, today)
         if waiver is not None:
             out.waived(config.id, "check", waiver)
@@ -354,17 +352,17 @@ def _checks(engine, post: Post, now, history, today: date, out: _Collector, repl
         if advisory:
             out.advisory(config.id, "check", message, action)
         elif action == _DENY:
-            out.denials.append(_Reason(config.id, "check", message, _DENY))
+            out.denials.append(_new(Reason, (config.id, "check", message, _DENY, False)))
             out.hint(config.id, f"fix: {details}")
         elif action == _SIGNOFF:
             escalation = config.escalation
             levels = engine.policy.escalations.get(escalation) if escalation else None
             requirement = _requirement(levels, config.id, "check", config.requires, escalation)
-            out.signoffs.append(_Reason(config.id, "check", message, _SIGNOFF))
+            out.signoffs.append(_new(Reason, (config.id, "check", message, _SIGNOFF, False)))
             out.requirements.append(requirement)
             out.hint(config.id, f"wait for sign-off by {_signers(requirement)}, or fix: {details}")
         else:
-            out.warnings.append(_Reason(config.id, "check", message, _WARN))
+            out.warnings.append(_new(Reason, (config.id, "check", message, _WARN, False)))
 
 
 # ---- hints --------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Cheaper constructors for the frozen dataclasses a decision builds by the dozen.
+"""Cheaper constructors for the frozen dataclasses built on every decision.
 
 A frozen dataclass's `__init__` sets each field through `object.__setattr__`,
-looked up anew for every field; a decision builds about two dozen spans, reasons
-and trace steps, so that lookup is a noticeable part of its time. `constructor(cls)`
+looked up anew for every field; for the decision itself, the rule verdict and
+the like, that lookup is a noticeable part of a decision's time. (The parts
+built by the dozen, spans, reasons and trace steps, are named tuples instead.) `constructor(cls)`
 returns a function with the same signature (defaults included) that sets the
 fields through the class's slot descriptors instead: the instance is the same
 (equal, same hash, still frozen). A class with `__post_init__`, a default factory

@@ -61,7 +61,7 @@ class ReplyContext:
     earlier: Callable[[str | None], Iterable[str]] = lambda channel: ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckInput:
     post: Post
     channel: Channel

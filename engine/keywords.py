@@ -1,5 +1,9 @@
 """Finding topics in a text: keywords with one Aho-Corasick automaton, patterns with RE2.
 
+The automaton is the Rust `aho-corasick` crate's (through `ahocorasick_rs`), of the
+kind the crate chooses: for thousands of keywords a contiguous NFA, which scans a
+post faster than its DFA would once the decision's other work has taken the CPU cache.
+
 Both look at the normalized text (`engine.normalize`: NFKC, invisible characters and
 combining marks removed, look-alikes mapped to Latin, runs of whitespace as one
 space), so `ＡＰＲ`, `A\u200bPR` and `lаwsuit` (Cyrillic а) are found as `APR` and
@@ -16,20 +20,22 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-import ahocorasick
+import ahocorasick_rs
 import re2
 
-from .fastinit import constructor
 from .model import Span
 from .normalize import Normalized, normalize
 
 MAX_SPANS = 100  # spans reported per topic; the rest are only counted
+WINDOW = 2048  # a longer text is searched in windows: nested keywords on a long text
+# occur millions of times, and the automaton lists a window's occurrences at once
 
-# Built by the dozen in every decision: constructors without the frozen-field look-up.
-_Span = constructor(Span)
+# Spans are named tuples built by the dozen in every decision: `_new(Span, (...))`
+# skips the Python-level __new__.
+_new = tuple.__new__
 
 
 class SpanList(list[Span]):
@@ -82,13 +88,11 @@ class KeywordMatcher:
                     owners[key].append((topic_id, keyword))
         self.size = len(owners)
         self.max_spans = max_spans
-        self._automaton: ahocorasick.Automaton | None = None
+        self._owners = [tuple(found) for found in owners.values()]  # by pattern index
+        self._longest = max(map(len, owners), default=0)
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if owners:
-            automaton = ahocorasick.Automaton()
-            for key, found in owners.items():
-                automaton.add_word(key, (len(key), tuple(found)))
-            automaton.make_automaton()
-            self._automaton = automaton
+            self._automaton = ahocorasick_rs.AhoCorasick(list(owners))
 
     def find(self, text: str, normalized: Normalized | None = None) -> dict[str, SpanList]:
         """Topic id -> spans of its keywords in `text`, in order of position."""
@@ -103,10 +107,13 @@ class KeywordMatcher:
         # Occurrences as plain tuples first; Span objects only for those reported.
         hits: dict[str, list[tuple[int, int, int, str]]] = {}
         more: dict[str, int] = {}
-        word, slow = _ASCII_WORD, _is_word_char_slow
-        for end, (length, owners) in automaton.iter(haystack):
-            start = end - length + 1
-            end += 1
+        word, slow, owners_of = _ASCII_WORD, _is_word_char_slow, self._owners
+        matches: Iterable[tuple[int, int, int]]
+        if size <= WINDOW:
+            matches = automaton.find_matches_as_indexes(haystack, overlapping=True)
+        else:
+            matches = self._windowed(haystack)
+        for index, start, end in matches:
             if start:
                 before = haystack[start - 1]
                 if before in word or before > "\x7f" and slow(before):
@@ -115,7 +122,7 @@ class KeywordMatcher:
                 after = haystack[end]
                 if after in word or after > "\x7f" and slow(after):
                     continue
-            for topic_id, keyword in owners:
+            for topic_id, keyword in owners_of[index]:
                 occurrences = hits.get(topic_id)
                 if occurrences is None:
                     hits[topic_id] = [(start, end, 0, keyword)]
@@ -136,8 +143,19 @@ class KeywordMatcher:
             if len(occurrences) > 1:
                 occurrences.sort()
             for start, end, _, keyword in occurrences:
-                spans.append(_Span(start, end, text[start:end], keyword))
+                spans.append(_new(Span, (start, end, text[start:end], keyword)))
         return found
+
+    def _windowed(self, haystack: str) -> Iterator[tuple[int, int, int]]:
+        """(pattern index, start, end) of every occurrence, one window at a time: each
+        window reaches a keyword's length past its end, and keeps what starts in it."""
+        assert self._automaton is not None
+        find = self._automaton.find_matches_as_indexes
+        reach = WINDOW + self._longest - 1
+        for at in range(0, len(haystack), WINDOW):
+            for index, start, end in find(haystack[at : at + reach], overlapping=True):
+                if start < WINDOW:
+                    yield index, start + at, end + at
 
     detect = find  # the TopicDetector protocol of engine.hookspecs
 
@@ -201,10 +219,10 @@ class PatternMatcher:
                     _add(
                         found,
                         topic_id,
-                        _Span(start, end, original[start:end], pattern),
+                        _new(Span, (start, end, original[start:end], pattern)),
                         self.max_spans,
                     )
             if empty and topic_id not in found:  # only empty matches (`x*`): it still occurs
-                _add(found, topic_id, _Span(0, 0, "", pattern), self.max_spans)
+                _add(found, topic_id, _new(Span, (0, 0, "", pattern)), self.max_spans)
 
     detect = find

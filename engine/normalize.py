@@ -36,7 +36,9 @@ _SCAN_RANGES = ((0x80, 0x20000), (0x2F800, 0x2FA20), (0xE0000, 0xE1000))
 _ASCII_SPACES = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _SPACE_RUN = re.compile("  +")
-_UNUSUAL = re.compile(r"[^\x20-\x7e]+")  # non-ASCII or control characters
+# A non-ASCII or control character. One character, not a run: a pattern that starts
+# with a character class is searched for with re's fast scan for that class.
+_UNUSUAL = re.compile(r"[^\x20-\x7e]")
 _SEP = "\U0010fffd"  # private use: a starter that normalization keeps as it is
 
 
@@ -297,20 +299,34 @@ def _normalize(text: str) -> Normalized:
 def _changed_characters(text: str, offsets: _OffsetMap) -> str:
     changes = _get_table().changes
     parts: list[str] = []
+    # offsets.mark(normalized, original), written out: it runs for every change
+    starts, shifts = offsets.starts, offsets.shifts
     length = previous = 0
-    for run in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
-        for index in range(*run.span()):
-            piece = changes.get(text[index])
-            if piece is None:
-                continue
-            if index > previous:
-                offsets.mark(length, previous)
+    for unusual in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
+        piece = changes.get(unusual.group())
+        if piece is not None:
+            index = unusual.start()
+            if index > previous:  # the unchanged text before it: mark(length, previous)
+                shift = previous - length
+                if shift != shifts[-1]:
+                    if starts[-1] == length:
+                        shifts[-1] = shift
+                    else:
+                        starts.append(length)
+                        shifts.append(shift)
                 parts.append(text[previous:index])
                 length += index - previous
-            for offset in range(len(piece)):
-                offsets.mark(length + offset, index)
+            shift = index - length
+            for _ in piece:  # each character of the piece comes from `index`
+                if shift != shifts[-1]:
+                    if starts[-1] == length:
+                        shifts[-1] = shift
+                    else:
+                        starts.append(length)
+                        shifts.append(shift)
+                length += 1
+                shift -= 1
             parts.append(piece)
-            length += len(piece)
             previous = index + 1
     if previous < len(text):
         offsets.mark(length, previous)

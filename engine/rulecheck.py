@@ -22,11 +22,9 @@ if TYPE_CHECKING:
 # Enum members as module constants: looking a member up on its Enum class is slow.
 _ALLOW, _DENY, _WARN = Effect.ALLOW, Effect.DENY, Effect.WARN
 
-# Built by the dozen in every decision: constructors without the frozen-field look-up.
-_TraceStep, _Reason = (
-    constructor(TraceStep),
-    constructor(Reason),
-)
+# Reasons and trace steps are named tuples built by the dozen in every decision:
+# `_new(Reason, (...))` (every field given) skips the Python-level __new__.
+_new = tuple.__new__
 
 NO_ALLOW_RULE = "default-deny"  # reason id when no allow rule matches
 _KINDS = ("post", "reply")
@@ -52,7 +50,9 @@ _RuleVerdict = constructor(RuleVerdict)
 def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Reason]:
     reasons = []
     if author not in engine.policy.users:
-        reasons.append(_Reason("author", "author", f"unknown author '{author}'", _DENY))
+        reasons.append(
+            _new(Reason, ("author", "author", f"unknown author '{author}'", _DENY, False))
+        )
     if channel_id not in engine.policy.channels:
         message = f"unknown channel '{channel_id}'"
         from difflib import get_close_matches  # only for an unknown channel
@@ -60,10 +60,10 @@ def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Re
         close = get_close_matches(channel_id, engine.policy.channels, n=1)
         if close:
             message += f" (did you mean '{close[0]}'?)"
-        reasons.append(_Reason("channel", "channel", message, _DENY))
+        reasons.append(_new(Reason, ("channel", "channel", message, _DENY, False)))
     if kind not in _KINDS:
         message = f"unknown kind '{kind}' (use post or reply)"
-        reasons.append(_Reason("kind", "kind", message, _DENY))
+        reasons.append(_new(Reason, ("kind", "kind", message, _DENY, False)))
     return reasons
 
 
@@ -91,20 +91,26 @@ def check_rules(
         if waiver is not None:
             until = waiver.expires.isoformat()
             message = f"waived by {waiver.id}: {waiver.reason} (until {until})"
-            warnings.append(_Reason(rule.id, "waiver", message, _WARN))
-            trace.append(_TraceStep("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
+            warnings.append(_new(Reason, (rule.id, "waiver", message, _WARN, False)))
+            trace.append(
+                _new(TraceStep, ("waiver", waiver.id, True, f"exempts from rule {rule.id}"))
+            )
         else:
-            trace.append(_TraceStep("rule", rule.id, True, f"denies {author} on {channel_id}"))
+            trace.append(
+                _new(TraceStep, ("rule", rule.id, True, f"denies {author} on {channel_id}"))
+            )
     for rule in allows:
-        trace.append(_TraceStep("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
+        trace.append(
+            _new(TraceStep, ("rule", rule.id, True, f"allows {author} on {channel_id} ({kind})"))
+        )
     if index.advisory_deny:
         for rule in matching_rules(index.advisory_deny, principals, order):
             message = f"rule {rule.id} would forbid {author} to post to {channel_id}"
-            warnings.append(_Reason(rule.id, "rule", f"advisory: {message}", _DENY, True))
+            warnings.append(_new(Reason, (rule.id, "rule", f"advisory: {message}", _DENY, True)))
     if not allows and index.advisory_allow:
         for rule in matching_rules(index.advisory_allow, principals, order):
             message = f"rule {rule.id} would let {author} post to {channel_id}"
-            warnings.append(_Reason(rule.id, "rule", f"advisory: {message}", _ALLOW, True))
+            warnings.append(_new(Reason, (rule.id, "rule", f"advisory: {message}", _ALLOW, True)))
     if explain:
         trace.extend(_unmatched_rules(engine, author, channel_id, kind, principals, trace))
     if denials:
@@ -112,7 +118,7 @@ def check_rules(
         return _RuleVerdict(False, True, reasons, tuple(warnings), tuple(trace))
     if not allows:
         reason = no_allow_reason(author, channel_id, kind)
-        trace.append(_TraceStep("rule", NO_ALLOW_RULE, True, reason.message))
+        trace.append(_new(TraceStep, ("rule", NO_ALLOW_RULE, True, reason.message)))
         return _RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
     reasons = allow_reasons(allows, author, channel_id)
     return _RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
@@ -120,20 +126,25 @@ def check_rules(
 
 def deny_reason(rule: Rule, author: str, channel_id: str) -> Reason:
     message = rule.description or f"rule {rule.id} forbids {author} to post to {channel_id}"
-    return _Reason(rule.id, "rule", message, _DENY)
+    return _new(Reason, (rule.id, "rule", message, _DENY, False))
 
 
 def no_allow_reason(author: str, channel_id: str, kind: str) -> Reason:
     message = f"no rule lets {author} post to {channel_id}"
     if kind != "post":
         message += f" as a {kind}"
-    return _Reason(NO_ALLOW_RULE, "rule", message, _DENY)
+    return _new(Reason, (NO_ALLOW_RULE, "rule", message, _DENY, False))
 
 
 def allow_reasons(rules: Iterable[Rule], author: str, channel_id: str) -> tuple[Reason, ...]:
     """One reason per allowing rule (`rules` in policy order)."""
     where = f"lets {author} post to {channel_id}"
-    return tuple([_Reason(rule.id, "rule", f"rule {rule.id} {where}", _ALLOW) for rule in rules])
+    return tuple(
+        [
+            _new(Reason, (rule.id, "rule", f"rule {rule.id} {where}", _ALLOW, False))
+            for rule in rules
+        ]
+    )
 
 
 def _unmatched_rules(
@@ -157,5 +168,5 @@ def _unmatched_rules(
             why = f"{principal_list(rule.principals)} do not include {author}"
         else:
             why = "advisory: reported as a warning only"
-        steps.append(_TraceStep("rule", rule.id, False, why))
+        steps.append(_new(TraceStep, ("rule", rule.id, False, why)))
     return steps

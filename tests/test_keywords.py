@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -141,3 +142,24 @@ def test_spans_are_ordered_by_their_place_in_the_original_text():
         (6, 9, "(1)"),
         (7, 8, "1"),
     ]
+
+
+def test_a_long_text_is_searched_in_windows_without_losing_or_doubling_an_occurrence():
+    from engine.keywords import WINDOW
+
+    words = ["rate cut", "cut", "a rate", "rate", "cutting edge rate"]
+    matcher = KeywordMatcher([("t", w) for w in words], max_spans=100_000)
+    # phrases straddle every window boundary, at every offset around it
+    pieces, at = [], 0
+    while at < 3 * WINDOW:
+        pieces.append("x" * (at % 7) + " a rate cut cutting edge rate ")
+        at += len(pieces[-1])
+    text = "".join(pieces)
+    assert len(text) > 2 * WINDOW
+    found = [(s.start, s.end, s.source) for s in matcher.find(text)["t"]]
+    expected = sorted(
+        (m.start(), m.end(), w)
+        for w in words
+        for m in re.finditer(rf"(?<!\w){re.escape(w)}(?!\w)", text)
+    )
+    assert len(found) == len(set(found)) and sorted(found) == expected

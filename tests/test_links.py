@@ -119,3 +119,32 @@ def test_example_policy_holds_a_hidden_link_for_the_web_team():
     decision = engine.decide(Post("ivan", "facebook/nmtw", "Deals at ｂｉｔ．ｌｙ/x1 today"))
     assert decision.decision == Outcome.NEEDS_SIGNOFF
     assert [r.id for r in decision.reasons] == ["links"]
+
+
+def test_the_bare_domain_group_number_names_the_bare_group():
+    from plugins.links import _BARE, _link_pattern
+
+    assert _link_pattern().groupindex["bare"] == _BARE
+
+
+def test_ascii_hosts_read_as_the_idna_codec_reads_them():
+    from plugins.links import ascii_host
+
+    for host in ("NMTW.example", "a..b", "x" * 70 + ".example", "bücher.example", "Bit.LY"):
+        try:
+            expected = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            expected = host.lower()
+        assert ascii_host(host) == expected
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["", "Grüße aus 東京 👨\u200d👩\u200d👧 ", "façade\u0301 ", "ｈｔｔｐ ", "x" * 300 + " é "],
+)
+def test_link_spans_are_character_offsets_of_the_text_as_written(before):
+    text = f"{before}see https://evil.example/a and bit.ly/x1 then"
+    found = links.find_links(text)
+    assert [url for _, _, url in found] == ["https://evil.example/a", "bit.ly/x1"]
+    for start, end, url in found:
+        assert text[start:end] == url
