@@ -18,6 +18,7 @@ import os
 import stat
 import time
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -256,9 +257,12 @@ class _Loader:
             if not isinstance(block, dict):
                 continue
             target = getattr(draft, section)
+            places = src.positions.key_places((section,), partial(_Loc, name))
             for key, value in block.items():  # self.first() inlined: 200,000 users
                 path = (section, key)  # also the key of `seen`
-                where = _Loc(name, *key_at(path))  # the entry's place: its key
+                where = places.get(key) if places is not None else None
+                if where is None:
+                    where = _Loc(name, *key_at(path))  # the entry's place: its key
                 earlier = seen.setdefault(path, where)
                 if earlier is where:
                     target[key] = Item(key, value, src, path, where)

@@ -34,8 +34,9 @@ strings. Merge keys (`<<: *defaults`) are supported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.events import (
@@ -56,6 +57,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 Path = tuple[Any, ...]
+T = TypeVar("T")
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -129,6 +131,15 @@ class Positions:
                 return shallow.value(path)
             self._complete()
         return self._nearest(self.values, path)
+
+    def key_places(self, path: Path, make: Callable[[int, int], T]) -> dict[str, T] | None:
+        """`make(line, col)` of every key of the mapping at `path`, by key, in one go
+        when the shallow tables hold them (else None: ask `key` for each)."""
+        shallow = self._shallow
+        table = shallow.keys.get(tuple(path)) if shallow is not None else None
+        if table is None:
+            return None
+        return {key: make(p >> 24, p & 0xFFFFFF) for key, p in table.items()}
 
     def key(self, path: Path) -> tuple[int, int]:
         """Where the mapping key of the entry at `path` stands (else where its value is)."""

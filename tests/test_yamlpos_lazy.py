@@ -118,6 +118,20 @@ def test_shallow_positions_need_no_second_reading():
     assert doc.positions.complete
 
 
+def test_the_places_of_all_keys_of_a_section_at_once():
+    doc = read_yaml(VARIED.encode())
+    eager = read_yaml(VARIED.encode(), all_positions=True)
+    for section in ("users", "groups", "topics", ""):
+        places = doc.positions.key_places((section,), lambda line, col: (line, col))
+        block = eager.data.get(section)
+        expected = {k: eager.positions.key((section, k)) for k in block} if block else None
+        assert places == expected, section
+    assert doc.positions.key_places((), lambda line, col: line)["users"] == 3
+    assert doc.positions.key_places(("users", "eli"), lambda line, col: line) is None  # deep
+    assert eager.positions.key_places(("users",), lambda line, col: line) is None  # complete
+    assert not doc.positions.complete
+
+
 def test_anchors_merges_and_duplicates_are_read_the_full_way():
     doc = read_yaml(SPECIAL.encode())
     assert doc.positions.complete
