@@ -347,13 +347,15 @@ def _values_of(
     key_table: dict[str, int] | None = None
     keep_values = True
     stack: list[tuple[Any, bool, Any, Path | None, dict[str, int] | None, bool]] = []
-    not_nodes = 0  # events that are no node: ends, stream and document events
     documents = 0
-    events = 0
+    nodes = 0
+    get_event = loader.get_event
     # an anchor alone changes nothing: only an alias (left to the full way) uses it
-    for events, event in enumerate(iter(loader.get_event, None), 1):  # noqa: B007
+    event = get_event()
+    while event is not None:
         cls = event.__class__
         if cls is scalar_event:
+            nodes += 1
             if event.tag is not None:
                 raise _Unusual
             value = event.value
@@ -366,20 +368,19 @@ def _values_of(
                     key = value
                     mark = event.start_mark
                     key_table[value] = (mark.line + 1) << 24 | (mark.column + 1)
-                continue
-            if (not value or value[0] in plain_first) and event.implicit[0]:
-                value = _scalar(event, resolve, scalar_node, loader, _pos(event))
-            if keep_values:
-                mark = event.start_mark
-                where = path + (key if is_map else len(cur),) if stack else ()  # type: ignore[operator]
-                values[where] = (mark.line + 1) << 24 | (mark.column + 1)
-            if is_map:
-                cur[key] = value
-                key = no_key
             else:
-                cur.append(value)
+                if (not value or value[0] in plain_first) and event.implicit[0]:
+                    value = _scalar(event, resolve, scalar_node, loader, _pos(event))
+                if keep_values:
+                    mark = event.start_mark
+                    where = path + (key if is_map else len(cur),) if stack else ()  # type: ignore[operator]
+                    values[where] = (mark.line + 1) << 24 | (mark.column + 1)
+                if is_map:
+                    cur[key] = value
+                    key = no_key
+                else:
+                    cur.append(value)
         elif cls is map_end or cls is seq_end:
-            not_nodes += 1
             value = cur
             cur, is_map, key, path, key_table, keep_values = stack.pop()
             if is_map:
@@ -388,6 +389,7 @@ def _values_of(
             else:
                 cur.append(value)
         elif cls is map_start or cls is seq_start:
+            nodes += 1
             if key is no_key or event.tag is not None or len(stack) >= MAX_DEPTH:
                 raise _Unusual
             stack.append((cur, is_map, key, path, key_table, keep_values))
@@ -414,15 +416,46 @@ def _values_of(
                 path, key_table, keep_values = None, None, False
             cur = {} if is_map else []
             key = no_key if is_map else None
+            if path is None:  # a deep collection: its plain scalars, in a tighter loop
+                if is_map:
+                    while True:
+                        event = get_event()
+                        if event.__class__ is not scalar_event or event.tag is not None:
+                            break
+                        value = event.value
+                        if value in cur or value == "<<":
+                            raise _Unusual
+                        key = names.setdefault(value, value)
+                        event = get_event()
+                        if event.__class__ is not scalar_event or event.tag is not None:
+                            nodes += 1
+                            break
+                        value = event.value
+                        if (not value or value[0] in plain_first) and event.implicit[0]:
+                            value = _scalar(event, resolve, scalar_node, loader, _pos(event))
+                        cur[key] = value
+                        key = no_key
+                        nodes += 2
+                else:
+                    append = cur.append
+                    while True:
+                        event = get_event()
+                        if event.__class__ is not scalar_event or event.tag is not None:
+                            break
+                        value = event.value
+                        if (not value or value[0] in plain_first) and event.implicit[0]:
+                            value = _scalar(event, resolve, scalar_node, loader, _pos(event))
+                        append(value)
+                        nodes += 1
+                continue  # with the event that ended the loop
         elif cls is alias_event:
             raise _Unusual
-        else:  # stream and document start and end
-            not_nodes += 1
-            if cls is DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    raise _Unusual
-    if events - not_nodes > MAX_NODES:
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Unusual
+        event = get_event()
+    if nodes > MAX_NODES:
         raise _Unusual
     return (top[0] if top else None), values, keys
 

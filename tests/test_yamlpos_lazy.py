@@ -165,7 +165,9 @@ def outcome(data: bytes, **how: Any) -> Any:
 
 @pytest.mark.parametrize("scalar", SCALARS)
 def test_each_scalar_reads_the_same_either_way(scalar):
-    for text in (f"k: {scalar}\n", f"- {scalar}\n", f"a:\n  b: [{scalar}]\n", f"{scalar}\n"):
+    deep = (f"a:\n  b: {{c: [x, {scalar}, y]}}\n", f"a:\n  b:\n    c: {{x: {scalar}, y: z}}\n")
+    keyed = (f"a:\n  b:\n    c: {{{scalar}: x, y: z}}\n", f"a: {{b: {{c: {{{scalar}: [x]}}}}}}\n")
+    for text in (f"k: {scalar}\n", f"- {scalar}\n", f"{scalar}\n", *deep, *keyed):
         data = text.encode()
         assert outcome(data) == outcome(data, all_positions=True), text
 
