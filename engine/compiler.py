@@ -324,6 +324,11 @@ class Engine:
     def rule_index(self, channel_id: str, kind: str) -> RuleIndex:
         return self._rule_index.get((channel_id, kind), EMPTY_INDEX)
 
+    @property
+    def waiver_targets(self) -> Mapping[str, tuple[Waiver, ...]]:
+        """The rules, topics and checks some waiver names (whether in force or not)."""
+        return self._waivers
+
     def waiver_for(self, target: str, user_id: str, today: date) -> Waiver | None:
         """A waiver in force today that exempts the user from a rule, topic or check."""
         for waiver in self._waivers.get(target, ()):

@@ -19,7 +19,7 @@ decision that is not approved, `hint` steps saying what would change it; with
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from .fastinit import constructor
@@ -49,6 +49,7 @@ from .rulecheck import (  # noqa: F401  (compiler and callers import them from h
     no_allow_reason,
     principal_list,
 )
+from .times import utc_today
 
 if TYPE_CHECKING:
     from .compiler import Engine
@@ -103,7 +104,7 @@ def decide(
     explain: bool = False,
     reply_to: Any = None,
 ) -> Decision:
-    today = (now or datetime.now(UTC)).date()
+    today = now.date() if now is not None else utc_today()
     kind = str(post.kind)
     out = _Collector(explain)
     verdict = check_rules(engine, post.author, post.channel, kind, today, explain)
@@ -209,7 +210,8 @@ def _bounded(spans: list[Span], more: int) -> list[Span]:
 def _words(spans: list[Span]) -> str:
     """The distinct texts found, quoted, for messages: `'APR', 'rate'`."""
     if len(spans) == 1:
-        return f"'{' '.join(spans[0].text.split())}'"
+        text = spans[0].text
+        return f"'{text}'" if text.isalnum() else f"'{' '.join(text.split())}'"
     return ", ".join(dict.fromkeys([f"'{' '.join(s.text.split())}'" for s in spans]))
 
 
@@ -231,7 +233,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
     if not found:
         return ()
     matches = []
-    topics = engine.policy.topics
+    topics, waived, author = engine.policy.topics, engine.waiver_targets, post.author
     for topic_id in sorted(found, key=engine.topic_order.__getitem__) if len(found) > 1 else found:
         spans = found[topic_id]
         words = _words(spans)
@@ -240,19 +242,23 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
                 _new(TraceStep, ("topic", topic_id, False, f"{words} found; not on this channel"))
             )
             continue
-        matches.append(_new(TopicMatch, (topic_id, tuple(spans), spans_more(spans))))
+        matches.append(_new(TopicMatch, (topic_id, tuple(spans), getattr(spans, "more", 0))))
         trace.append(_new(TraceStep, ("topic", topic_id, True, f"found {words}")))
-        _apply_topic(engine, topics[topic_id], post.author, words, today, out)
+        _apply_topic(engine, topics[topic_id], author, words, today, out, topic_id in waived)
     return tuple(matches)
 
 
-def _apply_topic(engine: Engine, topic, author: str, words: str, today: date, out: _Collector):
-    waiver = engine.waiver_for(topic.id, author, today)
-    if waiver is not None:
-        out.waived(topic.id, "topic", waiver)
-        return
+def _apply_topic(
+    engine: Engine, topic, author: str, words: str, today: date, out: _Collector, waivable: bool
+) -> None:
+    """What a topic found on its channel asks for (`waivable`: some waiver names it)."""
+    if waivable:
+        waiver = engine.waiver_for(topic.id, author, today)
+        if waiver is not None:
+            out.waived(topic.id, "topic", waiver)
+            return
     excepted = bool(topic.except_) and engine.covers(author, topic.except_)
-    advisory = topic.enforcement == _ADVISORY
+    advisory = topic.enforcement is _ADVISORY
     action = topic.action
     if action == _DENY and not excepted:
         message = topic.message or f"topic {topic.id} ({words}) may not be posted here"

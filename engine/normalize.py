@@ -248,8 +248,14 @@ class Normalized:
             at = self.original_index(start) if start < len(self.text) else len(self.original)
             return at, at
         first, last = start, end - 1
-        for offsets in self._maps:
-            first, last = offsets(first), offsets(last)
+        maps = self._maps
+        if len(maps) == 1:  # the usual case, each offset looked up in place
+            starts, shifts = maps[0].starts, maps[0].shifts
+            first += shifts[bisect_right(starts, first) - 1]
+            last += shifts[bisect_right(starts, last) - 1]
+        else:
+            for offsets in maps:
+                first, last = offsets(first), offsets(last)
         last += 1
         original = self.original
         while last < len(original) and not original[last].isascii():

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from .fastinit import constructor
-from .model import Effect, Reason, Rule, TraceStep
+from .model import Effect, Reason, Rule, TraceStep, Waiver
 from .permissions import evaluate, matching_rules
 
 if TYPE_CHECKING:
@@ -79,12 +79,17 @@ def check_rules(
     order = engine.rule_order
     warnings: list[Reason] = []
     trace: list[TraceStep] = []
-    allows, denials, waived = evaluate(
-        index, principals, order, lambda r: engine.waiver_for(r.id, author, today)
-    )
-    exemptions = {rule.id: waiver for rule, waiver in waived}
+    exempt = None
+    if engine.waiver_targets:
+
+        def exempt(rule: Rule) -> Waiver | None:
+            return engine.waiver_for(rule.id, author, today)
+
+    allows, denials, waived = evaluate(index, principals, order, exempt)
+    exemptions: dict[str, Waiver] = {}
     denying: Sequence[Rule] = denials
     if waived:
+        exemptions = {rule.id: waiver for rule, waiver in waived}
         denying = sorted((*denials, *(rule for rule, _ in waived)), key=lambda r: order[r.id])
     for rule in denying:  # in policy order, as the rules are written
         waiver = exemptions.get(rule.id)

@@ -3,7 +3,8 @@ text (a time without a zone is UTC), and the current time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, date, datetime
 from typing import overload
 
 from .errors import SaysoError
@@ -24,6 +25,23 @@ def parse_time(value: object, what: str = "time") -> datetime | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_today: tuple[float, float, date] = (0.0, 0.0, date.min)  # [start, end) of the day, the day
+
+
+def utc_today() -> date:
+    """Today's date in UTC. Every decision asks; the clock is read as a number and the
+    date only built again when the day changes (or the clock moves out of the day)."""
+    global _today
+    start, end, day = _today  # one read: another thread may replace it meanwhile
+    now = time.time()
+    if start <= now < end:
+        return day
+    day = datetime.fromtimestamp(now, UTC).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+    _today = (start, start + 86400, day)
+    return day
 
 
 @overload

@@ -89,3 +89,20 @@ def test_durations_longer_than_366_days_are_refused(text):
 
 def test_366_days_is_the_longest_duration():
     assert parse_duration("366d") == MAX_SECONDS == parse_duration("52w2d")
+
+
+def test_utc_today_follows_the_clock_across_midnight_and_back(monkeypatch):
+    from datetime import UTC, date, datetime
+    from types import SimpleNamespace
+
+    from engine import times
+
+    clock = [datetime(2026, 12, 1, 23, 59, 59, tzinfo=UTC).timestamp()]
+    monkeypatch.setattr(times, "time", SimpleNamespace(time=lambda: clock[0]))
+    monkeypatch.setattr(times, "_today", (0.0, 0.0, date.min))
+    assert times.utc_today() == date(2026, 12, 1)
+    clock[0] += 1  # midnight UTC
+    assert times.utc_today() == date(2026, 12, 2)
+    clock[0] -= 2 * 86400  # the clock set back two days
+    assert times.utc_today() == date(2026, 11, 30)
+    assert times.utc_today() == datetime.fromtimestamp(clock[0], UTC).date()

@@ -157,3 +157,20 @@ def test_any_text_maps_back_in_order(text):
     assert norm.folded == norm.text.lower() and len(norm.folded) == len(norm.text)
     start, end = norm.original_span(0, len(norm.text))
     assert 0 <= start <= end <= len(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.data())
+def test_a_span_maps_back_as_its_characters_do(text, data):
+    """original_span agrees with original_index, character by character, adding only
+    the combining marks that follow the last character."""
+    norm = normalize(text)
+    if not norm.text:
+        return
+    start = data.draw(st.integers(0, len(norm.text) - 1))
+    end = data.draw(st.integers(start + 1, len(norm.text)))
+    first, last = norm.original_span(start, end)
+    assert first == norm.original_index(start)
+    after = norm.original_index(end - 1) + 1
+    assert after <= last <= len(text)
+    assert all(unicodedata.category(ch)[0] == "M" for ch in text[after:last])
