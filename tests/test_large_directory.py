@@ -7,6 +7,7 @@ users and groups each give exactly what the plain way gives.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import pickle
 import threading
@@ -137,6 +138,14 @@ def test_packed_columns_keep_any_text_and_shared_places():
     back = unpack(*pickle.loads(pickle.dumps((packed, columns))))
     assert back == policy and list(back.users) == list(users)
     assert back.users["a"].loc is back.users["b"].loc  # one place, as before
+    assert hash(back.users["c"]) == hash(users["c"]) and hash(back.users["c"].loc) == hash(
+        users["c"].loc
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.users["c"].name = "changed"  # type: ignore[misc]
+    short = (*columns[:4], rows[:-1], columns[5])  # a damaged entry: refused, not half-read
+    with pytest.raises(ValueError):
+        unpack(packed, short)
     empty = Policy("v", users={"e": User("e")})
     assert unpack(*pickle.loads(pickle.dumps(pack(empty)))) == empty
 
