@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .fastinit import constructor
 from .hookspecs import CheckInput, Finding
-from .keywords import MAX_SPANS, SpanList
+from .keywords import MAX_SPANS, KeywordMatcher, PatternMatcher, SpanList
 from .model import (
     Decision,
     Effect,
@@ -64,6 +64,8 @@ _APPROVED, _DENIED, _NEEDS_SIGNOFF = Outcome.APPROVED, Outcome.DENIED, Outcome.N
 _new = tuple.__new__
 # Built on every decision: constructors without the frozen-field look-up.
 _Decision, _CheckInput = constructor(Decision), constructor(CheckInput)
+
+_OWN_DETECTORS = (KeywordMatcher, PatternMatcher)  # built from the policy's own topics
 
 MAX_TEXT = "max-text"  # reason id when the text is longer than the policy's limits.max_text
 
@@ -178,7 +180,13 @@ def detect_topics(engine: Engine, text: str) -> dict[str, list[Span]]:
     found: dict[str, list[Span]] = {}
     known = engine.topic_order
     for detector in engine.detectors:
-        for topic_id, spans in detector.detect(text).items():
+        result = detector.detect(text)
+        if not result:
+            continue
+        if not found and detector.__class__ in _OWN_DETECTORS and detector.max_spans <= MAX_SPANS:
+            found.update(result)  # only the policy's topics, each with spans, at most MAX_SPANS
+            continue
+        for topic_id, spans in result.items():
             if not spans or topic_id not in known:
                 continue
             earlier = found.get(topic_id)

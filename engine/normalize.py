@@ -309,7 +309,7 @@ def _changed_characters(text: str, offsets: _OffsetMap) -> str:
     starts, shifts = offsets.starts, offsets.shifts
     length = previous = 0
     for unusual in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
-        piece = changes.get(unusual.group())
+        piece = changes.get(unusual[0])
         if piece is not None:
             index = unusual.start()
             if index > previous:  # the unchanged text before it: mark(length, previous)
