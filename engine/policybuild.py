@@ -10,6 +10,7 @@ from typing import Any
 
 from .draft import Draft, Item
 from .durations import parse_duration
+from .fastinit import constructor
 from .inbound import policy as inbound_policy
 from .model import (
     Channel,
@@ -120,6 +121,7 @@ def delegation(items: dict[str, Item]) -> DelegationLimits:
 
 
 _PLAIN_USER = frozenset(("name", "email", "description"))
+_User = constructor(User)  # one for every person of the directory
 
 
 def user(item: Item) -> User:
@@ -129,7 +131,7 @@ def user(item: Item) -> User:
     else:
         found = v.get("attrs") or {k: a for k, a in v.items() if k not in _PLAIN_USER}
         attrs = tuple(found.items())
-    return User(item.id, v.get("name") or "", v.get("email") or "", attrs, item.where)
+    return _User(item.id, v.get("name") or "", v.get("email") or "", attrs, item.where)
 
 
 def group(item: Item) -> Group:

@@ -3,15 +3,18 @@
 Pickle writes and reads a frozen dataclass through Python-level `__getstate__` and
 `__setstate__`, a few microseconds an object: for a directory of 200,000 users (each a
 `User` with its `Loc`) that alone took over half a second to read back. The users
-are stored instead as lists of their fields, which pickle reads in C, and rebuilt
-by setting their slots directly (what the frozen dataclass's `__init__` does,
-without its per-field Python calls). Everything else is pickled as it is.
+are stored instead as lists of their fields (ids, names and emails each joined into
+one string), which pickle reads in C, and rebuilt by setting their slots directly
+(what the frozen dataclass's `__init__` does, without its per-field Python calls),
+column by column. Everything else is pickled as it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any
 
 from .model import Loc, Policy, User
@@ -26,35 +29,19 @@ def _setters(cls: type, names: tuple[str, ...]) -> list[Callable[[Any, Any], Non
     return [getattr(cls, name).__set__ for name in names]
 
 
-def _user_builder() -> Callable[..., User]:
-    """`User(id, name, email, attrs, loc)`, slot by slot (no dataclass __init__)."""
-    set_id, set_name, set_email, set_attrs, set_loc = _setters(User, _USER)
-    new = object.__new__
-
-    def make(uid: str, name: str, email: str, attrs: tuple, loc: Loc) -> User:
-        user = new(User)
-        set_id(user, uid)
-        set_name(user, name)
-        set_email(user, email)
-        set_attrs(user, attrs)
-        set_loc(user, loc)
-        return user
-
-    return make
-
-
-def _loc_builder() -> Callable[..., Loc]:
-    set_file, set_line, set_col = _setters(Loc, ("file", "line", "col"))
-    new = object.__new__
-
-    def make(file: str, line: int, col: int) -> Loc:
-        loc = new(Loc)
-        set_file(loc, file)
-        set_line(loc, line)
-        set_col(loc, col)
-        return loc
-
-    return make
+def _build_all(cls: type, names: tuple[str, ...], columns: tuple[Iterable, ...]) -> list[Any]:
+    """Instances of a frozen slots dataclass, one for each row of `columns` (one column
+    for each field in `names`), made and filled slot by slot in loops that run in C:
+    no Python call for each instance."""
+    setters = _setters(cls, names)
+    lists = [c if isinstance(c, list) else list(c) for c in columns]
+    count = len(lists[0])
+    if any(len(c) != count for c in lists) or len(lists) != len(setters):
+        raise ValueError(f"the columns of {cls.__name__} do not match")
+    made: list[Any] = list(map(object.__new__, repeat(cls, count)))
+    for setter, column in zip(setters, lists, strict=True):
+        deque(map(setter, made, column), maxlen=0)  # consumes the map: sets every slot
+    return made
 
 
 def pack(policy: Policy) -> tuple:
@@ -63,35 +50,50 @@ def pack(policy: Policy) -> tuple:
     users = policy.users
     if any(key is not user.id and key != user.id for key, user in users.items()):
         return policy, None
-    where: dict[int, int] = {}  # id(Loc) -> its row in `locs`
-    locs: list[tuple[str, int, int]] = []
+    files: list[str] = []
+    lines: list[int] = []
+    cols: list[int] = []
     rows = []
+    last = None  # users in a row often share one place (every user of a CSV source)
     for user in users.values():
         loc = user.loc
-        row = where.get(id(loc))
-        if row is None:
-            row = where[id(loc)] = len(locs)
-            locs.append((loc.file, loc.line, loc.col))
-        rows.append(row)
+        if loc is not last:
+            last = loc
+            files.append(loc.file)
+            lines.append(loc.line)
+            cols.append(loc.col)
+        rows.append(len(files) - 1)
     columns = (
-        list(users),
-        [u.name for u in users.values()],
-        [u.email for u in users.values()],
+        _joined(list(users)),
+        _joined([u.name for u in users.values()]),
+        _joined([u.email for u in users.values()]),
         [u.attrs for u in users.values()],
         rows,
-        locs,
+        (files, lines, cols),
     )
     return dataclasses.replace(policy, users={}), columns
+
+
+def _joined(values: list[str]) -> str | list[str]:
+    """The strings as one, NUL between them, when none holds a NUL (pickle then writes
+    and remembers one object, not one for each user), else as they are."""
+    try:
+        joined = "\0".join(values)
+    except TypeError:
+        return values
+    return joined if values and joined.count("\0") == len(values) - 1 else values
+
+
+def _split(column: str | list[str]) -> list[str]:
+    return column.split("\0") if isinstance(column, str) else column
 
 
 def unpack(policy: Policy, columns: tuple | None) -> Policy:
     if columns is None:
         return policy
-    ids, names, emails, attrs, rows, loc_rows = columns
-    make_loc, make_user = _loc_builder(), _user_builder()
-    locs = [make_loc(*row) for row in loc_rows]
-    users = {
-        uid: make_user(uid, name, email, attr, locs[row])
-        for uid, name, email, attr, row in zip(ids, names, emails, attrs, rows, strict=True)
-    }
+    ids, names, emails, attrs, rows, (files, lines, cols) = columns
+    locs = _build_all(Loc, ("file", "line", "col"), (files, lines, cols))
+    ids = _split(ids)
+    rebuilt = (ids, _split(names), _split(emails), attrs, map(locs.__getitem__, rows))
+    users = dict(zip(ids, _build_all(User, _USER, rebuilt), strict=True))
     return dataclasses.replace(policy, users=users)

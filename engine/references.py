@@ -9,6 +9,7 @@ greater than the number of people who could ever approve.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -23,7 +24,6 @@ class References:
     def __init__(self, draft: Draft, report: Report):
         self.d = draft
         self.r = report
-        self._members: dict[str, frozenset[str]] = {}
         self._nested: dict[str, list[str]] | None = None  # group -> included, once asked
         self._glob_cache: dict[str, bool] = {}
         self._channel_names: list[str] | None = None
@@ -87,7 +87,7 @@ class References:
         found = self._glob_cache.get(glob)
         if found is None:
             if self._channel_names is None:
-                self._channel_names = [i for section, i in self.d.seen if section == "channels"]
+                self._channel_names = list(self.d.channels)
             found = any(fnmatchcase(n, glob) for n in self._channel_names)
             self._glob_cache[glob] = found
         return found
@@ -106,12 +106,14 @@ class References:
             for level in escalation.value:
                 if isinstance(level, dict):
                     principals.extend(_strings(level.get("to")))
+        if not all(map(self._stands_for_users, principals)):
+            return  # an unknown or broken principal: reported elsewhere
         people: set[str] = set()
         for principal in principals:
-            members = self.members(principal)
-            if members is None:
-                return  # an unknown or broken principal: reported elsewhere
-            people |= members
+            for person in self._people(principal):
+                people.add(person)
+                if len(people) >= approvals:
+                    return  # enough: the rest need not be counted
         if approvals > len(people):
             self.r.error(
                 item.loc(*at),
@@ -119,25 +121,30 @@ class References:
                 f"{'person' if len(people) == 1 else 'people'} could ever approve",
             )
 
-    def members(self, principal: str) -> frozenset[str] | None:
-        """The users a principal stands for (None if it names something unknown or broken)."""
+    def _stands_for_users(self, principal: str) -> bool:
+        """Whether `principal` is `*`, a known user or a known group."""
         if principal == "*":
-            return frozenset(self.d.users)
+            return True
         kind, _, ident = principal.partition(":")
         if kind == "user":
-            return frozenset([ident]) if ident in self.d.users else None
-        if kind != "group" or ident not in self.d.groups:
-            return None
-        if ident not in self._members:
-            groups = self.d.groups
-            if self._nested is None:
-                self._nested = {gid: group.strings("includes") for gid, group in groups.items()}
-            nested = self._nested
-            people = {
-                p
-                for gid in reachable(nested, ident)
-                if gid in groups
-                for p in groups[gid].strings("members")
-            }
-            self._members[ident] = frozenset(people & self.d.users.keys())
-        return self._members[ident]
+            return ident in self.d.users
+        return kind == "group" and ident in self.d.groups
+
+    def _people(self, principal: str) -> Iterator[str]:
+        """The users a known principal stands for, one at a time (some may repeat)."""
+        users = self.d.users
+        if principal == "*":
+            yield from users
+            return
+        kind, _, ident = principal.partition(":")
+        if kind == "user":
+            yield ident
+            return
+        groups = self.d.groups
+        if self._nested is None:
+            self._nested = {gid: group.strings("includes") for gid, group in groups.items()}
+        for gid in reachable(self._nested, ident):
+            if gid in groups:
+                for person in groups[gid].strings("members"):
+                    if person in users:
+                        yield person

@@ -76,9 +76,10 @@ def policy_tests_schema() -> dict[str, Any]:
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
     """One compiled validator. `$ref`s are inlined first: the schema is not recursive and
-    resolving a reference per node is most of jsonschema's cost on a large policy."""
+    resolving a reference per node is most of jsonschema's cost on a large policy. (The
+    schema is this package's own file, checked against the metaschema by its tests, not
+    at every start: that check took a tenth of a second.)"""
     schema = policy_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
     defs = schema.get("$defs", {})
     return jsonschema.Draft202012Validator(_inline(schema, defs))
 

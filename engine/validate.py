@@ -98,8 +98,12 @@ class _Checker(References):
     def groups(self) -> None:
         for group in self.d.groups.values():
             members = group.get("members")
-            if isinstance(members, list) and "users" not in self.d.opaque:
-                users = self.d.users  # a user defined is known: the quick look-up first
+            users = self.d.users  # a user defined is known: the quick look-up first
+            if (
+                isinstance(members, list)
+                and "users" not in self.d.opaque
+                and not _all_in(members, users)
+            ):
                 for index, user in enumerate(members):
                     if not isinstance(user, str) or user in users:
                         continue
@@ -315,3 +319,12 @@ class _Checker(References):
                     channel.loc("platform"),
                     f"channel '{channel.id}' has platform '{platform}' but its id says '{prefix}'",
                 )
+
+
+def _all_in(values: list, known: dict) -> bool:
+    """Whether every one of `values` is a key of `known` (in one pass in C, for the long
+    member lists of a big directory; an unhashable value is simply not)."""
+    try:
+        return all(map(known.__contains__, values))
+    except TypeError:
+        return False

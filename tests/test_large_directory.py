@@ -7,6 +7,7 @@ users and groups each give exactly what the plain way gives.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import pickle
 import threading
@@ -120,6 +121,35 @@ def test_packed_users_round_trip_through_pickle():
     assert pack(odd) == (odd, None) and unpack(*pack(odd)) == odd
 
 
+def test_packed_columns_keep_any_text_and_shared_places():
+    there = Loc("people.csv", 1, 1)
+    users = {
+        "a": User("a", "A\x00B", "a@x", (), there),  # a NUL: that column stays a list
+        "b": User("b", "", "", (), there),
+        "c": User("c", "C", "c@x", (), Loc("c.yaml", 7, 3)),
+        "d": User("d", "D", "d@x", (), there),
+    }
+    policy = Policy("v", users=users)
+    packed, columns = pack(policy)
+    ids, names, emails, _, rows, (files, lines, cols) = columns
+    assert ids == "a\x00b\x00c\x00d" and emails == "a@x\x00\x00c@x\x00d@x"
+    assert names == ["A\x00B", "", "C", "D"]
+    assert rows == [0, 0, 1, 2] and files == ["people.csv", "c.yaml", "people.csv"]
+    back = unpack(*pickle.loads(pickle.dumps((packed, columns))))
+    assert back == policy and list(back.users) == list(users)
+    assert back.users["a"].loc is back.users["b"].loc  # one place, as before
+    assert hash(back.users["c"]) == hash(users["c"]) and hash(back.users["c"].loc) == hash(
+        users["c"].loc
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.users["c"].name = "changed"  # type: ignore[misc]
+    short = (*columns[:4], rows[:-1], columns[5])  # a damaged entry: refused, not half-read
+    with pytest.raises(ValueError):
+        unpack(packed, short)
+    empty = Policy("v", users={"e": User("e")})
+    assert unpack(*pickle.loads(pickle.dumps(pack(empty)))) == empty
+
+
 def schema_messages(data: dict, monkeypatch, fast: bool) -> list[tuple]:
     """(path, message) of each problem, in order (the loader shows them sorted by place)."""
     monkeypatch.setattr(plainentries, "MIN_ENTRIES", 0 if fast else 10**9)
@@ -158,6 +188,37 @@ def test_plain_users_and_groups_skip_the_schema_but_problems_are_the_same(monkey
         repr(("groups", f"g{i}")) for i in range(60)
     }
     assert not any(path.startswith(tuple(v[:-1] for v in valid)) for path, _ in fast)
+
+
+@pytest.mark.parametrize("joined", [True, False], ids=["ids-joined", "id-by-id"])
+def test_plain_ids_with_odd_values_still_report_the_same(monkeypatch, request, joined):
+    # every id plainly valid: only the values are looked at, each as before
+    if not joined:  # as for an id pattern the module does not know
+        monkeypatch.setattr(plainentries, "_ID_PATTERN", "^other$")
+    plainentries._id_rule.cache_clear()
+    request.addfinalizer(plainentries._id_rule.cache_clear)
+    users = {f"u{i}": {"name": f"U {i}", "email": f"u{i}@x"} for i in range(60)}
+    users.update({"typo": {"nmae": "x"}, "number": {"name": 5}, "listy": ["x"], "nil": None})
+    groups = {f"g{i}": {"members": ["u1", "u2"]} for i in range(60)}
+    groups.update(
+        {
+            "badmember": {"members": ["u1", "not valid"]},
+            "long": {"members": ["x" * 201]},
+            "numbers": {"includes": [3, None]},
+            "nested": {"members": [["u1"]]},
+            "newline": {"members": ["u1\nu2", "u3\n"]},
+        }
+    )
+    data = {"version": 1, "users": users, "groups": groups}
+    fast = schema_messages(data, monkeypatch, fast=True)
+    assert fast == schema_messages(data, monkeypatch, fast=False)
+    assert {path for path, _ in fast} >= {
+        repr(("users", "typo", "nmae")),
+        repr(("users", "number", "name")),
+        repr(("groups", "long", "members", 0)),
+        repr(("groups", "nested", "members", 0)),
+        repr(("groups", "newline", "members", 0)),
+    }
 
 
 def test_the_fast_path_knows_the_schema_it_stands_for():

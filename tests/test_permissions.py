@@ -13,6 +13,7 @@ from engine.permissions import (
     evaluate,
     group_matrix,
     group_members,
+    nested_groups,
     reachable,
 )
 from tests.fixtures_engine import sample_policy
@@ -111,3 +112,19 @@ def test_everyone_deny_rule_denies_every_group_in_the_matrix():
         [cell] = [c for c in row["cells"] if c["channel"] == "facebook/nmtw"]
         assert cell["kinds"] == [] and cell["denied"] == ["post", "reply"]
     assert allowed_users(engine, "facebook/nmtw", "post", TODAY) == frozenset()
+
+
+def test_members_written_bare_or_with_a_prefix_count_alike():
+    policy = sample_policy(
+        groups={
+            "bare": Group("bare", members=("dana", "eli")),
+            "mixed": Group("mixed", members=("user:fran", "group:bare", "gus")),
+            "outer": Group("outer", members=("hal",), includes=("mixed",)),
+        }
+    )
+    assert group_members(policy) == {
+        "bare": {"dana", "eli"},
+        "mixed": {"fran", "gus", "dana", "eli"},
+        "outer": {"hal", "fran", "gus", "dana", "eli"},
+    }
+    assert nested_groups(policy) == {"bare": set(), "mixed": {"bare"}, "outer": {"mixed"}}
