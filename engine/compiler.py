@@ -368,18 +368,11 @@ class Engine:
             return False, (no_allow_reason(author, channel, kind),)
         return True, allow_reasons(allows, author, channel)
 
-    def decide(
-        self,
-        post: Post,
-        *,
-        now: datetime | None = None,
-        history: Any = None,
-        explain: bool = False,
-        reply_to: Any = None,
-    ) -> Decision:
-        """The decision on a post. `explain=True` also traces what did not match;
-        `reply_to` (a `ReplyContext`) is the inbound message the post answers."""
-        return decide(self, post, now=now, history=history, explain=explain, reply_to=reply_to)
+    # The decision on a post: `engine.decide(post, now=..., history=..., explain=...,
+    # reply_to=...)`. `explain=True` also traces what did not match; `reply_to` (a
+    # `ReplyContext`) is the inbound message the post answers. The module function
+    # itself, as a method: no second call on every decision.
+    decide = decide
 
 
 def compile_policy(policy: Policy, pm: Any = None) -> Engine:

@@ -110,6 +110,8 @@ def decide(
     explain: bool = False,
     reply_to: Any = None,
 ) -> Decision:
+    """The decision on a post (also `Engine.decide`). `explain=True` also traces what did
+    not match; `reply_to` (a `ReplyContext`) is the inbound message the post answers."""
     today = now.date() if now is not None else utc_today()
     kind = str(post.kind)
     out = _Collector(explain)
