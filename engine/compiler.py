@@ -41,13 +41,11 @@ from .membership import Membership
 from .model import (
     Channel,
     CheckConfig,
-    Decision,
     Effect,
     Enforcement,
     EscalationLevel,
     Kind,
     Policy,
-    Post,
     Reason,
     Requirement,
     Role,
