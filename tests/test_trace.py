@@ -48,3 +48,23 @@ def test_a_decision_equals_itself_read_back_from_json():
     assert "found 'APR', '{0} rate'" in [step.detail for step in decision.trace]
     back = decision_from_dict(json.loads(json.dumps(decision.to_dict())))
     assert back == decision and back.trace == decision.trace
+
+
+def test_decisions_from_several_threads_equal_those_made_one_at_a_time():
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = compile_policy(sample_policy())
+    texts = [
+        "Our APR is low",
+        "ＡＰＲ and the interest rate",
+        "Grüße, lawsuit? see https://evil.example/x",
+        "plain words only",
+    ] * 50
+    posts = [Post("dana", "facebook/nmtw", text) for text in texts]
+    expected = [engine.decide(post).to_dict() for post in posts]
+    shared = [engine.decide(post) for post in posts]  # traces not yet written out
+    with ThreadPoolExecutor(4) as pool:
+        decided = list(pool.map(lambda p: engine.decide(p).to_dict(), posts * 4))
+        written = list(pool.map(lambda d: tuple(d.trace), shared * 4))
+    assert decided == expected * 4
+    assert written == [tuple(d.trace) for d in shared] * 4
