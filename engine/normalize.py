@@ -310,30 +310,27 @@ def _changed_characters(text: str, offsets: _OffsetMap) -> str:
     length = previous = 0
     for unusual in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
         piece = changes.get(unusual[0])
-        if piece is not None:
-            index = unusual.start()
-            if index > previous:  # the unchanged text before it: mark(length, previous)
-                shift = previous - length
-                if shift != shifts[-1]:
-                    if starts[-1] == length:
-                        shifts[-1] = shift
-                    else:
-                        starts.append(length)
-                        shifts.append(shift)
-                parts.append(text[previous:index])
-                length += index - previous
-            shift = index - length
-            for _ in piece:  # each character of the piece comes from `index`
-                if shift != shifts[-1]:
-                    if starts[-1] == length:
-                        shifts[-1] = shift
-                    else:
-                        starts.append(length)
-                        shifts.append(shift)
-                length += 1
-                shift -= 1
-            parts.append(piece)
-            previous = index + 1
+        if piece is None:
+            continue
+        index = unusual.start()
+        if index > previous:
+            parts.append(text[previous:index])
+        # Marks: the unchanged text before it starts at `length` (from `previous`), and
+        # each character of the piece comes from `index`; both share the first shift.
+        marks = len(piece) if piece else int(index > previous)
+        at, shift = length, previous - length
+        length += index - previous
+        for k in range(marks):
+            if shift != shifts[-1]:
+                if starts[-1] == at:
+                    shifts[-1] = shift
+                else:
+                    starts.append(at)
+                    shifts.append(shift)
+            at, shift = length + k + 1, shift - 1
+        length += len(piece)
+        parts.append(piece)
+        previous = index + 1
     if previous < len(text):
         offsets.mark(length, previous)
         parts.append(text[previous:])
