@@ -99,7 +99,7 @@ def evaluate(
         if exempted:
             denials, waived = tuple(kept), tuple(exempted)
     allows = matching_rules(index.allow, principals, order, index.allowing_principals)
-    return RuleMatch(allows, denials, waived)
+    return tuple.__new__(RuleMatch, (allows, denials, waived))  # without a Python __new__
 
 
 # ---- groups ------------------------------------------------------------------------

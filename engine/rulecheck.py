@@ -8,11 +8,9 @@ warnings and trace steps, and names what is unknown (author, channel, kind).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from .fastinit import constructor
 from .model import Effect, Reason, Rule, TraceRecord, Waiver
 from .permissions import evaluate, matching_rules
 
@@ -47,16 +45,12 @@ class Listed:
         return principal_list(self.principals)
 
 
-@dataclass(frozen=True, slots=True)
-class RuleVerdict:
+class RuleVerdict(NamedTuple):
     allowed: bool
     known: bool  # author, channel and kind all exist
     reasons: tuple[Reason, ...]  # why not allowed, or the rules that allow
     warnings: tuple[Reason, ...]
     trace: tuple[TraceRecord, ...]  # (stage, id, matched, template, args): see model.Trace
-
-
-_RuleVerdict = constructor(RuleVerdict)
 
 
 def _unknown(engine: Engine, author: str, channel_id: str, kind: str) -> list[Reason]:
@@ -85,7 +79,8 @@ def check_rules(
     """Who may post where: unknowns, deny rules (unless waived), then allow rules."""
     policy = engine.policy
     if author not in policy.users or channel_id not in policy.channels or kind not in _KINDS:
-        return _RuleVerdict(False, False, tuple(_unknown(engine, author, channel_id, kind)), (), ())
+        unknown = tuple(_unknown(engine, author, channel_id, kind))
+        return _new(RuleVerdict, (False, False, unknown, (), ()))
     principals = engine.principals_of(author)
     index = engine.rule_index(channel_id, kind)
     order = engine.rule_order
@@ -126,13 +121,13 @@ def check_rules(
         trace.extend(_unmatched_rules(engine, author, channel_id, kind, principals, trace))
     if denials:
         reasons = tuple([deny_reason(rule, author, channel_id) for rule in denials])
-        return _RuleVerdict(False, True, reasons, tuple(warnings), tuple(trace))
+        return _new(RuleVerdict, (False, True, reasons, tuple(warnings), tuple(trace)))
     if not allows:
         reason = no_allow_reason(author, channel_id, kind)
         trace.append(("rule", NO_ALLOW_RULE, True, reason.message, ()))
-        return _RuleVerdict(False, True, (reason,), tuple(warnings), tuple(trace))
+        return _new(RuleVerdict, (False, True, (reason,), tuple(warnings), tuple(trace)))
     reasons = allow_reasons(allows, author, channel_id)
-    return _RuleVerdict(True, True, reasons, tuple(warnings), tuple(trace))
+    return _new(RuleVerdict, (True, True, reasons, tuple(warnings), tuple(trace)))
 
 
 def deny_reason(rule: Rule, author: str, channel_id: str) -> Reason:
