@@ -152,7 +152,8 @@ def test_a_long_text_is_searched_in_windows_without_losing_or_doubling_an_occurr
     # phrases straddle every window boundary, at every offset around it
     pieces, at = [], 0
     while at < 3 * WINDOW:
-        pieces.append("x" * (at % 7) + " a rate cut cutting edge rate ")
+        filler = ("x", "é", "東", "👍🏽")[at % 4] * (at % 7)  # non-ASCII shifts byte offsets
+        pieces.append(filler + " a rate cut cutting edge rate ")
         at += len(pieces[-1])
     text = "".join(pieces)
     assert len(text) > 2 * WINDOW
