@@ -38,6 +38,10 @@ WINDOW = 2048  # a longer text is searched in windows: nested keywords on a long
 _new = tuple.__new__
 
 
+def _position(span: Span) -> tuple[int, int]:
+    return span[0], span[1]
+
+
 class SpanList(list[Span]):
     """Spans of one topic in order of position; `more` counts those left out."""
 
@@ -104,15 +108,14 @@ class KeywordMatcher:
         haystack = norm.folded
         size = len(haystack)
         limit = self.max_spans
-        # Occurrences as plain tuples first; Span objects only for those reported.
-        hits: dict[str, list[tuple[int, int, int, str]]] = {}
-        more: dict[str, int] = {}
         word, slow, owners_of = _ASCII_WORD, _is_word_char_slow, self._owners
+        span_of = None if norm.same_offsets else norm.original_span
         matches: Iterable[tuple[int, int, int]]
         if size <= WINDOW:
             matches = automaton.find_matches_as_indexes(haystack, overlapping=True)
         else:
             matches = self._windowed(haystack)
+        unsorted = False
         for index, start, end in matches:
             if start:
                 before = haystack[start - 1]
@@ -122,28 +125,24 @@ class KeywordMatcher:
                 after = haystack[end]
                 if after in word or after > "\x7f" and slow(after):
                     continue
+            mapped = span_of is None
             for topic_id, keyword in owners_of[index]:
-                occurrences = hits.get(topic_id)
-                if occurrences is None:
-                    hits[topic_id] = [(start, end, 0, keyword)]
-                elif len(occurrences) < limit:
-                    # the count keeps the order found for the same span in the sort below
-                    occurrences.append((start, end, len(occurrences), keyword))
-                else:  # the first `limit` found are listed, the rest only counted
-                    more[topic_id] = more.get(topic_id, 0) + 1
-        if not hits:
-            return found
-        span_of = None if norm.same_offsets else norm.original_span
-        for topic_id, occurrences in hits.items():
-            spans = found[topic_id] = SpanList()
-            if more:
-                spans.more = more.get(topic_id, 0)
-            if span_of is not None:  # in the original text's offsets, then in their order
-                occurrences = [(*span_of(start, end), n, k) for start, end, n, k in occurrences]
-            if len(occurrences) > 1:
-                occurrences.sort()
-            for start, end, _, keyword in occurrences:
+                spans = found.get(topic_id)
+                if spans is None:
+                    spans = found[topic_id] = SpanList()
+                elif len(spans) >= limit:  # the first `limit` found are listed, the rest counted
+                    spans.more += 1
+                    continue
+                else:
+                    unsorted = True
+                if not mapped:  # to the original text's offsets, once for a listed occurrence
+                    start, end = span_of(start, end)  # type: ignore[misc]
+                    mapped = True
                 spans.append(_new(Span, (start, end, text[start:end], keyword)))
+        if unsorted:  # in order of position; the same span keeps the order found (stable sort)
+            for spans in found.values():
+                if len(spans) > 1:
+                    spans.sort(key=_position)
         return found
 
     def _windowed(self, haystack: str) -> Iterator[tuple[int, int, int]]:
