@@ -36,9 +36,6 @@ _SCAN_RANGES = ((0x80, 0x20000), (0x2F800, 0x2FA20), (0xE0000, 0xE1000))
 _ASCII_SPACES = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _SPACE_RUN = re.compile("  +")
-# A non-ASCII or control character. One character, not a run: a pattern that starts
-# with a character class is searched for with re's fast scan for that class.
-_UNUSUAL = re.compile(r"[^\x20-\x7e]")
 _SEP = "\U0010fffd"  # private use: a starter that normalization keeps as it is
 
 
@@ -174,6 +171,30 @@ class _Table:
             if piece != ch:
                 changes[ch] = piece
         self.changes = changes
+        self.scan = _scan_pattern(changes)
+
+
+def _scan_pattern(changes: dict[str, str]) -> re.Pattern[str]:
+    """One character that may change: not printable ASCII and not in a range of characters
+    that never change (CJK, Hangul, most emoji...), so those are skipped by re's scan.
+    One character, not a run: a pattern that starts with a character class is searched
+    for with re's fast scan for that class.
+
+    Ranges above the BMP are tested one by one (re keeps a bitmap for the BMP only), so
+    only the long ones are listed, emoji first: a character of a short one is visited
+    and found unchanged."""
+    changing = sorted(ord(ch) for ch in changes if ord(ch) >= 0x80) + [0x110000]
+    kept: list[tuple[int, int]] = []
+    previous = 0x7F
+    for cp in changing:
+        if cp - previous > 1:
+            kept.append((previous + 1, cp - 1))
+        previous = cp
+    astral = [(low, high) for low, high in kept if low > 0xFFFF and high - low >= 1000]
+    astral.sort(key=lambda r: not 0x1F000 <= r[0] < 0x20000)  # emoji blocks first
+    ranges = [(low, high) for low, high in kept if low <= 0xFFFF] + astral
+    listed = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges)
+    return re.compile(f"[^\\x20-\\x7e{listed}]")
 
 
 _table: _Table | None = None
@@ -303,12 +324,13 @@ def _normalize(text: str) -> Normalized:
 
 
 def _changed_characters(text: str, offsets: _OffsetMap) -> str:
-    changes = _get_table().changes
+    table = _get_table()
+    changes = table.changes
     parts: list[str] = []
     # offsets.mark(normalized, original), written out: it runs for every change
     starts, shifts = offsets.starts, offsets.shifts
     length = previous = 0
-    for unusual in _UNUSUAL.finditer(text):  # most characters, even of non-ASCII text, are ASCII
+    for unusual in table.scan.finditer(text):  # most characters, even of non-ASCII text, are ASCII
         piece = changes.get(unusual[0])
         if piece is None:
             continue

@@ -174,3 +174,17 @@ def test_a_span_maps_back_as_its_characters_do(text, data):
     after = norm.original_index(end - 1) + 1
     assert after <= last <= len(text)
     assert all(unicodedata.category(ch)[0] == "M" for ch in text[after:last])
+
+
+def test_the_scan_finds_every_character_that_changes():
+    """Normalization visits only what its scan finds: each changing character, and no
+    printable ASCII or character of the ranges it skips (CJK, Hangul, emoji)."""
+    from engine.normalize import _get_table
+
+    table = _get_table()
+    missed = [ch for ch in table.changes if table.scan.fullmatch(ch) is None]
+    assert missed == []
+    assert table.scan.search("plain ASCII text, 東京 서비스 🎉👍🏽 ❤") is None
+    assert [m[0] for m in table.scan.finditer("é東\u200d🎉ﬁ\t")] == ["é", "\u200d", "ﬁ", "\t"]
+    # a character of a skipped range between changing ones is still found unchanged
+    assert normalize("東京\u0301🎉").text == "東京🎉"
