@@ -99,7 +99,7 @@ class Engine:
         "_topics_by_channel",
         "_checks_by_channel",
         "_detectors",
-        "_topic_signoffs",
+        "topic_signoffs",
         "_waivers",
         "_inbound",
         "_frozen",
@@ -133,7 +133,8 @@ class Engine:
             for c in channel_ids
         }
         self._detectors = self._build_detectors(policy, pm)
-        self._topic_signoffs = topic_signoffs(policy)
+        # topic id -> the sign-off it asks for and its signers as messages name them
+        self.topic_signoffs: Mapping[str, tuple[Requirement, str]] = topic_signoffs(policy)
         self._checks_by_channel = self._build_checks(policy, pm, channel_ids)
 
         waivers: dict[str, list[Waiver]] = defaultdict(list)
@@ -304,7 +305,7 @@ class Engine:
 
     def topic_signoff(self, topic_id: str) -> tuple[Requirement, str]:
         """The sign-off a topic asks for, and its signers as messages name them."""
-        return self._topic_signoffs[topic_id]
+        return self.topic_signoffs[topic_id]
 
     @property
     def topics_by_channel(self) -> Mapping[str, frozenset[str]]:

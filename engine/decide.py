@@ -269,47 +269,47 @@ def _apply_topic(
         if waiver is not None:
             out.waived(topic.id, "topic", waiver)
             return
-    excepted = bool(topic.except_) and engine.covers(author, topic.except_)
+    topic_id, except_ = topic.id, topic.except_
+    excepted = bool(except_) and engine.covers(author, except_)
     advisory = topic.enforcement is _ADVISORY
     action = topic.action
     if action == _DENY and not excepted:
-        message = topic.message or f"topic {topic.id} ({words}) may not be posted here"
+        message = topic.message or f"topic {topic_id} ({words}) may not be posted here"
         if advisory:
-            out.advisory(topic.id, "topic", message, _DENY)
+            out.advisory(topic_id, "topic", message, _DENY)
             return
-        out.denials.append(_new(Reason, (topic.id, "topic", message, _DENY, False)))
-        if topic.except_:
-            out.hint(
-                topic.id,
-                "remove or rephrase {} (topic {}), or ask {} to post it",
-                words,
-                topic.id,
-                Listed(topic.except_),
+        out.denials.append(_new(Reason, (topic_id, "topic", message, _DENY, False)))
+        if except_:
+            template = "remove or rephrase {} (topic {}), or ask {} to post it"
+            out.hints.append(
+                ("hint", topic_id, False, template, (words, topic_id, Listed(except_)))
             )
         else:
-            out.hint(topic.id, "remove or rephrase {} (topic {})", words, topic.id)
+            template = "remove or rephrase {} (topic {})"
+            out.hints.append(("hint", topic_id, False, template, (words, topic_id)))
         return
     if excepted:
-        out.trace.append(("topic", topic.id, True, "{} is excepted", (author,)))
+        out.trace.append(("topic", topic_id, True, "{} is excepted", (author,)))
         if action != _DENY or topic.requires is None:
             return
     if action == _WARN:
-        message = topic.message or f"mentions topic {topic.id} ({words})"
+        message = topic.message or f"mentions topic {topic_id} ({words})"
         if advisory:
-            out.advisory(topic.id, "topic", message, _WARN)
+            out.advisory(topic_id, "topic", message, _WARN)
         else:
-            out.warnings.append(_new(Reason, (topic.id, "topic", message, _WARN, False)))
+            out.warnings.append(_new(Reason, (topic_id, "topic", message, _WARN, False)))
         return
-    requirement, signers = engine.topic_signoff(topic.id)
-    message = f"topic {topic.id} ({words}) needs sign-off by {signers}"
+    requirement, signers = engine.topic_signoffs[topic_id]
+    message = f"topic {topic_id} ({words}) needs sign-off by {signers}"
     if topic.message:
         message = f"{topic.message} ({message})"
     if advisory:
-        out.advisory(topic.id, "topic", message, _SIGNOFF)
+        out.advisory(topic_id, "topic", message, _SIGNOFF)
         return
-    out.signoffs.append(_new(Reason, (topic.id, "topic", message, _SIGNOFF, False)))
+    out.signoffs.append(_new(Reason, (topic_id, "topic", message, _SIGNOFF, False)))
     out.requirements.append(requirement)
-    out.hint(topic.id, "wait for sign-off by {}, or remove {}", signers, words)
+    template = "wait for sign-off by {}, or remove {}"
+    out.hints.append(("hint", topic_id, False, template, (signers, words)))
 
 
 def topic_signoffs(policy) -> dict[str, tuple[Requirement, str]]:
