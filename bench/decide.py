@@ -25,7 +25,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -143,38 +143,49 @@ def load(policy_dir: Path, data: dict[str, Any]) -> tuple[Engine, float, float, 
     return engine, done - started, done - loaded, how
 
 
-def time_decisions(
-    engine: Engine, samples: list[Post], repeat: int = 1
-) -> tuple[float, float, float, float]:
-    """(decisions per second, mean µs, p99 µs, median pass's decisions per second),
-    deciding every sample once per pass.
+class Timing(NamedTuple):
+    rate: float  # decisions per second, the fastest pass
+    mean_us: float  # in the fastest pass
+    p99_us: float
+    median_rate: float  # decisions per second, the median pass
+
+
+def time_corpora(engine: Engine, corpora: list[list[Post]], repeat: int = 1) -> list[Timing]:
+    """The timing of each corpus, deciding every post once per pass.
 
     Throughput and mean come from the fastest of `repeat` timed passes, as `timeit`
     takes the best of its repeats: on a shared machine a slower pass measures the other
-    work that took the core, not the engine. Each pass decides with no clock read per
-    decision (a thread-CPU-time read is a system call, about 0.6 µs here, as much as 1%
-    of a decision). The p99 comes from one more pass that times each decision alone."""
-    for post in samples[:200]:  # warm up
-        engine.decide(post)
-    gc.collect()
+    work that took the core, not the engine. The passes over the corpora take turns,
+    so a slow minute of the machine does not fall on one corpus alone. A pass decides
+    with no clock read per decision (a thread-CPU-time read is a system call, about
+    0.6 µs here, as much as 1% of a decision). The p99 comes from one more pass that
+    times each decision alone."""
     clock = CLOCK
     decide = engine.decide
-    passes = []
-    for _ in range(max(1, repeat)):
-        pass_start = clock()
-        for post in samples:
+    for samples in corpora:
+        for post in samples[:200]:  # warm up
             decide(post)
-        passes.append((clock() - pass_start) / 1e9)
-    best = min(passes)
-    median = sorted(passes)[len(passes) // 2]
-    times = []
-    for post in samples:
-        start = clock()
-        decide(post)
-        times.append(clock() - start)
-    times.sort()
-    p99 = times[int(len(times) * 0.99) - 1] / 1000
-    return len(samples) / best, best / len(samples) * 1e6, p99, len(samples) / median
+    gc.collect()
+    passes: list[list[float]] = [[] for _ in corpora]
+    for _ in range(max(1, repeat)):
+        for samples, seconds in zip(corpora, passes, strict=True):
+            pass_start = clock()
+            for post in samples:
+                decide(post)
+            seconds.append((clock() - pass_start) / 1e9)
+    timings = []
+    for samples, seconds in zip(corpora, passes, strict=True):
+        times = []
+        for post in samples:
+            start = clock()
+            decide(post)
+            times.append(clock() - start)
+        times.sort()
+        p99 = times[int(len(times) * 0.99) - 1] / 1000
+        best, median = min(seconds), sorted(seconds)[len(seconds) // 2]
+        count = len(samples)
+        timings.append(Timing(count / best, best / count * 1e6, p99, count / median))
+    return timings
 
 
 def time_may_post(engine: Engine, data: dict[str, Any], count: int) -> float:
@@ -207,7 +218,7 @@ def keyword_scaling(data: dict[str, Any], count: int) -> tuple[float, float]:
         engine = compile_policy(policy_from_data(scaled))
         # Posts only use keywords from the first 500, present in both policies.
         sample = [Post(a, c, t, k) for a, c, k, t in posts(data, count, 280, keywords=words[:500])]
-        results.append(time_decisions(engine, sample)[1])
+        results.append(time_corpora(engine, [sample])[0].mean_us)
     return results[0], results[1]
 
 
@@ -266,9 +277,10 @@ def main() -> int:
     realistic = [Post(a, c, t, k) for a, c, k, t in realistic_posts(data, n_short, 280)]
     non_ascii = sum(not p.text.isascii() for p in realistic) / len(realistic)
     per_post = sum(len(engine.decide(p).topics) for p in realistic[:2000]) / min(2000, n_short)
-    rate, mean, p99, rate_median = time_decisions(engine, short, repeat)
-    real_rate, real_mean, real_p99, real_median = time_decisions(engine, realistic, repeat)
-    long_rate, long_mean, _, _ = time_decisions(engine, long, repeat)
+    ascii_t, real_t, long_t = time_corpora(engine, [short, realistic, long], repeat)
+    rate, mean, p99, rate_median = ascii_t
+    real_rate, real_mean, real_p99, real_median = real_t
+    long_rate = long_t.rate
     question_us = time_may_post(engine, data, n_questions)
     kw_small, kw_large = keyword_scaling(data, n_scaling)
     ratio = kw_large / kw_small
@@ -279,6 +291,7 @@ def main() -> int:
         f"{len(data['topics'])} topics, "
         f"{sum(len(t['keywords']) for t in data['topics'].values())} keywords; loaded by {how}"
     )
+    print(f"Python {sys.version.split()[0]} ({sys.executable}), one core")
     print(f"outcomes on 280-char posts: {outcomes}")
     print(
         f"realistic corpus: {non_ascii:.0%} of posts non-ASCII, "

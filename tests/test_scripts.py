@@ -52,3 +52,24 @@ def test_changed_pyproject_reinstalls(checkout):
     later = time.time() + 5
     os.utime(checkout / "pyproject.toml", (later, later))
     assert any("-e ." in line for line in bootstrap(checkout))
+
+
+def test_the_venv_is_made_from_the_distribution_python(tmp_path: Path):
+    """Debian's /usr/bin/python3 (built with profile-guided optimization) is preferred
+    to whatever `python3` comes first on PATH, when it is 3.11 or newer."""
+    system = Path("/usr/bin/python3")
+    check = [str(system), "-c", "import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))"]
+    if not system.exists() or subprocess.run(check).returncode != 0:
+        pytest.skip("no distribution Python 3.11+ with venv here")
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "bootstrap", tmp_path / "scripts" / "bootstrap")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / ".sayso-installed").touch()  # packages "installed": no pip run
+    first = tmp_path / "first-on-path"
+    first.mkdir()
+    (first / "python3").symlink_to(system)  # another python3, first on PATH
+    env = {**os.environ, "PATH": f"{first}:/usr/bin:/bin"}
+    subprocess.run(["bash", "scripts/bootstrap"], cwd=tmp_path, env=env, check=True)
+    config = (tmp_path / ".venv" / "pyvenv.cfg").read_text()
+    assert "home = /usr/bin\n" in config
