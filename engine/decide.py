@@ -145,12 +145,11 @@ def _decision(
     topics: tuple[TopicMatch, ...],
     out: _Collector,
 ) -> Decision:
-    if _DENY in [r.effect for r in reasons]:
-        outcome = _DENIED
-    elif requirements:
-        outcome = _NEEDS_SIGNOFF
-    else:
-        outcome = _APPROVED
+    outcome = _NEEDS_SIGNOFF if requirements else _APPROVED
+    for reason in reasons:
+        if reason.effect == _DENY:
+            outcome = _DENIED
+            break
     trace = Trace(out.trace if outcome == _APPROVED else out.trace + out.hints)
     return _Decision(
         outcome,
