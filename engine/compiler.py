@@ -346,7 +346,11 @@ class Engine:
             return verdict.allowed, verdict.reasons
         if principals.isdisjoint(index.denied_principals):  # the common case: no deny rule
             allows = matching_rules(
-                index.allow, principals, self._rule_order, index.allowing_principals
+                index.allow,
+                principals,
+                self._rule_order,
+                index.allowing_principals,
+                index.allows_found,
             )
             if not allows:
                 return False, (no_allow_reason(author, channel, kind),)

@@ -12,7 +12,7 @@ Group closure (nested `includes` and `group:` members, cycles tolerated) is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .model import Kind, Policy, Rule, Waiver
@@ -32,6 +32,13 @@ class RuleIndex:
     allowed_principals: tuple[str, ...]  # who the enforced allow rules name, for hints
     denied_principals: frozenset[str] = frozenset()  # who the enforced deny rules name
     allowing_principals: frozenset[str] = frozenset()  # set form of `allowed_principals`
+    # The enforced rules found for each set of the principals named here (`matching_rules`).
+    allows_found: dict[frozenset[str], tuple[Rule, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    denials_found: dict[frozenset[str], tuple[Rule, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 EMPTY_INDEX = RuleIndex({}, {}, {}, {}, ())
@@ -51,19 +58,40 @@ class RuleMatch(NamedTuple):
         return bool(self.allows) and not self.denials
 
 
+FOUND_LIMIT = 4096  # sets of principals remembered per (channel, kind) and effect
+
+
 def matching_rules(
     by_principal: Mapping[str, tuple[Rule, ...]],
     principals: frozenset[str],
     order: Mapping[str, int],
     named: frozenset[str] | None = None,
+    found: dict[frozenset[str], tuple[Rule, ...]] | None = None,
 ) -> tuple[Rule, ...]:
     """The rules naming any of `principals`, each once, in policy order (`named`: the
-    principals `by_principal` has, to intersect first)."""
+    principals `by_principal` has, to intersect first).
+
+    `found` remembers the answer for each set of named principals: it depends on
+    nothing else, and most users share theirs (`*` and a few groups)."""
     if not by_principal:
         return ()
     keys = principals.intersection(by_principal if named is None else named)
     if not keys:
         return ()
+    if found is None:
+        return _matching(by_principal, keys, order)
+    rules = found.get(keys)
+    if rules is None:
+        rules = _matching(by_principal, keys, order)
+        if len(found) >= FOUND_LIMIT:
+            found.clear()
+        found[keys] = rules
+    return rules
+
+
+def _matching(
+    by_principal: Mapping[str, tuple[Rule, ...]], keys: frozenset[str], order: Mapping[str, int]
+) -> tuple[Rule, ...]:
     if len(keys) == 1:  # the common case: one principal's rules, already in policy order
         for principal in keys:
             rules = by_principal[principal]
@@ -86,7 +114,9 @@ def evaluate(
 ) -> RuleMatch:
     """The enforced rules of `index` that match `principals`; `waiver(rule)` gives the
     waiver in force that exempts the author from a deny rule, if any."""
-    denials = matching_rules(index.deny, principals, order, index.denied_principals)
+    denials = matching_rules(
+        index.deny, principals, order, index.denied_principals, index.denials_found
+    )
     waived: tuple[tuple[Rule, Waiver], ...] = ()
     if denials and waiver is not None:
         kept, exempted = [], []
@@ -98,7 +128,9 @@ def evaluate(
                 exempted.append((rule, exempt))
         if exempted:
             denials, waived = tuple(kept), tuple(exempted)
-    allows = matching_rules(index.allow, principals, order, index.allowing_principals)
+    allows = matching_rules(
+        index.allow, principals, order, index.allowing_principals, index.allows_found
+    )
     return tuple.__new__(RuleMatch, (allows, denials, waived))  # without a Python __new__
 
 

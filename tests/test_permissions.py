@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from engine import permissions
 from engine.compiler import compile_policy
 from engine.diffaccess import allowed_users
 from engine.model import Effect, Group, Kind, Rule, Waiver
@@ -13,6 +14,7 @@ from engine.permissions import (
     evaluate,
     group_matrix,
     group_members,
+    matching_rules,
     nested_groups,
     reachable,
 )
@@ -128,3 +130,29 @@ def test_members_written_bare_or_with_a_prefix_count_alike():
         "outer": {"hal", "fran", "gus", "dana", "eli"},
     }
     assert nested_groups(policy) == {"bare": set(), "mixed": {"bare"}, "outer": {"mixed"}}
+
+
+def test_remembered_rules_are_the_rules_found_anew(engine, monkeypatch):
+    """Each (channel, kind) remembers the rules found for a set of named principals;
+    every user on every channel gets what a fresh search gives, also once the
+    remembered sets were dropped at the limit."""
+    monkeypatch.setattr(permissions, "FOUND_LIMIT", 3)
+    policy, order = engine.policy, engine.rule_order
+    for _ in range(2):  # the second round answers from what the first remembered
+        for channel in policy.channels:
+            for kind in ("post", "reply"):
+                index = engine.rule_index(channel, kind)
+                for user in policy.users:
+                    principals = engine.principals_of(user)
+                    match = evaluate(index, principals, order)
+                    assert match.allows == matching_rules(
+                        index.allow, principals, order, index.allowing_principals
+                    )
+                    assert match.denials == matching_rules(
+                        index.deny, principals, order, index.denied_principals
+                    )
+                    assert len(index.allows_found) <= 3 and len(index.denials_found) <= 3
+    index = engine.rule_index("linkedin/acme", "post")
+    ivy = engine.principals_of("ivy")
+    assert [r.id for r in evaluate(index, ivy, order).allows] == ["marketing-linkedin"]
+    assert ivy & index.allowing_principals in index.allows_found
