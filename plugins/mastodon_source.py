@@ -126,7 +126,9 @@ def _message(note: Any) -> dict[str, Any] | None:
         "thread_id": str(status.conversation_id)
         if getattr(status, "conversation_id", None)
         else None,
-        "at": created.isoformat() if hasattr(created, "isoformat") else None,
+        "at": created.isoformat()
+        if created is not None and hasattr(created, "isoformat")
+        else None,
     }
 
 
