@@ -194,11 +194,11 @@ def who(ctx: Context, user: str | None, channel: str | None, as_csv: bool, as_js
     if as_csv and as_json:
         raise BadInput("give at most one of --csv and --json")
     try:
-        rows = (
-            access.for_user(ctx.engine, user)
-            if user is not None
-            else access.for_channel(ctx.engine, channel)
-        )
+        if user is not None:
+            rows = access.for_user(ctx.engine, user)
+        else:
+            assert channel is not None  # exactly one of the two is given
+            rows = access.for_channel(ctx.engine, channel)
     except NotFound as err:
         raise BadInput(str(err)) from None
     if as_json:

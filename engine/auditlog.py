@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, TextIO
+from typing import IO, Any
 
 import orjson
 from sqlalchemy import and_, func, or_, select
@@ -178,7 +178,7 @@ class AuditLog:
 
     def export(
         self,
-        out: TextIO,
+        out: IO[str],
         fmt: str = "jsonl",
         progress: Callable[[int], None] | None = None,
         **filters,

@@ -134,12 +134,12 @@ def test_version_comes_from_package_metadata():
     assert result.output.strip() == f"sayso, version {metadata.version('sayso')}"
 
 
-def test_the_engine_and_plugins_type_check():
-    """`mypy engine plugins` (the settings in pyproject.toml) finds nothing in the whole
-    engine and the built-in plugins."""
+def test_the_code_type_checks():
+    """`mypy` (the settings in pyproject.toml) finds nothing in the engine, the built-in
+    plugins, the web app and the command line."""
     pytest.importorskip("mypy")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "engine", "plugins"],
+        [sys.executable, "-m", "mypy", "engine", "plugins", "web", "commands", "cli.py"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -181,7 +181,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     proxies = proxy_count(app.config.get("SAYSO_PROXY_FIX"))
     if proxies:
         # Only when configured: otherwise a client could claim https or another address.
-        app.wsgi_app = ProxyFix(
+        # (Replacing wsgi_app is Flask's documented way to add WSGI middleware.)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
 

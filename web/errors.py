@@ -45,8 +45,9 @@ def init_app(app) -> None:
         if err.code and err.code < 400:
             return err
         response = respond(err.code or 500, err.description or err.name)
-        if err.code == 405 and err.valid_methods:
-            response[0].headers["Allow"] = ", ".join(err.valid_methods)
+        allowed = getattr(err, "valid_methods", None)  # MethodNotAllowed's
+        if err.code == 405 and allowed:
+            response[0].headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.errorhandler(SaysoError)

@@ -38,10 +38,12 @@ def stamp(value: str | datetime | None) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-    return when(value if value.tzinfo else value.replace(tzinfo=UTC))
+    else:
+        moment = value
+    return when(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def iso(moment: datetime | None) -> str:

@@ -15,8 +15,8 @@ def one_of(values: type[StrEnum]) -> dict[str, Any]:
     return {"type": "string", "enum": [v.value for v in values]}
 
 
-TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": "\\S"}
-NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": "\\S"}
+NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 200}
 KIND = one_of(Kind)
 IN_REPLY_TO = {
     "type": "integer",
@@ -42,7 +42,7 @@ def ok(name: str, description: str = "OK") -> dict[str, Any]:
 ERROR = {"description": "error", "content": {"application/json": {"schema": ref("Error")}}}
 ERRORS = {code: ERROR for code in ("400", "401", "403", "404", "409", "413", "415")}
 SID = {"name": "sid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-PAGING = [
+PAGING: list[dict[str, Any]] = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
     {
         "name": "offset",
