@@ -65,6 +65,11 @@ def check_revision(sid: int, current: int, seen: int | None) -> None:
         return
     if isinstance(seen, bool) or not isinstance(seen, int) or seen < 1:
         raise SaysoError(f"a revision is a whole number from 1, not {seen!r}")
+    if seen > current:
+        raise StaleRevision(
+            f"submission {sid} has no revision {seen}: the current one is revision "
+            f"{current}; read it before acting"
+        )
     if seen != current:
         raise StaleRevision(
             f"submission {sid} was revised since you opened it: you saw revision {seen}, "

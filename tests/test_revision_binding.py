@@ -88,7 +88,8 @@ def test_cli_bad_revision_is_a_usage_error(run, bad):
 def test_cli_future_revision_is_refused(run):
     sid = revised_submission(run)
     result = run("approve", sid, "--as", "cat", "--revision", "3")
-    assert result.exit_code == 1 and "revision 3" in result.output
+    assert result.exit_code == 1
+    assert f"submission {sid} has no revision 3: the current one is revision 2" in result.output
 
 
 def test_workflow_stale_approval_leaves_no_trace(tmp_path, monkeypatch):
