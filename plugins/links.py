@@ -94,9 +94,6 @@ def _links_in(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
-_BARE = 2  # the group number of `bare` below
-
-
 @lru_cache(maxsize=1)
 def _link_pattern() -> Any:
     """Links and bare domains (compiled on first use, not when the plugin loads)."""
@@ -113,19 +110,23 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
     if _MAYBE_LINK.search(text) is None:  # no dot before a letter, no `//`
         return []
     out = []
+    pattern = _link_pattern()
+    bare_group = pattern.groupindex["bare"]
     # RE2 reads UTF-8: searching bytes spares the wrapper's offset conversion in Python
     data = text.encode("utf-8")
     same = len(data) == len(text)  # ASCII: byte offsets are character offsets
-    for match in _link_pattern().finditer(data):
+    byte_at = char_at = 0  # the previous match's start, in bytes and in characters
+    for match in pattern.finditer(data):
         start, end = match.span()
-        if not same:
-            start = len(data[:start].decode("utf-8"))
-            end = start + len(data[match.start() : end].decode("utf-8"))
+        if not same:  # matches come in order: decode only what lies since the previous one
+            char_at += len(data[byte_at:start].decode("utf-8"))
+            byte_at = start
+            start, end = char_at, char_at + len(data[start:end].decode("utf-8"))
         url = text[start:end].rstrip(_TRAILING)
         if not url:
             continue
         before = text[start - 1] if start else " "
-        bare = match.span(_BARE)[0] >= 0  # (span: the wrapper's cheapest group access)
+        bare = match.span(bare_group)[0] >= 0  # (span: the wrapper's cheapest group access)
         if bare and before in _BEFORE_BARE:
             continue
         if url.startswith("//") and (before.isalnum() or before in ":/" or not _slashed(url)):

@@ -121,10 +121,25 @@ def test_example_policy_holds_a_hidden_link_for_the_web_team():
     assert [r.id for r in decision.reasons] == ["links"]
 
 
-def test_the_bare_domain_group_number_names_the_bare_group():
-    from plugins.links import _BARE, _link_pattern
+def test_bare_domains_are_told_from_links_with_a_scheme():
+    from plugins.links import _candidates
 
-    assert _link_pattern().groupindex["bare"] == _BARE
+    text = "see evil.example/a or https://x.example/b"
+    found = [(text[start:end], bare) for start, end, bare in _candidates(text)]
+    assert found == [("evil.example/a", True), ("https://x.example/b", False)]
+
+
+def test_spans_stay_right_with_non_ascii_text_between_and_inside_links():
+    """Character offsets are counted on from one link to the next: every span of many
+    links, with accents, CJK, emoji and an internationalised name among them, is the
+    link as written."""
+    pieces = ["Grüße ", "東京 ", "👨\u200d👩 ", "e\u0301 ", ""]
+    urls = ["https://bücher.example/ä", "evil.example/x", "//cdn.example/é", "bit.ly/x1"]
+    text = "".join(f"{pieces[i % 5]}{urls[i % 4]} " for i in range(40))
+    found = links.find_links(text)
+    assert [url for _, _, url in found] == [urls[i % 4] for i in range(40)]
+    for start, end, url in found:
+        assert text[start:end] == url
 
 
 def test_ascii_hosts_read_as_the_idna_codec_reads_them():
