@@ -103,6 +103,12 @@ def _link_pattern() -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def _bare_group() -> int:
+    """The number of the `bare` group (the wrapper builds `groupindex` anew each time)."""
+    return _link_pattern().groupindex["bare"]
+
+
 def _candidates(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, bare) of what may be a link; a bare domain still needs its suffix checked."""
     if "//" not in text and "." not in text and "\u3002" not in text and "\uff61" not in text:
@@ -111,7 +117,7 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
         return []
     out = []
     pattern = _link_pattern()
-    bare_group = pattern.groupindex["bare"]
+    bare_group = _bare_group()
     # RE2 reads UTF-8: searching bytes spares the wrapper's offset conversion in Python
     data = text.encode("utf-8")
     same = len(data) == len(text)  # ASCII: byte offsets are character offsets
