@@ -327,8 +327,7 @@ def _changed_characters(text: str, offsets: _OffsetMap) -> str:
     table = _get_table()
     changes = table.changes
     parts: list[str] = []
-    # offsets.mark(normalized, original), written out: it runs for every change
-    starts, shifts = offsets.starts, offsets.shifts
+    mark = offsets.mark
     length = previous = 0
     for unusual in table.scan.finditer(text):  # most characters, even of non-ASCII text, are ASCII
         piece = changes.get(unusual[0])
@@ -336,22 +335,13 @@ def _changed_characters(text: str, offsets: _OffsetMap) -> str:
             continue
         index = unusual.start()
         if index > previous:
+            mark(length, previous)
             parts.append(text[previous:index])
-        # Marks: the unchanged text before it starts at `length` (from `previous`), and
-        # each character of the piece comes from `index`; both share the first shift.
-        marks = len(piece) if piece else int(index > previous)
-        at, shift = length, previous - length
-        length += index - previous
-        for k in range(marks):
-            if shift != shifts[-1]:
-                if starts[-1] == at:
-                    shifts[-1] = shift
-                else:
-                    starts.append(at)
-                    shifts.append(shift)
-            at, shift = length + k + 1, shift - 1
-        length += len(piece)
+            length += index - previous
+        for offset in range(len(piece)):
+            mark(length + offset, index)
         parts.append(piece)
+        length += len(piece)
         previous = index + 1
     if previous < len(text):
         offsets.mark(length, previous)
