@@ -303,10 +303,6 @@ class Engine:
     def topic_order(self) -> Mapping[str, int]:
         return self._topic_order
 
-    def topic_signoff(self, topic_id: str) -> tuple[Requirement, str]:
-        """The sign-off a topic asks for, and its signers as messages name them."""
-        return self.topic_signoffs[topic_id]
-
     @property
     def topics_by_channel(self) -> Mapping[str, frozenset[str]]:
         return self._topics_by_channel

@@ -253,7 +253,7 @@ def _topics(engine: Engine, post: Post, today: date, out: _Collector) -> tuple[T
         if topic_id not in in_force:
             trace.append(("topic", topic_id, False, "{} found; not on this channel", (words,)))
             continue
-        matches.append(_new(TopicMatch, (topic_id, tuple(spans), getattr(spans, "more", 0))))
+        matches.append(_new(TopicMatch, (topic_id, tuple(spans), spans_more(spans))))
         trace.append(("topic", topic_id, True, "found {}", (words,)))
         _apply_topic(engine, topics[topic_id], author, words, today, out, topic_id in waived)
     return tuple(matches)
