@@ -3,8 +3,8 @@
 `normalize(text)` applies, character by character: NFKC (fullwidth, math-bold and
 circled letters become plain ones), removal of default-ignorable and other invisible
 characters (zero-width space/joiner/non-joiner, word joiner, soft hyphen, BOM, bidi
-controls, variation selectors, tag characters, control characters), removal of
-combining marks after canonical decomposition (`é` and `e` + U+0301 both become
+controls, variation selectors, tag characters, control characters, lone surrogates),
+removal of combining marks after canonical decomposition (`é` and `e` + U+0301 both become
 `e`), the mapping of confusable look-alikes to their Latin prototype (Unicode TR39
 `confusables.txt`, as shipped by the `confusable-homoglyphs` package: Cyrillic `а`
 becomes `a`), and whitespace as single plain spaces. `Normalized.folded` is the same
@@ -47,6 +47,8 @@ def is_invisible(ch: str) -> bool:
         return cp not in _VISIBLE_FORMAT
     if category == "Cc":
         return not ch.isspace()
+    if category == "Cs":  # a lone half of a UTF-16 pair (JSON "\\ud800"): no character at all
+        return True
     if category[0] == "C":  # unassigned or private use: the reserved default-ignorables only
         return any(cp in r for r in _IGNORABLE_RANGES)
     if cp in _IGNORABLE_EXTRA or any(cp in r for r in _IGNORABLE_RANGES):
@@ -157,6 +159,7 @@ class _Table:
         changes = {chr(cp): "" for cp in range(0x80) if is_invisible(chr(cp))}
         changes.update((chr(cp), " ") for cp in _ASCII_SPACES)
         changes.update((chr(cp), "") for block in _IGNORABLE_RANGES for cp in block)
+        changes.update((chr(cp), "") for cp in range(0xD800, 0xE000))  # lone surrogates
         candidates = [
             ch for low, high in _SCAN_RANGES for ch in _may_change(low, high, confusables)
         ]

@@ -33,6 +33,7 @@ from engine.normalize import is_invisible, normalize
         ("a  b", "a b"),  # printable ASCII: spaces squeezed too
         ("a\u2028b\u0085c", "a b c"),  # line and next-line separators
         ("a\u2065b\U000e0000c", "abc"),  # reserved default-ignorables
+        ("A\ud800P\udfffR", "APR"),  # lone surrogates (JSON "\ud800")
     ],
 )
 def test_normalized_text(text, expected):
@@ -188,3 +189,15 @@ def test_the_scan_finds_every_character_that_changes():
     assert [m[0] for m in table.scan.finditer("é東\u200d🎉ﬁ\t")] == ["é", "\u200d", "ﬁ", "\t"]
     # a character of a skipped range between changing ones is still found unchanged
     assert normalize("東京\u0301🎉").text == "東京🎉"
+
+
+def test_a_lone_surrogate_neither_hides_a_keyword_nor_breaks_detection():
+    """The engine's own callers refuse such text at the door (engine.posttext); a caller
+    of the engine itself still gets the keyword found and the character reported."""
+    from plugins.hidden_characters import invisible_characters
+
+    text = "Our A\ud800PR is \udfff low"
+    matcher = KeywordMatcher([("rates", "APR")])
+    [span] = matcher.find(text)["rates"]
+    assert (span.start, span.end, span.text) == (4, 8, "A\ud800PR")
+    assert invisible_characters(text) == [5, 12]
