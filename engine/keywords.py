@@ -18,6 +18,7 @@ into the original text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,7 @@ from .model import Span
 from .normalize import Normalized, normalize
 
 MAX_SPANS = 100  # spans reported per topic; the rest are only counted
+_SURROGATE = re.compile("[\ud800-\udfff]")
 WINDOW = 2048  # a longer text is searched in windows: nested keywords on a long text
 # occur millions of times, and the automaton lists a window's occurrences at once
 
@@ -193,15 +195,21 @@ class PatternMatcher:
         seen: set[tuple[str, int, int, str]] = set()
         self._scan(norm.text, norm, found, seen)
         if self._unicode and not text.isascii():
-            self._scan(text, None, found, seen)
+            # RE2 reads UTF-8: a lone surrogate (no character) becomes U+FFFD, one for one
+            written = _SURROGATE.sub("\ufffd", text)
+            self._scan(written, None, found, seen, text)
         for spans in found.values():
             spans.sort(key=lambda s: (s.start, s.end))
         return found
 
-    def _scan(self, haystack: str, norm, found: dict[str, SpanList], seen: set) -> None:
-        """Spans of the patterns the RE2 set finds in `haystack` (normalized if `norm`)."""
+    def _scan(
+        self, haystack: str, norm, found: dict[str, SpanList], seen: set, original: str = ""
+    ) -> None:
+        """Spans of the patterns the RE2 set finds in `haystack`: the normalized text of
+        `norm`, or the `original` text with the same offsets."""
         assert self._set is not None  # find() returns early without patterns
-        original = norm.original if norm is not None else haystack
+        if norm is not None:
+            original = norm.original
         for index in self._set.Match(haystack) or ():
             topic_id, pattern, regexp = self._entries[index]
             empty = True

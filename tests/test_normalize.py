@@ -201,3 +201,10 @@ def test_a_lone_surrogate_neither_hides_a_keyword_nor_breaks_detection():
     [span] = matcher.find(text)["rates"]
     assert (span.start, span.end, span.text) == (4, 8, "A\ud800PR")
     assert invisible_characters(text) == [5, 12]
+
+
+def test_a_lone_surrogate_does_not_break_patterns_searched_as_written():
+    matcher = PatternMatcher([("cafe", "café"), ("rates", r"\bAPR\b")])
+    found = matcher.find("un café A\ud800PR \udfff café")
+    assert [(s.start, s.end, s.text) for s in found["cafe"]] == [(3, 7, "café"), (15, 19, "café")]
+    assert [(s.start, s.end, s.text) for s in found["rates"]] == [(8, 12, "A\ud800PR")]
