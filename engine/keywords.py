@@ -161,12 +161,19 @@ class KeywordMatcher:
     detect = find  # the TopicDetector protocol of engine.hookspecs
 
 
+def _says_non_ascii(pattern: str) -> bool:
+    """Whether an RE2 pattern may name non-ASCII characters: written with them, or with
+    a Unicode class or a hex escape (`\\x` also names ASCII: then a needless scan)."""
+    return not pattern.isascii() or any(e in pattern for e in ("\\p", "\\P", "\\x"))
+
+
 class PatternMatcher:
     """RE2 patterns: one RE2 set finds which patterns occur, then only those are scanned.
 
     Patterns run on the normalized text (case kept). When some pattern is written with
-    non-ASCII characters or Unicode classes (`\\p{...}`), a non-ASCII text is searched
-    as written too, so such a pattern still matches what it says.
+    non-ASCII characters, Unicode classes (`\\p{...}`) or hex escapes (`\\x{e9}`), a
+    non-ASCII text is searched as written too, so such a pattern still matches what it
+    says.
     """
 
     def __init__(self, patterns: Iterable[tuple[str, str]], max_spans: int = MAX_SPANS):
@@ -179,7 +186,7 @@ class PatternMatcher:
         entries = list(dict.fromkeys(patterns))
         if not entries:
             return
-        self._unicode = any(not p.isascii() or "\\p" in p or "\\P" in p for _, p in entries)
+        self._unicode = any(_says_non_ascii(p) for _, p in entries)
         self._set = re2.Set.SearchSet()
         for topic_id, pattern in entries:
             self._set.Add(pattern)
