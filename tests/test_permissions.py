@@ -156,3 +156,35 @@ def test_remembered_rules_are_the_rules_found_anew(engine, monkeypatch):
     ivy = engine.principals_of("ivy")
     assert [r.id for r in evaluate(index, ivy, order).allows] == ["marketing-linkedin"]
     assert ivy & index.allowing_principals in index.allows_found
+
+
+def test_threads_sharing_the_remembered_rules_get_what_a_fresh_search_gives(engine, monkeypatch):
+    """Several threads decide at once while the remembered sets fill and are dropped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(permissions, "FOUND_LIMIT", 2)
+    policy, order = engine.policy, engine.rule_order
+    questions = [
+        (channel, kind, user)
+        for channel in policy.channels
+        for kind in ("post", "reply")
+        for user in policy.users
+    ]
+
+    def fresh(question):
+        channel, kind, user = question
+        index, principals = engine.rule_index(channel, kind), engine.principals_of(user)
+        return (
+            matching_rules(index.allow, principals, order, index.allowing_principals),
+            matching_rules(index.deny, principals, order, index.denied_principals),
+        )
+
+    def remembered(question):
+        channel, kind, user = question
+        match = evaluate(engine.rule_index(channel, kind), engine.principals_of(user), order)
+        return match.allows, match.denials
+
+    expected = [fresh(q) for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            assert list(pool.map(remembered, questions)) == expected
